@@ -1,0 +1,118 @@
+//! Appointments and patient demographics, read from `appts`, `patients`, `providers`
+//! and `ehr_file`. Absent values come back as `none`, never as empty strings, so the
+//! schedule sync can tell a patient without an email from one with an empty email; an
+//! appointment whose provider is not in `providers` keeps its provider id and has no
+//! provider name.
+
+use crate::DB;
+use ehr_adapter_sdk::prelude::*;
+use ehr_adapter_sdk::sql::{Rows, Value};
+
+const PATIENT_COLUMNS: &str = "p.account_id, p.first_name, p.last_name, p.birth_date, \
+     p.email, p.home_phone, p.address1, p.city, p.state, p.zip";
+
+/// Reads appointments from `from-date` to `to-date` inclusive, by start time.
+pub fn read_schedule(q: &ScheduleQuery) -> Result<Vec<Appointment>, AdapterError> {
+    let mut sql = format!(
+        "SELECT a.appt_id, a.appt_start, a.duration_min, a.appt_type, a.provider_id, \
+         pr.first_name, pr.last_name, a.status, \
+         (SELECT MIN(f.ehr_id) FROM ehr_file f WHERE f.appt_id = a.appt_id), {PATIENT_COLUMNS} \
+         FROM appts a JOIN patients p ON p.account_id = a.account_id \
+         LEFT JOIN providers pr ON pr.provider_id = a.provider_id \
+         WHERE a.appt_start >= ? AND a.appt_start < DATE_ADD(?, INTERVAL 1 DAY)"
+    );
+    let mut params = vec![
+        Value::Date(q.from_date.clone()),
+        Value::Date(q.to_date.clone()),
+    ];
+    if let Some(p) = &q.provider_id {
+        let id: i64 = p.trim().parse().map_err(|_| {
+            AdapterError::NotFound(format!(
+                "provider id `{p}` is not a CrystalPM provider number"
+            ))
+        })?;
+        sql.push_str(" AND a.provider_id = ?");
+        params.push(Value::Int(id));
+    }
+    sql.push_str(" ORDER BY a.appt_start, a.appt_id");
+    let rows = sql::query(DB, &sql, &params)?;
+    Ok(rows.rows.iter().map(|r| appointment(r)).collect())
+}
+
+/// Reads one patient by account id.
+pub fn read_patient(patient_id: &str) -> Result<Patient, AdapterError> {
+    let id: i64 = patient_id.trim().parse().map_err(|_| {
+        AdapterError::NotFound(format!("`{patient_id}` is not a CrystalPM account id"))
+    })?;
+    let rows: Rows = sql::query(
+        DB,
+        &format!("SELECT {PATIENT_COLUMNS} FROM patients p WHERE p.account_id = ?"),
+        &[Value::Int(id)],
+    )?;
+    match rows.rows.first() {
+        Some(r) => Ok(patient(r)),
+        None => Err(AdapterError::NotFound(format!(
+            "CrystalPM has no account {id}"
+        ))),
+    }
+}
+
+fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::Int(i) => Some(i.to_string()),
+        other => other
+            .as_str()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string),
+    }
+}
+
+fn appointment(r: &[Value]) -> Appointment {
+    let provider_name = match (text(&r[5]), text(&r[6])) {
+        (Some(f), Some(l)) => Some(format!("{f} {l}")),
+        _ => None,
+    };
+    let p = patient(&r[9..]);
+    Appointment {
+        id: text(&r[0]).unwrap_or_default(),
+        start: text(&r[1]).unwrap_or_default(),
+        duration_minutes: r[2].as_i64().unwrap_or(0).clamp(0, u32::MAX as i64) as u32,
+        appointment_type: text(&r[3]).unwrap_or_default(),
+        provider_id: text(&r[4]),
+        provider_name,
+        patient_id: p.id.clone(),
+        patient: Some(p),
+        status: text(&r[7]).unwrap_or_default(),
+        encounter_id: text(&r[8]),
+    }
+}
+
+fn patient(r: &[Value]) -> Patient {
+    let address = match (text(&r[6]), text(&r[7]), text(&r[8]), text(&r[9])) {
+        (None, None, None, None) => None,
+        (street, city, state, zip) => Some(
+            [
+                street,
+                city,
+                state.map(|s| match zip {
+                    Some(z) => format!("{s} {z}"),
+                    None => s,
+                }),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(", "),
+        ),
+    };
+    Patient {
+        id: text(&r[0]).unwrap_or_default(),
+        first_name: text(&r[1]).unwrap_or_default(),
+        last_name: text(&r[2]).unwrap_or_default(),
+        date_of_birth: text(&r[3]),
+        email: text(&r[4]),
+        phone: text(&r[5]),
+        address,
+    }
+}

@@ -1,0 +1,298 @@
+//! The write flow, all inside one transaction on the `crystalpm` database:
+//!
+//! 1. lock the encounter's `ehr_file` row and check it belongs to the job's patient
+//!    (account id, last name, date of birth) and is not locked; otherwise nothing is
+//!    written and the error says why;
+//! 2. look the job id up in `doctora_jobs`: a job already written is reported as
+//!    `replayed` and nothing is written again;
+//! 3. write each table's planned values (upserts for one-row-per-encounter tables,
+//!    replacement for the diagnosis list, an appended note);
+//! 4. record the job id, and commit.
+//!
+//! Any failure before the commit rolls everything back (the SDK's `transaction`, and the
+//! host when the call traps or times out), so an encounter is written whole or not at all.
+
+use crate::mapping::{self, DIAGNOSES, DIAGNOSIS_DESCRIPTION_MAX, FILE, FINDINGS, IOP, NOTES, VA};
+use crate::DB;
+use ehr_adapter_sdk::mapping::{Line, MappedValue, Plan};
+use ehr_adapter_sdk::prelude::*;
+use ehr_adapter_sdk::sql::Value;
+use ehr_adapter_sdk::{Diagnosis, Laterality, Rejection};
+
+/// Test-only settings that stop a write half way, to prove nothing half-written
+/// survives: `debug_pause_after_first_write_secs` makes the server sleep (inside the
+/// transaction) after the first write, `debug_panic_after_first_write = "true"` makes
+/// the adapter trap there. Unset in production.
+struct Hooks {
+    pause_secs: Option<i64>,
+    panic: bool,
+}
+
+impl Hooks {
+    fn from_config() -> Hooks {
+        Hooks {
+            pause_secs: config::get("debug_pause_after_first_write_secs")
+                .and_then(|s| s.parse().ok()),
+            panic: config::get("debug_panic_after_first_write").as_deref() == Some("true"),
+        }
+    }
+
+    fn after_first_write(&self) -> Result<(), AdapterError> {
+        if let Some(secs) = self.pause_secs {
+            sql::query(DB, "SELECT SLEEP(?)", &[Value::Int(secs)])?;
+        }
+        if self.panic {
+            panic!("debug_panic_after_first_write: trapping inside the write transaction");
+        }
+        Ok(())
+    }
+}
+
+/// Writes one encounter; see the module documentation for the steps.
+pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterError> {
+    let ehr_id: i64 = s.encounter_id.trim().parse().map_err(|_| {
+        AdapterError::NotFound(format!(
+            "encounter id `{}` is not a CrystalPM EHR file number",
+            s.encounter_id
+        ))
+    })?;
+    let mut plan = mapping::mapping().apply(s);
+    check_diagnoses(&mut plan);
+    let hooks = Hooks::from_config();
+    sql::transaction(DB, move || {
+        verify_patient(ehr_id, &s.patient)?;
+        if already_written(&s.job_id, ehr_id)? {
+            log::log(
+                log::Level::Info,
+                &format!("job {} was already written; replaying its report", s.job_id),
+            );
+            return Ok(plan.into_write_result(Some(ehr_id.to_string()), true));
+        }
+        let mut first = true;
+        for section in plan.sections() {
+            write_section(ehr_id, &section, &plan.section(&section))?;
+            if first {
+                hooks.after_first_write()?;
+                first = false;
+            }
+        }
+        sql::execute(
+            DB,
+            "INSERT INTO doctora_jobs (job_id, ehr_id) VALUES (?, ?)",
+            &[Value::Text(s.job_id.clone()), Value::Int(ehr_id)],
+        )?;
+        Ok(plan.into_write_result(Some(ehr_id.to_string()), false))
+    })
+}
+
+/// The wrong-patient guard: the encounter must exist, belong to the job's patient
+/// (account id, and the last name and date of birth the scribe recorded) and be open.
+/// The row is locked until the transaction ends.
+pub fn verify_patient(ehr_id: i64, patient: &PatientRef) -> Result<(), AdapterError> {
+    let rows = sql::query(
+        DB,
+        "SELECT f.account_id, f.locked, p.last_name, p.birth_date \
+         FROM ehr_file f JOIN patients p ON p.account_id = f.account_id \
+         WHERE f.ehr_id = ? FOR UPDATE",
+        &[Value::Int(ehr_id)],
+    )?;
+    let Some(row) = rows.rows.first() else {
+        return Err(AdapterError::NotFound(format!(
+            "CrystalPM has no EHR file {ehr_id}"
+        )));
+    };
+    let account = row[0].as_i64().unwrap_or_default();
+    if account.to_string() != patient.id.trim() {
+        return Err(AdapterError::WrongPatient(format!(
+            "EHR file {ehr_id} belongs to account {account}, not to the job's patient {}",
+            patient.id
+        )));
+    }
+    let last = row[2].as_str().unwrap_or_default();
+    if !last.trim().eq_ignore_ascii_case(patient.last_name.trim()) {
+        return Err(AdapterError::WrongPatient(format!(
+            "account {account}'s last name in CrystalPM does not match the job's patient"
+        )));
+    }
+    if row[3].as_str() != Some(patient.date_of_birth.trim()) {
+        return Err(AdapterError::WrongPatient(format!(
+            "account {account}'s date of birth in CrystalPM does not match the job's patient"
+        )));
+    }
+    if row[1].as_i64().unwrap_or_default() != 0 {
+        return Err(AdapterError::EncounterLocked(format!(
+            "EHR file {ehr_id} is locked (signed) in CrystalPM"
+        )));
+    }
+    Ok(())
+}
+
+/// True when `job_id` is already in the ledger for this encounter; a job id recorded
+/// for a different encounter is refused rather than replayed.
+fn already_written(job_id: &str, ehr_id: i64) -> Result<bool, AdapterError> {
+    let rows = sql::query(
+        DB,
+        "SELECT ehr_id FROM doctora_jobs WHERE job_id = ?",
+        &[Value::Text(job_id.to_string())],
+    )?;
+    match rows.rows.first().and_then(|r| r[0].as_i64()) {
+        None => Ok(false),
+        Some(id) if id == ehr_id => Ok(true),
+        Some(id) => Err(AdapterError::Rejected(Rejection {
+            code: Some("job-id-reused".into()),
+            message: format!("job {job_id} was already written into EHR file {id}, not {ehr_id}"),
+            field_errors: Vec::new(),
+        })),
+    }
+}
+
+/// Diagnoses whose codes cannot fit CrystalPM's columns are skipped as a whole list
+/// (a partial diagnosis list would misstate the assessment).
+fn check_diagnoses(plan: &mut Plan) {
+    let bad = plan.section(DIAGNOSES).iter().find_map(|l| match &l.value {
+        MappedValue::Raw(FieldValue::Diagnoses(list)) => list
+            .iter()
+            .find(|d| {
+                let code = d.code.trim();
+                code.is_empty() || code.len() > mapping::ICD10_MAX || !code.is_ascii()
+            })
+            .map(|d| d.code.clone()),
+        _ => None,
+    });
+    if let Some(code) = bad {
+        plan.skip_section(
+            DIAGNOSES,
+            SkipReason::InvalidValue,
+            &format!(
+                "`{code}` is not an ICD-10 code CrystalPM can store (at most 10 ASCII characters)"
+            ),
+        );
+    }
+}
+
+fn sql_value(v: &MappedValue) -> Value {
+    match v {
+        MappedValue::Text(t) => Value::Text(t.clone()),
+        MappedValue::Number(n) => Value::Decimal(format!("{n:.2}")),
+        MappedValue::Integer(i) => Value::Int(*i),
+        MappedValue::Raw(_) => Value::Null,
+    }
+}
+
+fn write_section(ehr_id: i64, section: &str, lines: &[&Line]) -> Result<(), AdapterError> {
+    match section {
+        FILE => {
+            let sets: Vec<String> = lines.iter().map(|l| format!("{} = ?", l.name)).collect();
+            let mut params: Vec<Value> = lines.iter().map(|l| sql_value(&l.value)).collect();
+            params.push(Value::Int(ehr_id));
+            let sql = format!("UPDATE ehr_file SET {} WHERE ehr_id = ?", sets.join(", "));
+            sql::execute(DB, &sql, &params)?;
+        }
+        VA | IOP => upsert(section, &[("ehr_id", Value::Int(ehr_id))], lines)?,
+        mapping::RX_OD | mapping::RX_OS => {
+            let eye = if section == mapping::RX_OD {
+                "OD"
+            } else {
+                "OS"
+            };
+            let key = [
+                ("ehr_id", Value::Int(ehr_id)),
+                ("rx_type", Value::Text("manifest".into())),
+                ("eye", Value::Text(eye.into())),
+            ];
+            upsert("ehr_refraction", &key, lines)?;
+        }
+        FINDINGS => {
+            for l in lines {
+                sql::execute(
+                    DB,
+                    "INSERT INTO ehr_findings (ehr_id, finding, finding_text) VALUES (?, ?, ?) \
+                     ON DUPLICATE KEY UPDATE finding_text = VALUES(finding_text)",
+                    &[
+                        Value::Int(ehr_id),
+                        Value::Text(l.name.clone()),
+                        sql_value(&l.value),
+                    ],
+                )?;
+            }
+        }
+        DIAGNOSES => {
+            for l in lines {
+                if let MappedValue::Raw(FieldValue::Diagnoses(list)) = &l.value {
+                    write_diagnoses(ehr_id, list)?;
+                }
+            }
+        }
+        NOTES => {
+            for l in lines {
+                sql::execute(
+                    DB,
+                    "INSERT INTO ehr_notes (ehr_id, note_text) VALUES (?, ?)",
+                    &[Value::Int(ehr_id), sql_value(&l.value)],
+                )?;
+            }
+        }
+        other => {
+            return Err(AdapterError::AdapterBug(format!(
+                "the mapping names section `{other}`, which the write flow does not know"
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// `INSERT ... ON DUPLICATE KEY UPDATE` of the planned columns of a one-row table.
+fn upsert(table: &str, key: &[(&str, Value)], lines: &[&Line]) -> Result<(), AdapterError> {
+    let mut columns: Vec<&str> = key.iter().map(|(c, _)| *c).collect();
+    columns.extend(lines.iter().map(|l| l.name.as_str()));
+    let mut params: Vec<Value> = key.iter().map(|(_, v)| v.clone()).collect();
+    params.extend(lines.iter().map(|l| sql_value(&l.value)));
+    let updates: Vec<String> = lines
+        .iter()
+        .map(|l| format!("{0} = VALUES({0})", l.name))
+        .collect();
+    let sql = format!(
+        "INSERT INTO {table} ({}) VALUES ({}) ON DUPLICATE KEY UPDATE {}",
+        columns.join(", "),
+        vec!["?"; columns.len()].join(", "),
+        updates.join(", ")
+    );
+    sql::execute(DB, &sql, &params)?;
+    Ok(())
+}
+
+/// Replaces the encounter's diagnosis list with the snapshot's, in order.
+fn write_diagnoses(ehr_id: i64, list: &[Diagnosis]) -> Result<(), AdapterError> {
+    sql::execute(
+        DB,
+        "DELETE FROM ehr_diagnoses WHERE ehr_id = ?",
+        &[Value::Int(ehr_id)],
+    )?;
+    for (i, d) in list.iter().enumerate() {
+        let eye = match d.laterality {
+            Laterality::Right => Value::Text("OD".into()),
+            Laterality::Left => Value::Text("OS".into()),
+            Laterality::Both => Value::Text("OU".into()),
+            Laterality::NotApplicable => Value::Null,
+        };
+        let description: String = d
+            .description
+            .chars()
+            .take(DIAGNOSIS_DESCRIPTION_MAX)
+            .collect();
+        sql::execute(
+            DB,
+            "INSERT INTO ehr_diagnoses (ehr_id, seq, icd10, description, eye, is_primary) \
+             VALUES (?, ?, ?, ?, ?, ?)",
+            &[
+                Value::Int(ehr_id),
+                Value::Int(i as i64 + 1),
+                Value::Text(d.code.trim().to_string()),
+                Value::Text(description),
+                eye,
+                Value::Boolean(d.primary),
+            ],
+        )?;
+    }
+    Ok(())
+}

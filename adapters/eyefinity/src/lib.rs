@@ -1,0 +1,124 @@
+//! # eyefinity — the Eyefinity adapter for `ehr-host`
+//!
+//! Writes AI-scribe encounter snapshots into Eyefinity visits as one exam document per
+//! visit, and reads its schedule and patients. The host runs this crate as a signed
+//! WebAssembly component: it supplies outbound HTTP (adding the practice's credentials
+//! itself), the operator's settings and logging; this crate never sees a token.
+//!
+//! - [`mapping`]: which catalog field goes to which document element;
+//! - [`api`]: typed calls to the EHR's API and the JSON shapes it speaks;
+//! - [`write`]: the write flow (wrong-patient guard, lock and form checks, one save);
+//! - [`schedule`]: appointments (one request per day) and patient demographics.
+//!
+//! Settings: `base_url` (required), the practice's API address; `request_timeout_secs`
+//! (optional), how long to wait for any one answer from the EHR.
+
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod mapping;
+pub mod schedule;
+pub mod write;
+
+#[cfg(test)]
+mod tests;
+
+use ehr_adapter_sdk::catalog;
+use ehr_adapter_sdk::prelude::*;
+
+/// The adapter. It holds no state: every call runs in a fresh instance.
+pub struct Eyefinity;
+
+/// The adapter id; must equal the package manifest's id.
+pub const ADAPTER_ID: &str = "eyefinity";
+
+impl Adapter for Eyefinity {
+    fn describe() -> AdapterInfo {
+        AdapterInfo {
+            id: ADAPTER_ID.to_string(),
+            ehr: "Eyefinity".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            description: "Writes the exam as one document per Eyefinity visit (findings, \
+                          keratometry, diagnoses, note) and reads its schedule and patients"
+                .to_string(),
+            fields: describe_fields(),
+            http_origins: vec![
+                "https://*.eyefinity.com".to_string(),
+                "config:base_url".to_string(),
+            ],
+            databases: Vec::new(),
+            settings: vec![
+                (
+                    "base_url".to_string(),
+                    "the practice's Eyefinity API address".to_string(),
+                ),
+                (
+                    "request_timeout_secs".to_string(),
+                    "optional: seconds to wait for any one answer from the EHR".to_string(),
+                ),
+            ],
+        }
+    }
+
+    fn check() -> Result<CheckReport, AdapterError> {
+        let status = api::Api::from_config()?.status()?;
+        if !status.state.eq_ignore_ascii_case("up") {
+            return Err(AdapterError::EhrInternal(format!(
+                "GET /ehr/v2/status answered state `{}`",
+                status.state
+            )));
+        }
+        Ok(CheckReport {
+            ehr_version: status.build.clone(),
+            details: vec![format!(
+                "GET /ehr/v2/status: 200, state {}, build {}",
+                status.state,
+                status.build.as_deref().unwrap_or("not reported")
+            )],
+        })
+    }
+
+    fn write_encounter(snapshot: EncounterSnapshot) -> Result<WriteResult, AdapterError> {
+        write::write_encounter(&snapshot)
+    }
+
+    fn read_schedule(query: ScheduleQuery) -> Result<Vec<Appointment>, AdapterError> {
+        schedule::read_schedule(&query)
+    }
+
+    fn read_patient(patient_id: String) -> Result<Patient, AdapterError> {
+        schedule::read_patient(&patient_id)
+    }
+}
+
+// Exported only when building the component (see the revolution adapter for why).
+#[cfg(target_arch = "wasm32")]
+ehr_adapter_sdk::export!(Eyefinity);
+
+/// `describe`'s field list: every mapping rule, then any catalog field the mapping does
+/// not mention, so the list always covers the whole catalog.
+fn describe_fields() -> Vec<FieldMapping> {
+    let mut fields = mapping::mapping().describe();
+    for f in &mut fields {
+        if let Some(note) = mapping::extra_note(&f.field) {
+            f.note = if f.note.is_empty() {
+                note.to_string()
+            } else {
+                format!("{}; {note}", f.note)
+            };
+        }
+    }
+    for field in catalog::fields() {
+        if !fields.iter().any(|m| m.field == field.id) {
+            fields.push(FieldMapping {
+                field: field.id.clone(),
+                target: None,
+                note: format!(
+                    "not written: this adapter version has no Eyefinity element for `{}` ({})",
+                    field.id, field.label
+                ),
+            });
+        }
+    }
+    fields
+}

@@ -1,0 +1,208 @@
+//! `check`, `write`, `schedule`, `patient`: calls into an installed adapter.
+
+use super::{exit, open, print_json};
+use crate::home::Home;
+use crate::host::Host;
+use crate::remediation::{for_call_error, FailureClass, Remediation};
+use crate::report::{render_remediation, WriteReport};
+use crate::runtime::bindings::latest::ScheduleQuery;
+use crate::runtime::{CallError, LoadedAdapter};
+use anyhow::{Context, Result};
+use std::path::PathBuf;
+
+/// Arguments of `check`.
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Adapter id.
+    pub id: String,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `write`.
+#[derive(clap::Args, Debug)]
+pub struct WriteArgs {
+    /// Adapter id.
+    pub id: String,
+    /// The encounter snapshot (JSON; see `ehr-host catalog` for field ids).
+    pub snapshot: PathBuf,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `schedule`.
+#[derive(clap::Args, Debug)]
+pub struct ScheduleArgs {
+    /// Adapter id.
+    pub id: String,
+    /// First day, YYYY-MM-DD.
+    #[arg(long)]
+    pub from: String,
+    /// Last day, YYYY-MM-DD (default: same as --from).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Only this provider.
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `patient`.
+#[derive(clap::Args, Debug)]
+pub struct PatientArgs {
+    /// Adapter id.
+    pub id: String,
+    /// The EHR's patient id.
+    pub patient_id: String,
+    /// Print as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn code_for(r: &Remediation) -> i32 {
+    match r.class {
+        FailureClass::Retryable => exit::RETRYABLE,
+        FailureClass::NeedsPerson => exit::NEEDS_PERSON,
+        FailureClass::Terminal => exit::TERMINAL,
+    }
+}
+
+fn failed(adapter: &LoadedAdapter, e: &CallError, json: bool) -> Result<i32> {
+    let rem = for_call_error(e, Host::is_local(adapter));
+    if json {
+        print_json(&serde_json::json!({"ok": false, "error": rem}))?;
+    } else {
+        eprint!("{}", render_remediation(&rem));
+    }
+    Ok(code_for(&rem))
+}
+
+pub async fn check(home: &Home, a: CheckArgs) -> Result<i32> {
+    let host = open(home)?;
+    let adapter = host.load(&a.id)?;
+    match adapter.check().await {
+        Ok(report) => {
+            if a.json {
+                print_json(&serde_json::json!({"ok": true, "report": report}))?;
+            } else {
+                println!(
+                    "{}: EHR reachable, session valid ({})",
+                    a.id,
+                    report.ehr_version.as_deref().unwrap_or("version unknown")
+                );
+                for d in report.details {
+                    println!("  {d}");
+                }
+            }
+            Ok(exit::OK)
+        }
+        Err(e) => failed(&adapter, &e, a.json),
+    }
+}
+
+pub async fn write(home: &Home, a: WriteArgs) -> Result<i32> {
+    let text = std::fs::read_to_string(&a.snapshot)
+        .with_context(|| format!("cannot read snapshot {}", a.snapshot.display()))?;
+    let snapshot = crate::snapshot::parse(&text)?;
+    let host = open(home)?;
+    let adapter = host.load(&a.id)?;
+    let name = format!("{} {}", adapter.manifest.id, adapter.manifest.version);
+    let (job, encounter) = (snapshot.job_id.clone(), snapshot.encounter_id.clone());
+    let (report, code) = match adapter.write_encounter(snapshot).await {
+        Ok(result) => (
+            WriteReport::success(&job, &name, &encounter, &result),
+            exit::OK,
+        ),
+        Err(e) => {
+            let rem = for_call_error(&e, Host::is_local(&adapter));
+            let code = code_for(&rem);
+            (WriteReport::failure(&job, &name, &encounter, rem), code)
+        }
+    };
+    if a.json {
+        print_json(&report)?;
+    } else if code == exit::OK {
+        print!("{}", report.render());
+    } else {
+        eprint!("{}", report.render());
+    }
+    Ok(code)
+}
+
+pub async fn schedule(home: &Home, a: ScheduleArgs) -> Result<i32> {
+    for d in [Some(&a.from), a.to.as_ref()].into_iter().flatten() {
+        anyhow::ensure!(
+            crate::snapshot::valid_date(d),
+            "`{d}` is not a date (YYYY-MM-DD)"
+        );
+    }
+    let host = open(home)?;
+    let adapter = host.load(&a.id)?;
+    let query = ScheduleQuery {
+        to_date: a.to.clone().unwrap_or_else(|| a.from.clone()),
+        from_date: a.from,
+        provider_id: a.provider,
+    };
+    match adapter.read_schedule(query).await {
+        Ok(list) => {
+            if a.json {
+                print_json(&list)?;
+            } else {
+                for ap in &list {
+                    let who = ap
+                        .patient
+                        .as_ref()
+                        .map(|p| format!("{} {}", p.first_name, p.last_name))
+                        .unwrap_or_else(|| ap.patient_id.clone());
+                    println!(
+                        "{}  {:>3} min  {:12} {:14} {:20} {}",
+                        ap.start,
+                        ap.duration_minutes,
+                        ap.status,
+                        ap.provider_name
+                            .as_deref()
+                            .or(ap.provider_id.as_deref())
+                            .unwrap_or("-"),
+                        ap.appointment_type,
+                        who
+                    );
+                }
+                println!("{} appointments", list.len());
+            }
+            Ok(exit::OK)
+        }
+        Err(e) => failed(&adapter, &e, a.json),
+    }
+}
+
+pub async fn patient(home: &Home, a: PatientArgs) -> Result<i32> {
+    let host = open(home)?;
+    let adapter = host.load(&a.id)?;
+    match adapter.read_patient(a.patient_id).await {
+        Ok(p) => {
+            if a.json {
+                print_json(&p)?;
+            } else {
+                println!(
+                    "{} {} {} (born {})",
+                    p.id,
+                    p.first_name,
+                    p.last_name,
+                    p.date_of_birth.as_deref().unwrap_or("unknown")
+                );
+                println!(
+                    "  email {}  phone {}",
+                    p.email.as_deref().unwrap_or("-"),
+                    p.phone.as_deref().unwrap_or("-")
+                );
+                println!("  address {}", p.address.as_deref().unwrap_or("-"));
+            }
+            Ok(exit::OK)
+        }
+        Err(e) => failed(&adapter, &e, a.json),
+    }
+}

@@ -1,0 +1,29 @@
+//! Write jobs: the lifecycle users see and the rules for retrying them.
+//!
+//! A job moves `pending → claimed → succeeded | succeeded with warnings | failed |
+//! cancelled`. How a failure proceeds comes from its [`FailureClass`]: retryable failures
+//! go back to `pending` with a backoff delay until the attempt limit, needs-a-person
+//! failures wait in `failed` for a retry after the fix, terminal failures stay `failed`.
+//! Jobs are never silently discarded: every transition is explicit and checked here,
+//! so every queue implementation applies the same rules.
+//!
+//! [`FailureClass`]: crate::remediation::FailureClass
+
+pub mod api;
+pub mod clock;
+pub mod conformance;
+pub mod lifecycle;
+pub mod policy;
+pub mod postgres;
+pub mod queue;
+pub mod seal;
+pub mod sqlite;
+pub mod worker;
+
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use lifecycle::{Status, Transition, TransitionError};
+pub use policy::{alert, is_stuck, Alert, Decision, RetryPolicy};
+pub use postgres::PostgresQueue;
+pub use queue::{JobRecord, NewJob, Queue, QueueError};
+pub use seal::Sealer;
+pub use sqlite::SqliteQueue;

@@ -1,0 +1,34 @@
+//! # ehr-host
+//!
+//! The host that carries AI-scribe encounter data into EHRs through signed WebAssembly
+//! adapters. The library is organised one concern per module:
+//!
+//! - [`package`]: the signed package format, keys, trust store and verification;
+//! - [`store`]: installed adapters on disk, with atomic installs and rollback;
+//! - [`registry`]: signed registries: publishing, verified pulls, resolution, package cache;
+//! - [`agent`]: the running agent: adapter slots, hot reload, automatic rollback;
+//! - [`runtime`]: wasmtime engine, per-call stores, limits and the contract bindings;
+//! - [`capabilities`]: what the host lends adapters (http, sql, log, config, grants);
+//! - [`snapshot`], [`report`], [`remediation`]: job input, per-field output and the
+//!   plain-words advice users get for each failure;
+//! - [`config`], [`home`], [`contract`], [`catalog`]: configuration and reference data;
+//! - [`cli`]: the `ehr-host` command line, a thin layer over the rest.
+
+pub mod agent;
+pub mod capabilities;
+pub mod catalog;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod contract;
+pub mod fsutil;
+pub mod home;
+pub mod host;
+pub mod jobs;
+pub mod package;
+pub mod registry;
+pub mod remediation;
+pub mod report;
+pub mod runtime;
+pub mod snapshot;
+pub mod store;

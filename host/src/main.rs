@@ -1,0 +1,22 @@
+//! The `ehr-host` binary.
+
+use clap::Parser;
+
+#[tokio::main]
+async fn main() {
+    let cli = ehr_host::cli::Cli::parse();
+    let level = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("EHR_HOST_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let code = ehr_host::cli::run(cli).await;
+    std::process::exit(code);
+}

@@ -1,0 +1,225 @@
+//! The process-wide engine, linker, epoch ticker and code cache.
+
+use super::bindings;
+use super::cache::CodeCache;
+use super::limits::Limits;
+use super::loaded::LoadedAdapter;
+use super::state::CallState;
+use crate::capabilities::credentials::Credentials;
+use crate::capabilities::grants::Grants;
+use crate::capabilities::sql::databases::Databases;
+use crate::config::AdapterConfig;
+use crate::package::VerifiedPackage;
+use anyhow::{Context, Result};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use wasmtime::component::{Component, Linker};
+use wasmtime::{Config, Engine};
+
+/// How often the epoch advances. A stuck adapter is noticed within one tick of its
+/// deadline, and a busy one yields to other calls this often.
+pub const TICK: Duration = Duration::from_millis(10);
+
+/// Everything shared by all adapters of one host process.
+pub struct Runtime {
+    engine: Engine,
+    linker: Arc<Linker<CallState>>,
+    cache: CodeCache,
+    limits: Limits,
+    http_client: reqwest::Client,
+    databases: Arc<Databases>,
+    ticker: Arc<Ticker>,
+}
+
+/// Keeps the epoch ticking while anything that can run wasm is alive: the runtime and
+/// every adapter it loaded hold one, and the thread stops when the last is dropped.
+pub(crate) struct Ticker {
+    stop: Arc<AtomicBool>,
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl Runtime {
+    /// A runtime with compiled code cached under `cache_dir` and `limits` per call.
+    pub fn new(cache_dir: &Path, limits: Limits) -> Result<Runtime> {
+        let engine = build_engine()?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("linking WASI into the host")?;
+        bindings::v0_1_0::add_to_linker(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("linking the host capabilities")?;
+        let stop = Arc::new(AtomicBool::new(false));
+        spawn_ticker(engine.clone(), stop.clone());
+        let ticker = Arc::new(Ticker { stop });
+        let http_client = reqwest::Client::builder()
+            .user_agent(concat!("ehr-host/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .context("building the HTTP client")?;
+        Ok(Runtime {
+            cache: CodeCache::new(cache_dir, &engine),
+            engine,
+            linker: Arc::new(linker),
+            limits,
+            http_client,
+            databases: Arc::new(Databases::default()),
+            ticker,
+        })
+    }
+
+    /// Uses `databases` (the operator's named connections and their pools) for every
+    /// adapter loaded from now on.
+    pub fn with_databases(mut self, databases: Databases) -> Runtime {
+        self.databases = Arc::new(databases);
+        self
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The per-call limits.
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
+    /// True when compiled code for the package with this hash is cached.
+    pub fn is_cached(&self, package_hash: &str) -> bool {
+        self.cache.contains(package_hash)
+    }
+
+    /// Compiles (or loads from cache) and pre-instantiates a verified package, with the
+    /// operator's `config` for it. Fails if the component does not export the contract
+    /// its manifest names or imports something the host does not provide.
+    pub fn load(&self, package: &VerifiedPackage, config: &AdapterConfig) -> Result<LoadedAdapter> {
+        let m = &package.manifest;
+        let component = self
+            .cache
+            .load(&self.engine, &package.hash, &package.component)
+            .with_context(|| format!("adapter {} {}", m.id, m.version))?;
+        let exported = contract_of(&self.engine, &component);
+        if exported.as_ref() != Some(&m.contract) {
+            anyhow::bail!(
+                "adapter {} {} exports contract {}, although its manifest says {}",
+                m.id,
+                m.version,
+                exported
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|| "none".into()),
+                m.contract
+            );
+        }
+        self.prepare(&component, package, config)
+    }
+
+    /// Compiles a component that is not packaged yet (for `ehr-host sign`) and returns
+    /// it with the contract version it exports.
+    pub fn compile_unpackaged(&self, wasm: &[u8]) -> Result<(Component, Option<semver::Version>)> {
+        let hash = format!("unpackaged-{}", crate::package::format::sha256_hex(wasm));
+        let component = self.cache.load(&self.engine, &hash, wasm)?;
+        let contract = contract_of(&self.engine, &component);
+        Ok((component, contract))
+    }
+
+    /// Pre-instantiates a compiled component.
+    pub fn prepare(
+        &self,
+        component: &Component,
+        package: &VerifiedPackage,
+        config: &AdapterConfig,
+    ) -> Result<LoadedAdapter> {
+        let m = &package.manifest;
+        let pre = self
+            .linker
+            .instantiate_pre(component)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!(
+                    "adapter {} {} needs imports this host does not provide",
+                    m.id, m.version
+                )
+            })?;
+        let pre = bindings::latest::EhrAdapterPre::new(pre)
+            .map_err(anyhow::Error::from)
+            .with_context(|| {
+                format!(
+                    "adapter {} {} does not match contract {}",
+                    m.id, m.version, m.contract
+                )
+            })?;
+        let grants = Arc::new(Grants::new(m, config));
+        Ok(LoadedAdapter::new(
+            pre,
+            package,
+            grants,
+            Arc::new(Credentials::from_config(config)),
+            super::loaded::Outbound {
+                http_client: self.http_client.clone(),
+                databases: self.databases.clone(),
+            },
+            self.limits,
+            self.ticker.clone(),
+        ))
+    }
+}
+
+/// The `ehr:adapter` contract version a component exports, if any.
+pub fn contract_of(engine: &Engine, component: &Component) -> Option<semver::Version> {
+    let prefix = format!("{}/adapter@", crate::contract::PACKAGE);
+    component
+        .component_type()
+        .exports(engine)
+        .find_map(|(name, _)| name.strip_prefix(&prefix).and_then(|v| v.parse().ok()))
+}
+
+fn build_engine() -> Result<Engine> {
+    let mut config = Config::new();
+    config.wasm_component_model(true).epoch_interruption(true);
+    if std::env::var("EHR_HOST_POOLING").as_deref() != Ok("0") {
+        let mut pool = config.clone();
+        pool.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(
+            pooling_config(),
+        ));
+        match Engine::new(&pool) {
+            Ok(engine) => return Ok(engine),
+            // Some machines limit virtual memory too tightly for the pool's reservations.
+            Err(e) => {
+                tracing::info!("pooling allocator unavailable, using on-demand allocation: {e:#}")
+            }
+        }
+    }
+    Engine::new(&config)
+        .map_err(anyhow::Error::from)
+        .context("creating the WebAssembly engine")
+}
+
+fn pooling_config() -> wasmtime::PoolingAllocationConfig {
+    let mut p = wasmtime::PoolingAllocationConfig::default();
+    p.total_component_instances(512)
+        .total_core_instances(4096)
+        .total_memories(1024)
+        .total_tables(2048)
+        .max_memory_size(1 << 30);
+    p
+}
+
+fn spawn_ticker(engine: Engine, stop: Arc<AtomicBool>) {
+    std::thread::Builder::new()
+        .name("ehr-host-epoch".into())
+        .spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(TICK);
+                engine.increment_epoch();
+            }
+        })
+        .expect("spawning the epoch ticker thread");
+}

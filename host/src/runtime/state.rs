@@ -1,0 +1,83 @@
+//! The data of one call's `Store`: a WASI context that grants nothing, the memory
+//! limiter, and the capabilities lent to the adapter for this call. Built fresh for every
+//! call and dropped after it, so nothing of one patient's data outlives its call.
+
+use super::limits::MemoryLimiter;
+use crate::capabilities::http::HttpCapability;
+use crate::capabilities::log::CallLog;
+use crate::capabilities::sql::SqlCapability;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use wasmtime::component::ResourceTable;
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+/// How much of an adapter's stderr (panic messages) is kept for error reports.
+const STDERR_CAPACITY: usize = 16 * 1024;
+
+/// Per-call store data.
+pub struct CallState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    pub(crate) limiter: MemoryLimiter,
+    pub(crate) http: HttpCapability,
+    pub(crate) sql: SqlCapability,
+    pub(crate) settings: Arc<BTreeMap<String, String>>,
+    pub(crate) log: CallLog,
+    pub(crate) stderr: MemoryOutputPipe,
+}
+
+impl CallState {
+    /// A call's state. The WASI context has no preopened directories, no environment,
+    /// no arguments, no stdin and no network: the only way out is through the
+    /// capabilities. Clocks and randomness are real; stderr is captured for bug reports.
+    pub fn new(
+        memory_limit: usize,
+        http: HttpCapability,
+        sql: SqlCapability,
+        settings: Arc<BTreeMap<String, String>>,
+        log: CallLog,
+    ) -> CallState {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let wasi = WasiCtxBuilder::new()
+            .stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .socket_addr_check(|_, _| Box::pin(async { false }))
+            .build();
+        CallState {
+            wasi,
+            table: ResourceTable::new(),
+            limiter: MemoryLimiter::new(memory_limit),
+            http,
+            sql,
+            settings,
+            log,
+            stderr,
+        }
+    }
+
+    /// The last lines the adapter wrote to stderr (a Rust panic message lands here).
+    pub fn stderr_tail(&self) -> String {
+        let bytes = self.stderr.contents();
+        let text = String::from_utf8_lossy(&bytes);
+        let text = text.trim();
+        let start = text
+            .char_indices()
+            .rev()
+            .nth(1500)
+            .map(|(i, _)| i)
+            .unwrap_or(0);
+        text[start..].to_string()
+    }
+}
+
+impl WasiView for CallState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}

@@ -1,0 +1,111 @@
+//! # ehr-adapter-sdk
+//!
+//! Everything an EHR adapter for `ehr-host` needs: the contract types, the [`Adapter`]
+//! trait and [`export!`] macro, wrappers for the host capabilities ([`http`], [`sql`],
+//! [`log`], [`config`]), a declarative [`mapping`] from catalog fields to EHR targets, the
+//! [`catalog`] itself, and a [`testing`] harness that runs adapter code natively against
+//! stubbed HTTP and SQL replies.
+//!
+//! ```ignore
+//! use ehr_adapter_sdk::prelude::*;
+//!
+//! struct MyEhr;
+//! impl Adapter for MyEhr {
+//!     fn describe() -> AdapterInfo { /* ... */ }
+//!     fn check() -> Result<CheckReport, AdapterError> { /* ... */ }
+//!     fn write_encounter(s: EncounterSnapshot) -> Result<WriteResult, AdapterError> { /* ... */ }
+//! }
+//! ehr_adapter_sdk::export!(MyEhr);
+//! ```
+//!
+//! Build with `cargo build --target wasm32-wasip2 --release`; the result is a component
+//! that `ehr-host sign` packages.
+
+pub mod bindings;
+pub mod catalog;
+pub mod config;
+pub mod http;
+pub mod log;
+pub mod mapping;
+pub mod report;
+pub mod sql;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod testing;
+pub mod text;
+
+pub use bindings::ehr::adapter::types::*;
+
+/// The contract version this SDK builds adapters for.
+pub const CONTRACT_VERSION: &str = "0.1.0";
+
+/// Imports most adapters need.
+pub mod prelude {
+    pub use crate::mapping::{Mapping, Plan, Unit};
+    pub use crate::report::{skipped, written};
+    pub use crate::{config, http, log, sql, Adapter};
+    pub use crate::{
+        AdapterError, AdapterInfo, Appointment, CheckReport, EncounterSnapshot, FieldMapping,
+        FieldResult, FieldStatus, FieldValue, Patient, PatientRef, SchedulePatient, ScheduleQuery,
+        SkipReason, WriteResult,
+    };
+}
+
+/// The patient record nested in an [`Appointment`] (the same type as [`Patient`]).
+pub type SchedulePatient = Patient;
+
+/// What an adapter implements. Each method is one export of the contract; the host calls
+/// each in a fresh instance, so keep no state between calls.
+pub trait Adapter {
+    /// Says what the adapter is, what it maps and what it needs. Must not do I/O.
+    fn describe() -> AdapterInfo;
+
+    /// Checks that the EHR is reachable and the credentials or session are valid.
+    fn check() -> Result<CheckReport, AdapterError>;
+
+    /// Writes one encounter and reports every field. Verify the encounter belongs to
+    /// `snapshot.patient` before writing, and use `snapshot.job_id` as the idempotency key.
+    fn write_encounter(snapshot: EncounterSnapshot) -> Result<WriteResult, AdapterError>;
+
+    /// Reads appointments. The default says the adapter cannot.
+    fn read_schedule(_query: ScheduleQuery) -> Result<Vec<Appointment>, AdapterError> {
+        Err(AdapterError::Misconfigured(
+            "this adapter does not read schedules".into(),
+        ))
+    }
+
+    /// Reads one patient. The default says the adapter cannot.
+    fn read_patient(_patient_id: String) -> Result<Patient, AdapterError> {
+        Err(AdapterError::Misconfigured(
+            "this adapter does not read patients".into(),
+        ))
+    }
+}
+
+impl<T: Adapter> bindings::exports::ehr::adapter::adapter::Guest for T {
+    fn describe() -> AdapterInfo {
+        T::describe()
+    }
+    fn check() -> Result<CheckReport, AdapterError> {
+        T::check()
+    }
+    fn write_encounter(snapshot: EncounterSnapshot) -> Result<WriteResult, AdapterError> {
+        T::write_encounter(snapshot)
+    }
+    fn read_schedule(query: ScheduleQuery) -> Result<Vec<Appointment>, AdapterError> {
+        T::read_schedule(query)
+    }
+    fn read_patient(patient_id: String) -> Result<Patient, AdapterError> {
+        T::read_patient(patient_id)
+    }
+}
+
+/// Exports a type implementing [`Adapter`] as the component's `adapter` interface.
+/// Only on `wasm32`: the export names (`ehr:adapter/adapter@0.1.0#check`) are not valid
+/// symbols for native linkers, and native builds exist only for tests with the harness.
+#[macro_export]
+macro_rules! export {
+    ($ty:ident) => {
+        #[cfg(target_arch = "wasm32")]
+        $crate::bindings::export_bindings!($ty with_types_in $crate::bindings);
+    };
+}

@@ -1,0 +1,75 @@
+//! The Eyefinity-style records the sandbox serves, and what has been written to them.
+
+use std::collections::BTreeMap;
+
+use crate::state::EncounterState;
+
+/// A patient as the EHR holds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Patient {
+    pub id: String,
+    pub given: String,
+    pub family: String,
+    pub birth_date: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    /// One line, as the EHR stores it.
+    pub address: Option<String>,
+}
+
+/// A visit: the encounter a document belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Visit {
+    pub id: String,
+    pub patient_id: String,
+    pub date: String,
+    pub provider_id: String,
+    /// The exam form version the visit's document follows.
+    pub form_version: String,
+    /// Finalized visits are locked: their document cannot change.
+    pub locked: bool,
+}
+
+/// An exam form version: the element ids a document may carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Form {
+    pub version: String,
+    pub title: String,
+    /// Canonical element ids; the `TemplateChanged` fault renames some on the way out.
+    pub elements: Vec<&'static str>,
+}
+
+/// A schedule slot. The patient is joined in when answering.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Slot {
+    pub id: String,
+    pub date: String,
+    /// `HH:MM`.
+    pub time: String,
+    pub minutes: u32,
+    pub reason: String,
+    pub provider_id: String,
+    pub state: String,
+    pub visit_id: Option<String>,
+    pub patient_id: String,
+}
+
+/// Everything the Eyefinity dialect holds. Replaced wholesale by a reset.
+#[derive(Debug, Clone)]
+pub(crate) struct EyefinityData {
+    pub patients: BTreeMap<String, Patient>,
+    pub visits: BTreeMap<String, Visit>,
+    pub forms: BTreeMap<String, Form>,
+    /// Provider id → display name.
+    pub providers: BTreeMap<String, String>,
+    pub slots: Vec<Slot>,
+    /// What has been written, per visit id; every seeded visit has an entry.
+    pub records: BTreeMap<String, EncounterState>,
+}
+
+impl EyefinityData {
+    /// The per-visit part of [`State`](crate::State).
+    pub fn snapshot(&self) -> BTreeMap<String, EncounterState> {
+        self.records.clone()
+    }
+}

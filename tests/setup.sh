@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Prepares everything the demo and the tests need, and is fast when it is all there:
+# the wasm32-wasip2 target, the adapter components, the ehr-host and ehr-sandbox binaries,
+# and WireMock for the HTTP-level fault tests.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+target="${CARGO_TARGET_DIR:-$root/target}"
+
+if [ ! -d "$(rustc --print sysroot)/lib/rustlib/wasm32-wasip2/lib" ]; then
+  echo "setup: installing the wasm32-wasip2 target" >&2
+  if ! (command -v rustup >/dev/null && timeout 300 rustup target add wasm32-wasip2 >&2); then
+    bundled="$root/../shared/toolchain/ensure-wasm32-wasip2.sh"
+    if [ -f "$bundled" ]; then
+      bash "$bundled"
+    else
+      echo "setup: cannot install wasm32-wasip2: run 'rustup target add wasm32-wasip2' with network access" >&2
+      exit 1
+    fi
+  fi
+fi
+
+# The PostgreSQL job-store tests start their own server: they need its binaries.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+  echo "setup: installing PostgreSQL server binaries" >&2
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get install -y postgresql >&2 || (apt-get update >&2 && apt-get install -y postgresql >&2)) \
+      || { echo "setup: cannot install PostgreSQL: run 'apt-get install -y postgresql'" >&2; exit 1; }
+  else
+    echo "setup: PostgreSQL server binaries are missing: run 'sudo apt-get install -y postgresql'" >&2
+    exit 1
+  fi
+fi
+
+echo "setup: building adapter components (wasm32-wasip2)" >&2
+cargo build --quiet --release --target wasm32-wasip2 -p revolution -p eyefinity -p crystalpm -p misbehaving
+# A second version of the misbehaving adapter (describe reports 0.2.0) for the registry and
+# hot-reload tests; its own target dir so the default 0.1.0 build stays as it is.
+echo "setup: building misbehaving 0.2.0" >&2
+MISBEHAVING_VERSION=0.2.0 cargo build --quiet --release --target wasm32-wasip2 -p misbehaving \
+  --target-dir "$target/alt"
+cp -p "$target/alt/wasm32-wasip2/release/misbehaving.wasm" \
+  "$target/wasm32-wasip2/release/misbehaving-0.2.0.wasm"
+echo "setup: building ehr-host and ehr-sandbox" >&2
+cargo build --quiet -p ehr-host -p ehr-sandbox
+
+# WireMock (npm package `wiremock`: the standalone jar, run on the machine's Java) for the
+# HTTP-level fault tests. Installed into tests/.tools/wiremock, never globally.
+wiremock_version=3.13.2
+wiremock_dir="$root/tests/.tools/wiremock"
+if ! ls "$wiremock_dir"/node_modules/wiremock/build/wiremock-standalone-"$wiremock_version".jar >/dev/null 2>&1; then
+  echo "setup: installing WireMock $wiremock_version into tests/.tools/wiremock (npm)" >&2
+  if ! command -v npm >/dev/null; then
+    echo "setup: npm is missing: install Node.js and npm (apt-get install npm), then rerun tests/setup.sh" >&2
+    exit 1
+  fi
+  mkdir -p "$wiremock_dir"
+  if ! (cd "$wiremock_dir" && timeout 300 npm install --prefix "$wiremock_dir" --no-audit --no-fund --loglevel=error "wiremock@$wiremock_version" >&2); then
+    echo "setup: cannot install WireMock: run 'npm install --prefix tests/.tools/wiremock wiremock@$wiremock_version' with access to the npm registry" >&2
+    exit 1
+  fi
+fi
+if ! command -v java >/dev/null; then
+  echo "setup: java is missing (WireMock needs it): apt-get install openjdk-17-jre-headless" >&2
+  exit 1
+fi
+
+# The crystalpm end-to-end tests start their own MariaDB server (never the system one).
+if ! { command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]; } \
+   || ! command -v mariadb-install-db >/dev/null || ! command -v mariadb >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing MariaDB (server binaries and client) for the crystalpm tests" >&2
+    apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq mariadb-server mariadb-client >&2
+  else
+    echo "setup: MariaDB is missing: run 'sudo apt-get install -y mariadb-server mariadb-client'" >&2
+    exit 1
+  fi
+fi
