@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Prepares everything the demo and the tests need, and is fast when it is all there:
 # the wasm32-wasip2 target, the adapter components, the ehr-host and ehr-sandbox binaries,
-# and WireMock for the HTTP-level fault tests.
+# WireMock for the HTTP-level fault tests, MariaDB for crystalpm and the iridium_server
+# SQL Server emulator for officemate.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -33,7 +34,7 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 fi
 
 echo "setup: building adapter components (wasm32-wasip2)" >&2
-cargo build --quiet --release --target wasm32-wasip2 -p revolution -p eyefinity -p crystalpm -p misbehaving
+cargo build --quiet --release --target wasm32-wasip2 -p revolution -p eyefinity -p crystalpm -p officemate -p misbehaving
 # A second version of the misbehaving adapter (describe reports 0.2.0) for the registry and
 # hot-reload tests; its own target dir so the default 0.1.0 build stays as it is.
 echo "setup: building misbehaving 0.2.0" >&2
@@ -75,4 +76,18 @@ if ! { command -v mariadbd >/dev/null || [ -x /usr/sbin/mariadbd ]; } \
     echo "setup: MariaDB is missing: run 'sudo apt-get install -y mariadb-server mariadb-client'" >&2
     exit 1
   fi
+fi
+
+# The officemate end-to-end tests start their own `iridium_server` (crates.io: a SQL Server
+# emulator speaking TDS), installed into tests/.tools/iridium, never globally.
+iridium_version=0.1.12
+iridium_dir="$root/tests/.tools/iridium"
+if [ "$(cat "$iridium_dir/VERSION" 2>/dev/null)" != "$iridium_version" ] \
+   || [ ! -x "$iridium_dir/bin/iridium-server" ]; then
+  echo "setup: installing iridium_server $iridium_version into tests/.tools/iridium (cargo install, a few minutes)" >&2
+  if ! cargo install --quiet --locked --force iridium_server --version "$iridium_version" --root "$iridium_dir" >&2; then
+    echo "setup: cannot install iridium_server: run 'cargo install --locked iridium_server --version $iridium_version --root tests/.tools/iridium' with access to crates.io" >&2
+    exit 1
+  fi
+  echo "$iridium_version" > "$iridium_dir/VERSION"
 fi

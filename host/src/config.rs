@@ -62,6 +62,18 @@ pub enum DbDriver {
     Mssql,
 }
 
+/// How a SQL Server connection is encrypted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DbEncryption {
+    /// Everything encrypted; the connection fails if the server cannot (the default).
+    Required,
+    /// Only the login (with the password) is encrypted.
+    LoginOnly,
+    /// Nothing encrypted. Only for servers without TLS, such as test emulators.
+    None,
+}
+
 /// One named database connection. The password is held by the host only: it is never
 /// shown to an adapter, and never appears in a message or in `Debug` output.
 #[derive(Clone, Serialize, Deserialize)]
@@ -93,6 +105,13 @@ pub struct DatabaseConfig {
     /// Most connections open at once to this database, shared by all calls.
     #[serde(default = "default_pool_size")]
     pub pool_size: usize,
+    /// SQL Server only: `required` (default), `login-only` or `none`.
+    #[serde(default)]
+    pub encryption: Option<DbEncryption>,
+    /// SQL Server only: accept the server's TLS certificate without checking who issued
+    /// it (the self-signed certificate SQL Server makes for itself).
+    #[serde(default)]
+    pub trust_server_certificate: bool,
 }
 
 fn default_connect_timeout_secs() -> u64 {
@@ -115,6 +134,7 @@ impl std::fmt::Debug for DatabaseConfig {
             .field("user", &self.user)
             .field("password", &self.password.as_ref().map(|_| "<redacted>"))
             .field("password_env", &self.password_env)
+            .field("encryption", &self.encryption)
             .finish_non_exhaustive()
     }
 }

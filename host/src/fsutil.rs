@@ -8,11 +8,7 @@ use std::path::Path;
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = dir.join(format!(
-        ".{}.tmp-{}",
-        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
-        std::process::id()
-    ));
+    let tmp = temp_beside(path);
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     if let Ok(f) = std::fs::File::open(&tmp) {
         let _ = f.sync_all();
@@ -24,4 +20,76 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             path.display()
         )
     })
+}
+
+/// A temporary name beside `path`, unique across processes and threads.
+fn temp_beside(path: &Path) -> std::path::PathBuf {
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    path.parent().unwrap_or(Path::new(".")).join(format!(
+        ".{}.tmp-{}-{n}",
+        path.file_name().and_then(|n| n.to_str()).unwrap_or("file"),
+        std::process::id()
+    ))
+}
+
+/// Reads the secret in `path`, creating it first with `make()` (owner-only permissions)
+/// when it does not exist. Several processes may do this at the same moment (the agent
+/// starting while `jobs submit` runs): the file is published with a link that fails if
+/// one already exists, never by overwriting, so all of them end up with the same secret.
+pub fn read_or_create_secret(
+    path: &Path,
+    make: impl FnOnce() -> Result<Vec<u8>>,
+) -> Result<String> {
+    if !path.exists() {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let tmp = temp_beside(path);
+        std::fs::write(&tmp, make()?).with_context(|| format!("cannot write {}", tmp.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        }
+        if let Ok(f) = std::fs::File::open(&tmp) {
+            let _ = f.sync_all();
+        }
+        let linked = std::fs::hard_link(&tmp, path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
+        }
+    }
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Many creators racing for one secret all read the same one, and it is the only
+    // file left in the directory (no temporary files behind).
+    #[test]
+    fn racing_creators_share_one_secret() {
+        let dir = std::env::temp_dir().join(format!("ehr-fsutil-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("secret");
+        let seen: Vec<String> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..16)
+                .map(|i| {
+                    let path = path.clone();
+                    s.spawn(move || {
+                        read_or_create_secret(&path, || Ok(format!("secret-{i}\n").into_bytes()))
+                            .unwrap()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert!(seen.iter().all(|s| s == &seen[0]), "{seen:?}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -28,6 +28,7 @@ pub mod http;
 pub mod log;
 pub mod mapping;
 pub mod report;
+pub mod schedule_rows;
 pub mod sql;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;

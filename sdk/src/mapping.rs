@@ -303,6 +303,26 @@ impl Mapping {
             .collect()
     }
 
+    /// `describe`'s complete field list: every rule, then every catalog field the mapping
+    /// does not mention, as not written ("`ehr` has no `place` for ..."), so users see
+    /// the whole catalog and what happens to each field.
+    pub fn describe_catalog(&self, ehr: &str, place: &str) -> Vec<FieldMapping> {
+        let mut fields = self.describe();
+        for field in crate::catalog::fields() {
+            if !fields.iter().any(|m| m.field == field.id) {
+                fields.push(FieldMapping {
+                    field: field.id.clone(),
+                    target: None,
+                    note: format!(
+                        "not written: {ehr} has no {place} for `{}` ({})",
+                        field.id, field.label
+                    ),
+                });
+            }
+        }
+        fields
+    }
+
     /// Every target (`section`, `name`) the mapping can write.
     pub fn targets(&self) -> Vec<(&str, &str)> {
         self.rules
@@ -412,6 +432,63 @@ impl Plan {
                     *e = Entry::Done(skipped(&l.field, reason, detail));
                 }
             }
+        }
+    }
+
+    /// Adds a warning to every planned line of `section` (for what the adapter itself
+    /// changes while writing, such as shortening a value inside a raw list).
+    pub fn warn_section(&mut self, section: &str, kind: WarningKind, message: &str) {
+        for e in &mut self.entries {
+            if let Entry::Planned(l) = e {
+                if l.section == section {
+                    l.warnings.push(warning(kind, message.to_string()));
+                }
+            }
+        }
+    }
+
+    /// Checks the diagnosis list planned in `section` against the EHR's columns: a code
+    /// that is empty, not ASCII or longer than `code_max` skips the whole list (a partial
+    /// list would misstate the assessment); a description longer than `description_max`
+    /// characters is written shortened, with a `truncated` warning.
+    pub fn check_diagnoses(
+        &mut self,
+        section: &str,
+        ehr: &str,
+        code_max: usize,
+        description_max: usize,
+    ) {
+        let lists: Vec<Vec<crate::Diagnosis>> = self
+            .section(section)
+            .iter()
+            .filter_map(|l| match &l.value {
+                MappedValue::Raw(FieldValue::Diagnoses(list)) => Some(list.clone()),
+                _ => None,
+            })
+            .collect();
+        let all = lists.iter().flatten();
+        let bad = all.clone().find(|d| {
+            let code = d.code.trim();
+            code.is_empty() || code.len() > code_max || !code.is_ascii()
+        });
+        if let Some(d) = bad {
+            let detail = format!(
+                "`{}` is not an ICD-10 code {ehr} can store (at most {code_max} ASCII characters)",
+                d.code
+            );
+            self.skip_section(section, SkipReason::InvalidValue, &detail);
+            return;
+        }
+        let long: Vec<&str> = all
+            .filter(|d| d.description.chars().count() > description_max)
+            .map(|d| d.code.trim())
+            .collect();
+        if !long.is_empty() {
+            let message = format!(
+                "the description of {} was cut to {description_max} characters to fit {ehr}",
+                long.join(", ")
+            );
+            self.warn_section(section, WarningKind::Truncated, &message);
         }
     }
 

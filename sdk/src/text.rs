@@ -2,6 +2,25 @@
 //! typographic punctuation keep their meaning (é → e, ’ → ', — → -, ° → deg), anything
 //! else becomes `?` where a column needs ASCII.
 
+/// A visual acuity as EHR acuity columns hold it: Snellen `20/NN[+-n]` (two or three
+/// digits, an optional one-digit modifier) or CF, HM, LP, NLP.
+pub fn is_snellen_acuity(s: &str) -> bool {
+    if matches!(s, "CF" | "HM" | "LP" | "NLP") {
+        return true;
+    }
+    let Some(rest) = s.strip_prefix("20/") else {
+        return false;
+    };
+    let (den, modifier) = match rest.find(['+', '-']) {
+        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
+        None => (rest, None),
+    };
+    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
+    (2..=3).contains(&den.len())
+        && digits(den)
+        && modifier.is_none_or(|m| m.len() == 1 && digits(m))
+}
+
 /// The ASCII text, and the distinct characters that were replaced, in first-seen order.
 pub fn to_ascii(text: &str) -> (String, Vec<char>) {
     let mut out = String::with_capacity(text.len());
@@ -112,6 +131,19 @@ mod tests {
 
     // Names equal up to accents, case and spacing share a key; different non-Latin
     // names do not collapse into the same key.
+    // Acuities EHR columns accept, and near misses they reject.
+    #[test]
+    fn snellen_acuities() {
+        for ok in ["20/20", "20/40-2", "20/400", "20/25+1", "CF", "NLP"] {
+            assert!(is_snellen_acuity(ok), "{ok}");
+        }
+        for bad in [
+            "20/4", "20/4000", "20/40-", "20/40-12", "6/6", "cf", "20/ 40", "",
+        ] {
+            assert!(!is_snellen_acuity(bad), "{bad}");
+        }
+    }
+
     #[test]
     fn name_keys() {
         assert_eq!(name_key("  José  NÚÑEZ "), name_key("jose nunez"));

@@ -10,6 +10,7 @@ pub mod cloud;
 pub mod faults;
 pub mod wiremock;
 
+pub mod iridium;
 pub mod mariadb;
 pub mod postgres;
 

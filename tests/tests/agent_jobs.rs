@@ -75,13 +75,18 @@ async fn agent_writes_submitted_jobs() {
         assert_eq!(code, 0, "{err}");
     }
     let statuses = settle(&home, &["J-A", "J-B", "J-WRONG"]);
+    let shown: Vec<String> = ["J-A", "J-B", "J-WRONG"]
+        .iter()
+        .map(|id| home.cli(&["jobs", "show", id]).1)
+        .collect();
     assert_eq!(
         statuses,
         [
             "succeeded_with_warnings",
             "succeeded_with_warnings",
             "failed"
-        ]
+        ],
+        "{shown:#?}"
     );
 
     let (_, out, _) = home.cli(&["jobs", "show", "J-WRONG", "--json"]);

@@ -25,7 +25,7 @@ async fn home_for(db: &MariaDb, settings: &str) -> TestHome {
 
 fn snapshot_with(dir: &TempDir, edit: impl Fn(&mut serde_json::Value)) -> String {
     let mut v: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("snapshot-crystalpm-5001.json")).unwrap(),
+        &std::fs::read_to_string(fixture("snapshot-local-5001.json")).unwrap(),
     )
     .unwrap();
     edit(&mut v);
@@ -35,7 +35,7 @@ fn snapshot_with(dir: &TempDir, edit: impl Fn(&mut serde_json::Value)) -> String
 }
 
 fn fixture_path() -> String {
-    fixture("snapshot-crystalpm-5001.json")
+    fixture("snapshot-local-5001.json")
         .to_string_lossy()
         .into_owned()
 }
@@ -249,7 +249,7 @@ async fn adapter_trap_rolls_back_the_transaction() {
     let before = clinical_rows(&db);
     let host = home.host();
     let adapter = host.load("crystalpm").unwrap();
-    let text = std::fs::read_to_string(fixture("snapshot-crystalpm-5001.json")).unwrap();
+    let text = std::fs::read_to_string(fixture("snapshot-local-5001.json")).unwrap();
     let result = adapter
         .write_encounter(ehr_host::snapshot::parse(&text).unwrap())
         .await;

@@ -19,24 +19,32 @@ fn readme(adapter: &str) -> String {
     std::fs::read_to_string(root().join(format!("adapters/{adapter}/README.md"))).unwrap()
 }
 
-// The revolution README holds exactly the table its component generates.
-#[test]
-fn revolution_readme_table_is_generated() {
-    let table = generated_table("revolution");
+fn assert_readme_holds_generated_table(adapter: &str) {
+    let table = generated_table(adapter);
     assert!(
-        readme("revolution").contains(&table),
-        "adapters/revolution/README.md is out of date; regenerate its table with:\n\
-         ehr-host describe target/wasm32-wasip2/release/revolution.wasm --markdown\n\n{table}"
+        readme(adapter).contains(&table),
+        "adapters/{adapter}/README.md is out of date; regenerate its table with:\n\
+         ehr-host describe target/wasm32-wasip2/release/{adapter}.wasm --markdown\n\n{table}"
     );
 }
 
-// The eyefinity README holds exactly the table its component generates.
+// Each adapter's README holds exactly the table its built component generates.
+#[test]
+fn revolution_readme_table_is_generated() {
+    assert_readme_holds_generated_table("revolution");
+}
+
 #[test]
 fn eyefinity_readme_table_is_generated() {
-    let table = generated_table("eyefinity");
-    assert!(
-        readme("eyefinity").contains(&table),
-        "adapters/eyefinity/README.md is out of date; regenerate its table with:\n\
-         ehr-host describe target/wasm32-wasip2/release/eyefinity.wasm --markdown\n\n{table}"
-    );
+    assert_readme_holds_generated_table("eyefinity");
+}
+
+#[test]
+fn crystalpm_readme_table_is_generated() {
+    assert_readme_holds_generated_table("crystalpm");
+}
+
+#[test]
+fn officemate_readme_table_is_generated() {
+    assert_readme_holds_generated_table("officemate");
 }

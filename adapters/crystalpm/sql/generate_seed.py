@@ -1,24 +1,13 @@
 #!/usr/bin/env python3
-"""Writes seed.sql: a deterministic CrystalPM-shaped population for tests and demos.
-
-300 patients, 4 providers, November 2026's appointments (weekdays, 08:00-16:45), one
-encounter (ehr_file) per appointment before 2026-11-21, and the schedule-sync edge
-cases: patients without email, two pairs sharing one email, patients without date of
-birth or address, appointments in the past, appointments for an unknown provider (99).
-Fixed rows the end-to-end tests rely on come first (accounts 1001-1003, encounters
-5001-5003). Run: python3 generate_seed.py > seed.sql
+"""Writes seed.sql: the shared practice population (tests/fixtures/population.py) in
+CrystalPM's tables, for MySQL/MariaDB. Run: python3 generate_seed.py > seed.sql
 """
-import random
+import os
+import sys
 
-rng = random.Random(20261121)
-FIRST = ["Margaret", "James", "Aisha", "Wei", "Carlos", "Olga", "Tom", "Priya", "Fatima",
-         "Liam", "Noah", "Emma", "Sofia", "Mateo", "Chloe", "Kenji", "Amara", "Lucas",
-         "Zoe", "Ivan", "Nora", "Omar", "Grace", "Hugo", "Mia", "Ravi", "Elena", "Sam"]
-LAST = ["Okafor", "Smith", "Nguyen", "Garcia", "Kowalski", "Brown", "Patel", "Haddad",
-        "Muller", "Rossi", "Johnson", "Kim", "Silva", "O'Neil", "Dubois", "Tanaka",
-        "Andersen", "Lopez", "Ivanova", "Cohen", "Moore", "Novak", "Ahmed", "Walker"]
-TYPES = ["Comprehensive Exam", "Contact Lens Fitting", "Glaucoma Follow-up",
-         "Diabetic Eye Exam", "Post-op Visit", "Dry Eye Evaluation"]
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "../../../tests/fixtures"))
+from population import insert, population  # noqa: E402
 
 
 def q(v):
@@ -29,77 +18,12 @@ def q(v):
     return "'" + str(v).replace("\\", "\\\\").replace("'", "''") + "'"
 
 
-def insert(table, cols, rows):
-    out = []
-    for i in range(0, len(rows), 100):
-        vals = ",\n  ".join("(" + ", ".join(q(v) for v in r) + ")" for r in rows[i:i + 100])
-        out.append(f"INSERT INTO {table} ({', '.join(cols)}) VALUES\n  {vals};")
-    return "\n".join(out)
-
-
-providers = [(1, "Anna", "Reyes", "1234567893"), (2, "David", "Chen", "1245319599"),
-             (3, "Laura", "Bennett", None), (4, "Samuel", "Osei", "1679576722")]
-
-patients = [
-    (1001, "Margaret", "Okafor", "1958-03-14", "m.okafor@example.org", "555-0101",
-     "12 Elm St", "Springfield", "IL", "62701"),
-    (1002, "James", "Okafor", "1961-07-02", "j.okafor@example.org", "555-0102",
-     "12 Elm St", "Springfield", "IL", "62701"),
-    (1003, "Wei", "Nguyen", "1979-11-30", None, None, None, None, None, None),
-]
-for n in range(1004, 1301):
-    first, last = rng.choice(FIRST), rng.choice(LAST)
-    dob = f"{rng.randint(1935, 2015)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}"
-    email = f"{first.lower()}.{last.lower().replace(chr(39), '')}{n}@example.org"
-    phone = f"555-{rng.randint(1000, 9999)}"
-    addr = (f"{rng.randint(1, 999)} {rng.choice(['Oak', 'Maple', 'Pine', 'Cedar'])} Ave",
-            "Springfield", "IL", f"627{rng.randint(10, 99)}")
-    if n % 17 == 0:            # no email on file
-        email = None
-    if n % 29 == 0:            # missing demographics: no date of birth, no address
-        dob, addr = None, (None, None, None, None)
-    if n % 41 == 0:            # no phone either
-        phone = None
-    patients.append((n, first, last, dob, email, phone) + addr)
-# Duplicate emails: two pairs of patients share one address (a family email).
-for a, b in ((1010, 1011), (1100, 1101)):
-    ia, ib = a - 1001, b - 1001
-    shared = f"family{a}@example.org"
-    patients[ia] = patients[ia][:4] + (shared,) + patients[ia][5:]
-    patients[ib] = patients[ib][:4] + (shared,) + patients[ib][5:]
-
-appts, files = [], []
-# Fixed appointments and encounters for the end-to-end tests.
-appts += [(9001, 1001, 1, "2026-11-16 09:00:00", 30, "Comprehensive Exam", "completed"),
-          (9002, 1002, 2, "2026-11-16 09:30:00", 30, "Glaucoma Follow-up", "completed"),
-          (9003, 1003, 99, "2026-11-16 10:00:00", 20, "Dry Eye Evaluation", "completed")]
-files += [(5001, 1001, 9001, "2026-11-16", 1, 0), (5002, 1002, 9002, "2026-11-16", 2, 0),
-          (5003, 1003, 9003, "2026-11-16", 99, 1)]
-appt_id, ehr_id = 10000, 6000
-for day in range(1, 31):
-    date = f"2026-11-{day:02d}"
-    weekday = (day + 6) % 7        # 2026-11-01 is a Sunday: 0 = Monday
-    if weekday >= 5:
-        continue
-    for slot in range(rng.randint(12, 18)):
-        minute = 8 * 60 + slot * 30 + rng.choice([0, 15])
-        start = f"{date} {minute // 60:02d}:{minute % 60:02d}:00"
-        account = rng.randint(1003, 1300)
-        provider = rng.choice([1, 2, 3, 4, 1, 2, 99]) if slot % 9 == 4 else rng.choice([1, 2, 3, 4])
-        past = day < 21
-        status = rng.choice(["completed", "completed", "no-show", "cancelled"]) if past else "scheduled"
-        appt_id += 1
-        appts.append((appt_id, account, provider, start, rng.choice([15, 20, 30, 45]),
-                      rng.choice(TYPES), status))
-        if past and status == "completed":
-            ehr_id += 1
-            files.append((ehr_id, account, appt_id, date, provider, 1 if day < 14 else 0))
-
+providers, patients, appts, files = population()
 print("-- Generated by generate_seed.py; do not edit by hand.")
-print(insert("providers", ["provider_id", "first_name", "last_name", "npi"], providers))
+print(insert("providers", ["provider_id", "first_name", "last_name", "npi"], providers, q))
 print(insert("patients", ["account_id", "first_name", "last_name", "birth_date", "email",
-                          "home_phone", "address1", "city", "state", "zip"], patients))
+                          "home_phone", "address1", "city", "state", "zip"], patients, q))
 print(insert("appts", ["appt_id", "account_id", "provider_id", "appt_start", "duration_min",
-                       "appt_type", "status"], appts))
+                       "appt_type", "status"], appts, q))
 print(insert("ehr_file", ["ehr_id", "account_id", "appt_id", "exam_date", "provider_id",
-                          "locked"], files))
+                          "locked"], files, q))

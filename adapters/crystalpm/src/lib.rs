@@ -20,7 +20,6 @@ pub mod write;
 #[cfg(test)]
 mod tests;
 
-use ehr_adapter_sdk::catalog;
 use ehr_adapter_sdk::prelude::*;
 
 /// The adapter. Stateless: every call runs in a fresh instance.
@@ -42,7 +41,7 @@ impl Adapter for CrystalPm {
             description: "Writes exam findings, refraction, acuity, IOP, diagnoses and notes \
                           into a CrystalPM database and reads its schedule and patients"
                 .to_string(),
-            fields: describe_fields(),
+            fields: mapping::mapping().describe_catalog("CrystalPM", "column"),
             http_origins: Vec::new(),
             databases: vec![DB.to_string()],
             settings: vec![
@@ -104,21 +103,3 @@ impl Adapter for CrystalPm {
 
 #[cfg(target_arch = "wasm32")]
 ehr_adapter_sdk::export!(CrystalPm);
-
-/// Every mapping rule, then every catalog field the mapping does not mention.
-fn describe_fields() -> Vec<FieldMapping> {
-    let mut fields = mapping::mapping().describe();
-    for field in catalog::fields() {
-        if !fields.iter().any(|m| m.field == field.id) {
-            fields.push(FieldMapping {
-                field: field.id.clone(),
-                target: None,
-                note: format!(
-                    "not written: CrystalPM has no column for `{}` ({})",
-                    field.id, field.label
-                ),
-            });
-        }
-    }
-    fields
-}

@@ -5,6 +5,7 @@
 //! crate and are the only text ever placed into SQL; every value travels as a parameter.
 
 use ehr_adapter_sdk::mapping::{Mapping, NumberFormat};
+use ehr_adapter_sdk::text::is_snellen_acuity;
 
 /// The exam header and free text (`ehr_file`).
 pub const FILE: &str = "ehr_file";
@@ -27,25 +28,6 @@ pub const NOTES: &str = "ehr_notes";
 pub const ICD10_MAX: usize = 10;
 /// The width of a diagnosis description column.
 pub const DIAGNOSIS_DESCRIPTION_MAX: usize = 255;
-
-/// A visual acuity as CrystalPM's 10-character column holds it: Snellen `20/NN[+-n]`
-/// or CF, HM, LP, NLP.
-pub fn is_acuity(s: &str) -> bool {
-    if matches!(s, "CF" | "HM" | "LP" | "NLP") {
-        return true;
-    }
-    let Some(rest) = s.strip_prefix("20/") else {
-        return false;
-    };
-    let (den, modifier) = match rest.find(['+', '-']) {
-        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-        None => (rest, None),
-    };
-    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    (2..=3).contains(&den.len())
-        && digits(den)
-        && modifier.is_none_or(|m| m.len() == 1 && digits(m))
-}
 
 fn is_iop_method(s: &str) -> bool {
     s.chars().count() <= 20 && !s.trim().is_empty()
@@ -78,7 +60,7 @@ pub fn mapping() -> Mapping {
     ] {
         m = m
             .text(field, VA, column)
-            .validate(is_acuity, "Snellen 20/NN[+-n] or CF, HM, LP, NLP");
+            .validate(is_snellen_acuity, "Snellen 20/NN[+-n] or CF, HM, LP, NLP");
     }
     for (eye, section) in [("od", RX_OD), ("os", RX_OS)] {
         let f = |part: &str| format!("refraction.manifest.{eye}.{part}");

@@ -1,11 +1,10 @@
 //! Appointments and patient demographics, read from `appts`, `patients`, `providers`
-//! and `ehr_file`. Absent values come back as `none`, never as empty strings, so the
-//! schedule sync can tell a patient without an email from one with an empty email; an
-//! appointment whose provider is not in `providers` keeps its provider id and has no
-//! provider name.
+//! and `ehr_file`, in the column order of the SDK's `schedule_rows` (which keeps absent
+//! values absent and unknown providers visible).
 
 use crate::DB;
 use ehr_adapter_sdk::prelude::*;
+use ehr_adapter_sdk::schedule_rows::{appointment, patient};
 use ehr_adapter_sdk::sql::{Rows, Value};
 
 const PATIENT_COLUMNS: &str = "p.account_id, p.first_name, p.last_name, p.birth_date, \
@@ -54,65 +53,5 @@ pub fn read_patient(patient_id: &str) -> Result<Patient, AdapterError> {
         None => Err(AdapterError::NotFound(format!(
             "CrystalPM has no account {id}"
         ))),
-    }
-}
-
-fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::Int(i) => Some(i.to_string()),
-        other => other
-            .as_str()
-            .map(str::trim)
-            .filter(|s| !s.is_empty())
-            .map(str::to_string),
-    }
-}
-
-fn appointment(r: &[Value]) -> Appointment {
-    let provider_name = match (text(&r[5]), text(&r[6])) {
-        (Some(f), Some(l)) => Some(format!("{f} {l}")),
-        _ => None,
-    };
-    let p = patient(&r[9..]);
-    Appointment {
-        id: text(&r[0]).unwrap_or_default(),
-        start: text(&r[1]).unwrap_or_default(),
-        duration_minutes: r[2].as_i64().unwrap_or(0).clamp(0, u32::MAX as i64) as u32,
-        appointment_type: text(&r[3]).unwrap_or_default(),
-        provider_id: text(&r[4]),
-        provider_name,
-        patient_id: p.id.clone(),
-        patient: Some(p),
-        status: text(&r[7]).unwrap_or_default(),
-        encounter_id: text(&r[8]),
-    }
-}
-
-fn patient(r: &[Value]) -> Patient {
-    let address = match (text(&r[6]), text(&r[7]), text(&r[8]), text(&r[9])) {
-        (None, None, None, None) => None,
-        (street, city, state, zip) => Some(
-            [
-                street,
-                city,
-                state.map(|s| match zip {
-                    Some(z) => format!("{s} {z}"),
-                    None => s,
-                }),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(", "),
-        ),
-    };
-    Patient {
-        id: text(&r[0]).unwrap_or_default(),
-        first_name: text(&r[1]).unwrap_or_default(),
-        last_name: text(&r[2]).unwrap_or_default(),
-        date_of_birth: text(&r[3]),
-        email: text(&r[4]),
-        phone: text(&r[5]),
-        address,
     }
 }

@@ -14,7 +14,7 @@
 
 use crate::mapping::{self, DIAGNOSES, DIAGNOSIS_DESCRIPTION_MAX, FILE, FINDINGS, IOP, NOTES, VA};
 use crate::DB;
-use ehr_adapter_sdk::mapping::{Line, MappedValue, Plan};
+use ehr_adapter_sdk::mapping::{Line, MappedValue};
 use ehr_adapter_sdk::prelude::*;
 use ehr_adapter_sdk::sql::Value;
 use ehr_adapter_sdk::{Diagnosis, Laterality, Rejection};
@@ -57,7 +57,12 @@ pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterErro
         ))
     })?;
     let mut plan = mapping::mapping().apply(s);
-    check_diagnoses(&mut plan);
+    plan.check_diagnoses(
+        DIAGNOSES,
+        "CrystalPM",
+        mapping::ICD10_MAX,
+        DIAGNOSIS_DESCRIPTION_MAX,
+    );
     let hooks = Hooks::from_config();
     sql::transaction(DB, move || {
         verify_patient(ehr_id, &s.patient)?;
@@ -143,30 +148,6 @@ fn already_written(job_id: &str, ehr_id: i64) -> Result<bool, AdapterError> {
             message: format!("job {job_id} was already written into EHR file {id}, not {ehr_id}"),
             field_errors: Vec::new(),
         })),
-    }
-}
-
-/// Diagnoses whose codes cannot fit CrystalPM's columns are skipped as a whole list
-/// (a partial diagnosis list would misstate the assessment).
-fn check_diagnoses(plan: &mut Plan) {
-    let bad = plan.section(DIAGNOSES).iter().find_map(|l| match &l.value {
-        MappedValue::Raw(FieldValue::Diagnoses(list)) => list
-            .iter()
-            .find(|d| {
-                let code = d.code.trim();
-                code.is_empty() || code.len() > mapping::ICD10_MAX || !code.is_ascii()
-            })
-            .map(|d| d.code.clone()),
-        _ => None,
-    });
-    if let Some(code) = bad {
-        plan.skip_section(
-            DIAGNOSES,
-            SkipReason::InvalidValue,
-            &format!(
-                "`{code}` is not an ICD-10 code CrystalPM can store (at most 10 ASCII characters)"
-            ),
-        );
     }
 }
 

@@ -29,24 +29,6 @@ pub fn is_exam_section(section: &str) -> bool {
     section != DIAGNOSES_SECTION && section != NOTES_SECTION
 }
 
-/// Snellen acuity as the EHR accepts it: `^20/\d{2,3}([+-]\d)?$`, or CF, HM, LP, NLP.
-pub fn is_snellen(s: &str) -> bool {
-    if matches!(s, "CF" | "HM" | "LP" | "NLP") {
-        return true;
-    }
-    let Some(rest) = s.strip_prefix("20/") else {
-        return false;
-    };
-    let (denominator, modifier) = match rest.find(['+', '-']) {
-        Some(i) => (&rest[..i], Some(&rest[i + 1..])),
-        None => (rest, None),
-    };
-    let digits = |t: &str| !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit());
-    (2..=3).contains(&denominator.len())
-        && digits(denominator)
-        && modifier.is_none_or(|m| m.len() == 1 && digits(m))
-}
-
 /// The tonometry methods the EHR's `iopMethod` accepts, spelled exactly.
 pub const IOP_METHODS: [&str; 4] = ["Goldmann", "iCare", "NCT", "Tonopen"];
 
@@ -77,7 +59,10 @@ fn text(m: Mapping, field: &str, section: &str, name: &str, max: usize) -> Mappi
 fn acuity(m: Mapping, field: &str, name: &str) -> Mapping {
     m.text(field, "visual-acuity", name)
         .ascii_only()
-        .validate(is_snellen, "Snellen 20/NN[+-n] or CF, HM, LP, NLP")
+        .validate(
+            ehr_adapter_sdk::text::is_snellen_acuity,
+            "Snellen 20/NN[+-n] or CF, HM, LP, NLP",
+        )
         .max_len(8)
 }
 

@@ -44,17 +44,12 @@ pub fn router<Q: Queue + 'static>(queue: Arc<Q>, sealer: Arc<Sealer>, token: Str
 
 /// The token in `path`, created (random, owner-only) when absent.
 pub fn load_or_create_token(path: &std::path::Path) -> anyhow::Result<String> {
-    if !path.exists() {
+    let token = crate::fsutil::read_or_create_secret(path, || {
         let mut raw = [0u8; 24];
         getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
-        crate::fsutil::write_atomic(path, format!("{}\n", hex::encode(raw)).as_bytes())?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-        }
-    }
-    Ok(std::fs::read_to_string(path)?.trim().to_string())
+        Ok(format!("{}\n", hex::encode(raw)).into_bytes())
+    })?;
+    Ok(token.trim().to_string())
 }
 
 fn error(status: StatusCode, message: impl Into<String>, details: Vec<String>) -> Response {

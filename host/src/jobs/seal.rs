@@ -27,19 +27,13 @@ impl Sealer {
     /// The key in `path` (64 hex characters), created with a random key (readable by
     /// the owner only) when the file does not exist.
     pub fn load_or_create(path: &Path) -> Result<Sealer> {
-        if !path.exists() {
+        let text = crate::fsutil::read_or_create_secret(path, || {
             let mut key = [0u8; 32];
             getrandom::fill(&mut key)
                 .map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
-            crate::fsutil::write_atomic(path, format!("{}\n", hex::encode(key)).as_bytes())?;
-            #[cfg(unix)]
-            {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-            }
-        }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the job key {}", path.display()))?;
+            Ok(format!("{}\n", hex::encode(key)).into_bytes())
+        })
+        .with_context(|| format!("cannot read the job key {}", path.display()))?;
         let key: [u8; 32] = hex::decode(text.trim())
             .ok()
             .and_then(|b| b.try_into().ok())

@@ -189,3 +189,52 @@ fn describe_lists_rules() {
     assert_eq!(t.target.as_deref(), Some("vitals.tempF"));
     assert!(t.note.contains("degC → degF"));
 }
+
+fn diagnosis(code: &str, description: &str) -> crate::Diagnosis {
+    crate::Diagnosis {
+        code: code.into(),
+        description: description.into(),
+        laterality: crate::Laterality::Right,
+        primary: true,
+    }
+}
+
+// A diagnosis code the EHR cannot store skips the whole list; an over-long description
+// keeps the list written with a `truncated` warning naming the code.
+#[test]
+fn diagnosis_lists_are_checked_against_columns() {
+    let m = Mapping::new().raw("diagnoses", "dx", "code");
+    let bad = snapshot(
+        &[],
+        vec![(
+            "diagnoses",
+            FieldValue::Diagnoses(vec![
+                diagnosis("H25.13", "ok"),
+                diagnosis("H40.1234567890", "x"),
+            ]),
+        )],
+    );
+    let mut plan = m.apply(&bad);
+    plan.check_diagnoses("dx", "TestEHR", 10, 20);
+    let r = plan.into_write_result(None, false);
+    assert!(matches!(
+        status(&r, "diagnoses"),
+        FieldStatus::Skipped((SkipReason::InvalidValue, ref m)) if m.contains("H40.1234567890") && m.contains("TestEHR")
+    ));
+
+    let long = snapshot(
+        &[],
+        vec![(
+            "diagnoses",
+            FieldValue::Diagnoses(vec![diagnosis("H25.13", &"y".repeat(21))]),
+        )],
+    );
+    let mut plan = m.apply(&long);
+    plan.check_diagnoses("dx", "TestEHR", 10, 20);
+    let r = plan.into_write_result(None, false);
+    assert_eq!(status(&r, "diagnoses"), FieldStatus::Written);
+    let w = &r.fields[0].warnings;
+    assert_eq!(w.len(), 1);
+    assert_eq!(w[0].kind, WarningKind::Truncated);
+    assert!(w[0].message.contains("H25.13"), "{}", w[0].message);
+}

@@ -1,10 +1,13 @@
 //! The operator's named database connections (`[databases.<label>]`), each with its
 //! connection pool, shared by every call of every adapter in the process. A label whose
-//! configuration cannot be used (password variable unset, driver not in this build) is
-//! kept with the reason, so a call on it fails with that reason rather than a guess.
+//! configuration cannot be used (password variable unset, a setting its driver does not
+//! support) is kept with the reason, so a call on it fails with that reason rather than
+//! a guess. [`Database`] also dispatches each operation to its driver.
 
+use super::mssql::MssqlDb;
 use super::mysql::MysqlDb;
-use super::value::SqlFailure;
+use super::transaction::Tx;
+use super::value::{SqlFailure, SqlRows, SqlValue, Want};
 use crate::config::{resolve_secret, DatabaseConfig, DbDriver};
 use std::collections::BTreeMap;
 
@@ -12,6 +15,8 @@ use std::collections::BTreeMap;
 pub enum Database {
     /// A MySQL or MariaDB database.
     Mysql(MysqlDb),
+    /// A Microsoft SQL Server database.
+    Mssql(MssqlDb),
     /// Configured, but not usable; the string says why and what to fix.
     Unavailable(String),
 }
@@ -43,10 +48,13 @@ impl Databases {
             Err(e) => return Database::Unavailable(format!("{e:#}")),
         };
         match cfg.driver {
+            DbDriver::Mysql if cfg.encryption.is_some() || cfg.trust_server_certificate => {
+                Database::Unavailable(format!(
+                    "database `{label}`: `encryption` and `trust_server_certificate` apply to SQL Server (driver = \"mssql\") only; this host's MySQL driver connects without TLS, so remove them from [databases.{label}]"
+                ))
+            }
             DbDriver::Mysql => Database::Mysql(MysqlDb::new(label, cfg, password)),
-            DbDriver::Mssql => Database::Unavailable(format!(
-                "database `{label}` uses driver `mssql` (SQL Server), which this build of the host does not provide yet"
-            )),
+            DbDriver::Mssql => Database::Mssql(MssqlDb::new(label, cfg, password)),
         }
     }
 
@@ -58,6 +66,62 @@ impl Databases {
             None => Err(SqlFailure::Denied(format!(
                 "database `{label}` is granted but not configured: add a [databases.{label}] section (driver, host, database, user, password_env) to the host config"
             ))),
+        }
+    }
+}
+
+/// A transaction handed to a database of another driver: a host bug, reported as one.
+fn mismatched() -> SqlFailure {
+    SqlFailure::Failed("internal error: a transaction was used on a database of another driver; nothing in it was committed".into())
+}
+
+impl Database {
+    /// Runs one statement, inside `tx` when given.
+    pub async fn run(
+        &self,
+        tx: Option<&mut Tx>,
+        want: Want,
+        statement: &str,
+        params: &[SqlValue],
+    ) -> Result<(SqlRows, u64), SqlFailure> {
+        match (self, tx) {
+            (Database::Mysql(db), Some(Tx::Mysql(tx))) => db.run(Some(tx), statement, params).await,
+            (Database::Mysql(db), None) => db.run(None, statement, params).await,
+            (Database::Mssql(db), Some(Tx::Mssql(tx))) => {
+                db.run(Some(tx), want, statement, params).await
+            }
+            (Database::Mssql(db), None) => db.run(None, want, statement, params).await,
+            (Database::Unavailable(why), _) => Err(SqlFailure::Denied(why.clone())),
+            _ => Err(mismatched()),
+        }
+    }
+
+    /// Opens a transaction.
+    pub async fn begin(&self) -> Result<Tx, SqlFailure> {
+        match self {
+            Database::Mysql(db) => Ok(Tx::Mysql(db.begin().await?)),
+            Database::Mssql(db) => Ok(Tx::Mssql(db.begin().await?)),
+            Database::Unavailable(why) => Err(SqlFailure::Denied(why.clone())),
+        }
+    }
+
+    /// Commits `tx`.
+    pub async fn commit(&self, tx: Tx) -> Result<(), SqlFailure> {
+        match (self, tx) {
+            (Database::Mysql(db), Tx::Mysql(tx)) => db.commit(tx).await,
+            (Database::Mssql(db), Tx::Mssql(tx)) => db.commit(tx).await,
+            (Database::Unavailable(why), _) => Err(SqlFailure::Denied(why.clone())),
+            _ => Err(mismatched()),
+        }
+    }
+
+    /// Rolls back `tx`.
+    pub async fn rollback(&self, tx: Tx) -> Result<(), SqlFailure> {
+        match (self, tx) {
+            (Database::Mysql(db), Tx::Mysql(tx)) => db.rollback(tx).await,
+            (Database::Mssql(db), Tx::Mssql(tx)) => db.rollback(tx).await,
+            (Database::Unavailable(_), _) => Ok(()),
+            _ => Err(mismatched()),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! SQL against local EHR databases (CrystalPM on MySQL/MariaDB, OfficeMate on SQL
 //! Server), through connections the host holds: [`databases`] are the operator's named
-//! connections and their pools, shared by all calls; [`mysql`] is the MySQL driver;
+//! connections and their pools, shared by all calls; [`mysql`] is the MySQL driver and [`mssql`] the SQL Server one (with its
+//! [`mssql_pool`] and [`mssql_values`]);
 //! [`value`] the driver-independent values and failures; [`transaction`] the
 //! transactions one call has open.
 //!
@@ -12,6 +13,9 @@
 //! it back before the connection is reused. Passwords never reach the guest or a message.
 
 pub mod databases;
+pub mod mssql;
+pub mod mssql_pool;
+pub mod mssql_values;
 pub mod mysql;
 pub mod transaction;
 pub mod value;
@@ -19,8 +23,8 @@ pub mod value;
 use super::grants::Grants;
 use databases::{Database, Databases};
 use std::sync::Arc;
-use transaction::{OpenTransactions, Slot, Tx};
-pub use value::{SqlFailure, SqlRows, SqlValue};
+use transaction::{OpenTransactions, Slot};
+pub use value::{SqlFailure, SqlRows, SqlValue, Want};
 
 /// The SQL capability of one call: the adapter's grants, the shared databases, and the
 /// transactions this call has open.
@@ -40,38 +44,57 @@ impl SqlCapability {
         }
     }
 
-    fn database(&self, label: &str) -> Result<&Database, SqlFailure> {
+    /// Checks that `label` is granted and usable; returns the shared databases (a clone
+    /// of the handle, so the call's own transactions can be borrowed alongside).
+    fn granted(&self, label: &str) -> Result<Arc<Databases>, SqlFailure> {
         self.grants
             .check_database(label)
             .map_err(SqlFailure::Denied)?;
-        self.databases.get(label)
+        self.databases.get(label)?;
+        Ok(self.databases.clone())
     }
 
-    /// Runs one statement on `label` (inside its open transaction, if any); returns the
-    /// rows and the rows-affected count.
-    pub async fn run(
+    /// Runs a statement that returns rows on `label` (inside its open transaction, if
+    /// any).
+    pub async fn query(
         &mut self,
         label: &str,
         statement: &str,
         params: &[SqlValue],
+    ) -> Result<SqlRows, SqlFailure> {
+        Ok(self.run(label, Want::Rows, statement, params).await?.0)
+    }
+
+    /// Runs a statement that changes data on `label`; returns the rows-affected count
+    /// the server reported.
+    pub async fn execute(
+        &mut self,
+        label: &str,
+        statement: &str,
+        params: &[SqlValue],
+    ) -> Result<u64, SqlFailure> {
+        Ok(self.run(label, Want::Count, statement, params).await?.1)
+    }
+
+    async fn run(
+        &mut self,
+        label: &str,
+        want: Want,
+        statement: &str,
+        params: &[SqlValue],
     ) -> Result<(SqlRows, u64), SqlFailure> {
-        let databases = self.databases.clone();
-        self.grants
-            .check_database(label)
-            .map_err(SqlFailure::Denied)?;
-        let db = databases.get(label)?;
-        let result = match (db, self.open.get_mut(label)) {
-            (_, Some(Slot::Aborted(why))) => {
+        let databases = self.granted(label)?;
+        let db: &Database = databases.get(label)?;
+        let tx = match self.open.get_mut(label) {
+            Some(Slot::Aborted(why)) => {
                 return Err(SqlFailure::Failed(format!(
                     "the transaction on `{label}` already ended ({why}); nothing in it was committed: roll back"
                 )))
             }
-            (Database::Mysql(db), Some(Slot::Open(Tx::Mysql(tx)))) => {
-                db.run(Some(tx), statement, params).await
-            }
-            (Database::Mysql(db), None) => return db.run(None, statement, params).await,
-            (Database::Unavailable(why), _) => return Err(SqlFailure::Denied(why.clone())),
+            Some(Slot::Open(tx)) => Some(tx),
+            None => return db.run(None, want, statement, params).await,
         };
+        let result = db.run(tx, want, statement, params).await;
         // A lost connection or a timeout ends the transaction on the server's side.
         if let Err(e @ (SqlFailure::Unreachable(_) | SqlFailure::Timeout(_))) = &result {
             self.open.abort(label, e.to_string());
@@ -81,47 +104,40 @@ impl SqlCapability {
 
     /// Opens a transaction on `label`.
     pub async fn begin(&mut self, label: &str) -> Result<(), SqlFailure> {
-        let db = self.database(label)?;
+        let databases = self.granted(label)?;
         if self.open.contains(label) {
             return Err(SqlFailure::Failed(format!(
                 "a transaction is already open on `{label}`: commit or roll it back first"
             )));
         }
-        let tx = match db {
-            Database::Mysql(db) => Tx::Mysql(db.begin().await?),
-            Database::Unavailable(why) => return Err(SqlFailure::Denied(why.clone())),
-        };
+        let tx = databases.get(label)?.begin().await?;
         self.open.insert(label, tx);
         Ok(())
     }
 
     /// Commits the transaction open on `label`.
     pub async fn commit(&mut self, label: &str) -> Result<(), SqlFailure> {
-        let databases = self.databases.clone();
-        self.database(label)?;
-        match (databases.get(label)?, self.open.remove(label)) {
-            (_, None) => Err(SqlFailure::Failed(format!(
+        let databases = self.granted(label)?;
+        match self.open.remove(label) {
+            None => Err(SqlFailure::Failed(format!(
                 "no transaction is open on `{label}`"
             ))),
-            (_, Some(Slot::Aborted(why))) => Err(SqlFailure::Failed(format!(
+            Some(Slot::Aborted(why)) => Err(SqlFailure::Failed(format!(
                 "cannot commit on `{label}`: the transaction already ended ({why}) and nothing in it was committed"
             ))),
-            (Database::Mysql(db), Some(Slot::Open(Tx::Mysql(tx)))) => db.commit(tx).await,
-            (Database::Unavailable(why), _) => Err(SqlFailure::Denied(why.clone())),
+            Some(Slot::Open(tx)) => databases.get(label)?.commit(tx).await,
         }
     }
 
     /// Rolls back the transaction open on `label` (an already-ended one is fine).
     pub async fn rollback(&mut self, label: &str) -> Result<(), SqlFailure> {
-        let databases = self.databases.clone();
-        self.database(label)?;
-        match (databases.get(label)?, self.open.remove(label)) {
-            (_, None) => Err(SqlFailure::Failed(format!(
+        let databases = self.granted(label)?;
+        match self.open.remove(label) {
+            None => Err(SqlFailure::Failed(format!(
                 "no transaction is open on `{label}`"
             ))),
-            (_, Some(Slot::Aborted(_))) => Ok(()),
-            (Database::Mysql(db), Some(Slot::Open(Tx::Mysql(tx)))) => db.rollback(tx).await,
-            (Database::Unavailable(why), _) => Err(SqlFailure::Denied(why.clone())),
+            Some(Slot::Aborted(_)) => Ok(()),
+            Some(Slot::Open(tx)) => databases.get(label)?.rollback(tx).await,
         }
     }
 
@@ -131,9 +147,9 @@ impl SqlCapability {
     pub async fn finish(&mut self) -> Vec<String> {
         let mut labels = Vec::new();
         for (label, tx) in self.open.take_all() {
-            let result = match (self.databases.get(&label), tx) {
-                (Ok(Database::Mysql(db)), Tx::Mysql(tx)) => db.rollback(tx).await,
-                (Ok(Database::Unavailable(_)) | Err(_), _) => Ok(()),
+            let result = match self.databases.get(&label) {
+                Ok(db) => db.rollback(tx).await,
+                Err(_) => Ok(()),
             };
             if let Err(e) = result {
                 tracing::warn!(database = %label, "rollback at the end of the call failed, the connection is discarded: {e}");

@@ -4,6 +4,7 @@
 //! When the call ends, [`OpenTransactions::take_all`] hands back whatever is still open
 //! so the capability can roll it back.
 
+use super::mssql::MssqlTx;
 use super::mysql::MysqlTx;
 use std::collections::BTreeMap;
 
@@ -11,6 +12,8 @@ use std::collections::BTreeMap;
 pub enum Tx {
     /// On a MySQL connection.
     Mysql(MysqlTx),
+    /// On a SQL Server connection.
+    Mssql(MssqlTx),
 }
 
 /// The state of a label's transaction in this call.

@@ -55,6 +55,31 @@ pub enum SqlFailure {
     Failed(String),
 }
 
+/// Removes `secret` from a failure's message, whatever put it there.
+pub fn scrub(f: SqlFailure, secret: &str) -> SqlFailure {
+    if secret.is_empty() {
+        return f;
+    }
+    let s = |m: String| m.replace(secret, "<redacted>");
+    match f {
+        SqlFailure::Denied(m) => SqlFailure::Denied(s(m)),
+        SqlFailure::Unreachable(m) => SqlFailure::Unreachable(s(m)),
+        SqlFailure::Timeout(m) => SqlFailure::Timeout(s(m)),
+        SqlFailure::Constraint(m) => SqlFailure::Constraint(s(m)),
+        SqlFailure::Failed(m) => SqlFailure::Failed(s(m)),
+    }
+}
+
+/// What a statement's caller wants back: the rows of a query, or the count of rows a
+/// change affected. (SQL Server's driver reports one or the other, never both.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// The first result set.
+    Rows,
+    /// The rows-affected count.
+    Count,
+}
+
 /// A parsed `YYYY-MM-DD[(T| )HH:MM:SS[.ffffff]]`: (year, month, day, hour, minute,
 /// second, microsecond).
 pub type DateParts = (u16, u8, u8, u8, u8, u8, u32);
@@ -127,5 +152,18 @@ mod tests {
         assert_eq!(parse_datetime("2026-13-01"), None);
         assert_eq!(parse_datetime("21/11/2026"), None);
         assert_eq!(parse_datetime("2026-11-21T25:00:00"), None);
+    }
+
+    // Whatever a driver message says, the password never comes out of the host.
+    #[test]
+    fn password_is_scrubbed() {
+        let f = scrub(
+            SqlFailure::Denied("Access denied for 'u' using s3cret-pw".into()),
+            "s3cret-pw",
+        );
+        assert_eq!(
+            f,
+            SqlFailure::Denied("Access denied for 'u' using <redacted>".into())
+        );
     }
 }

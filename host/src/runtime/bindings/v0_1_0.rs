@@ -65,9 +65,9 @@ impl sql::Host for CallState {
         params: Vec<sql::Value>,
     ) -> Result<sql::Rows, sql::SqlError> {
         let params: Vec<SqlValue> = params.into_iter().map(from_wit).collect();
-        let (rows, _) = self
+        let rows = self
             .sql
-            .run(&database, &statement, &params)
+            .query(&database, &statement, &params)
             .await
             .map_err(to_wit_error)?;
         Ok(sql::Rows {
@@ -87,12 +87,10 @@ impl sql::Host for CallState {
         params: Vec<sql::Value>,
     ) -> Result<u64, sql::SqlError> {
         let params: Vec<SqlValue> = params.into_iter().map(from_wit).collect();
-        let (_, affected) = self
-            .sql
-            .run(&database, &statement, &params)
+        self.sql
+            .execute(&database, &statement, &params)
             .await
-            .map_err(to_wit_error)?;
-        Ok(affected)
+            .map_err(to_wit_error)
     }
 
     async fn begin(&mut self, database: String) -> Result<(), sql::SqlError> {

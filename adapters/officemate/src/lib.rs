@@ -1,0 +1,107 @@
+//! # officemate — the OfficeMate adapter for `ehr-host`
+//!
+//! Writes AI-scribe encounter snapshots into an OfficeMate practice database (Microsoft
+//! SQL Server on the office server, reached by the host through tiberius) and reads its
+//! schedule and patients. The host holds the database connection and its password; this
+//! crate only names the database label [`DB`] and sends parameterised statements
+//! (`@P1`, `@P2`...).
+//!
+//! - [`mapping`]: catalog field → table and column;
+//! - [`write`]: the write flow, in one transaction (wrong-patient guard, idempotency
+//!   ledger, writes);
+//! - [`schedule`]: appointments and demographics.
+//!
+//! The schema it expects is `sql/schema.sql` (OfficeMate's tables plus the adapter's
+//! `dbo.DoctoraJobs` ledger).
+
+pub mod mapping;
+pub mod schedule;
+pub mod write;
+
+#[cfg(test)]
+mod tests;
+
+use ehr_adapter_sdk::prelude::*;
+
+/// The adapter. Stateless: every call runs in a fresh instance.
+pub struct OfficeMate;
+
+/// The adapter id; must equal the package manifest's id.
+pub const ADAPTER_ID: &str = "officemate";
+
+/// The database label the adapter asks for; the operator maps it to a server in
+/// `[databases.officemate]` and grants it with `databases = ["officemate"]`.
+pub const DB: &str = "officemate";
+
+impl Adapter for OfficeMate {
+    fn describe() -> AdapterInfo {
+        AdapterInfo {
+            id: ADAPTER_ID.to_string(),
+            ehr: "OfficeMate".to_string(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            description: "Writes exam findings, refraction, keratometry, acuity, IOP, \
+                          diagnoses and notes into an OfficeMate (SQL Server) database and \
+                          reads its schedule and patients"
+                .to_string(),
+            fields: mapping::mapping().describe_catalog("OfficeMate", "column"),
+            http_origins: Vec::new(),
+            databases: vec![DB.to_string()],
+            settings: vec![
+                (
+                    "debug_pause_after_first_write_secs".to_string(),
+                    "tests only: pause inside the write transaction after the first write"
+                        .to_string(),
+                ),
+                (
+                    "debug_panic_after_first_write".to_string(),
+                    "tests only: `true` traps inside the write transaction after the first write"
+                        .to_string(),
+                ),
+            ],
+        }
+    }
+
+    fn check() -> Result<CheckReport, AdapterError> {
+        let version = sql::query(DB, "SELECT @@VERSION", &[])?;
+        let version = version
+            .rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(|v| v.as_str())
+            .map(|v| v.lines().next().unwrap_or(v).trim().to_string());
+        let patients = sql::query(DB, "SELECT COUNT(*) FROM dbo.Patients", &[])?;
+        let count = patients
+            .rows
+            .first()
+            .and_then(|r| r.first())
+            .and_then(|v| v.as_i64())
+            .unwrap_or(0);
+        sql::query(DB, "SELECT COUNT(*) FROM dbo.DoctoraJobs", &[]).map_err(|e| {
+            AdapterError::Misconfigured(format!(
+                "the OfficeMate database has no `dbo.DoctoraJobs` ledger table (create it from the adapter's sql/schema.sql): {e:?}"
+            ))
+        })?;
+        Ok(CheckReport {
+            ehr_version: version.clone(),
+            details: vec![
+                format!("server version {}", version.as_deref().unwrap_or("unknown")),
+                format!("{count} patients"),
+            ],
+        })
+    }
+
+    fn write_encounter(snapshot: EncounterSnapshot) -> Result<WriteResult, AdapterError> {
+        write::write_encounter(&snapshot)
+    }
+
+    fn read_schedule(query: ScheduleQuery) -> Result<Vec<Appointment>, AdapterError> {
+        schedule::read_schedule(&query)
+    }
+
+    fn read_patient(patient_id: String) -> Result<Patient, AdapterError> {
+        schedule::read_patient(&patient_id)
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+ehr_adapter_sdk::export!(OfficeMate);

@@ -1,0 +1,327 @@
+//! The write flow, all inside one transaction on the `officemate` database:
+//!
+//! 1. read the exam row with an update lock and check it belongs to the job's patient
+//!    (patient id, last name, date of birth) and is not signed; otherwise nothing is
+//!    written and the error says why;
+//! 2. look the job id up in `dbo.DoctoraJobs`: a job already written is reported as
+//!    `replayed` and nothing is written again;
+//! 3. write each table's planned values (one-row-per-exam tables: update the planned
+//!    columns of the existing row or insert one; findings and the diagnosis list are
+//!    replaced; a note is appended);
+//! 4. record the job id, and commit.
+//!
+//! Rows-affected counts are never used to decide anything: some servers (and the
+//! `iridium_server` emulator) report 0 for inserts. Whether a row exists is read instead,
+//! under the exam's lock. Dates are read as ISO text (`CONVERT(NVARCHAR(10), d, 23)`),
+//! which SQL Server and the emulator both return correctly. Any failure before the commit rolls everything back (the SDK's
+//! `transaction`, and the host when the call traps or times out).
+
+use crate::mapping::{self, DIAGNOSES, DIAGNOSIS_DESCRIPTION_MAX, EXAM, FINDINGS, IOP, NOTES, VA};
+use crate::DB;
+use ehr_adapter_sdk::mapping::{Line, MappedValue};
+use ehr_adapter_sdk::prelude::*;
+use ehr_adapter_sdk::sql::Value;
+use ehr_adapter_sdk::{Diagnosis, Laterality, Rejection};
+
+/// Test-only settings that stop a write half way, to prove nothing half-written
+/// survives: `debug_pause_after_first_write_secs` makes the adapter sleep (inside the
+/// transaction, after logging a warning that says so) after the first write,
+/// `debug_panic_after_first_write = "true"` makes it trap there. Unset in production.
+/// (The sleep is the adapter's own: the `iridium_server` emulator has no `WAITFOR`.)
+struct Hooks {
+    pause_secs: Option<u32>,
+    panic: bool,
+}
+
+impl Hooks {
+    fn from_config() -> Hooks {
+        Hooks {
+            pause_secs: config::get("debug_pause_after_first_write_secs")
+                .and_then(|s| s.parse().ok()),
+            panic: config::get("debug_panic_after_first_write").as_deref() == Some("true"),
+        }
+    }
+
+    fn after_first_write(&self) -> Result<(), AdapterError> {
+        if let Some(secs) = self.pause_secs {
+            log::log(
+                log::Level::Warn,
+                &format!("debug_pause_after_first_write_secs: pausing {secs}s inside the write transaction"),
+            );
+            std::thread::sleep(std::time::Duration::from_secs(secs.into()));
+        }
+        if self.panic {
+            panic!("debug_panic_after_first_write: trapping inside the write transaction");
+        }
+        Ok(())
+    }
+}
+
+/// `@P1, @P2, ...` from `first`, for `n` parameters.
+fn placeholders(first: usize, n: usize) -> Vec<String> {
+    (first..first + n).map(|i| format!("@P{i}")).collect()
+}
+
+/// Writes one encounter; see the module documentation for the steps.
+pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterError> {
+    let exam_id: i64 = s.encounter_id.trim().parse().map_err(|_| {
+        AdapterError::NotFound(format!(
+            "encounter id `{}` is not an OfficeMate exam number",
+            s.encounter_id
+        ))
+    })?;
+    let mut plan = mapping::mapping().apply(s);
+    plan.check_diagnoses(
+        DIAGNOSES,
+        "OfficeMate",
+        mapping::ICD10_MAX,
+        DIAGNOSIS_DESCRIPTION_MAX,
+    );
+    let hooks = Hooks::from_config();
+    sql::transaction(DB, move || {
+        verify_patient(exam_id, &s.patient)?;
+        if already_written(&s.job_id, exam_id)? {
+            log::log(
+                log::Level::Info,
+                &format!("job {} was already written; replaying its report", s.job_id),
+            );
+            return Ok(plan.into_write_result(Some(exam_id.to_string()), true));
+        }
+        let mut first = true;
+        for section in plan.sections() {
+            write_section(exam_id, &section, &plan.section(&section))?;
+            if first {
+                hooks.after_first_write()?;
+                first = false;
+            }
+        }
+        sql::execute(
+            DB,
+            "INSERT INTO dbo.DoctoraJobs (JobID, ExamID) VALUES (@P1, @P2)",
+            &[Value::Text(s.job_id.clone()), Value::Int(exam_id)],
+        )?;
+        Ok(plan.into_write_result(Some(exam_id.to_string()), false))
+    })
+}
+
+/// The wrong-patient guard: the exam must exist, belong to the job's patient (patient
+/// id, and the last name and date of birth the scribe recorded) and be unsigned. The
+/// exam row stays update-locked until the transaction ends.
+pub fn verify_patient(exam_id: i64, patient: &PatientRef) -> Result<(), AdapterError> {
+    let rows = sql::query(
+        DB,
+        "SELECT e.PatientID, e.IsSigned, p.LastName, CONVERT(NVARCHAR(10), p.BirthDate, 23) \
+         FROM dbo.Exams e WITH (UPDLOCK, ROWLOCK) \
+         JOIN dbo.Patients p ON p.PatientID = e.PatientID \
+         WHERE e.ExamID = @P1",
+        &[Value::Int(exam_id)],
+    )?;
+    let Some(row) = rows.rows.first() else {
+        return Err(AdapterError::NotFound(format!(
+            "OfficeMate has no exam {exam_id}"
+        )));
+    };
+    let owner = row[0].as_i64().unwrap_or_default();
+    if owner.to_string() != patient.id.trim() {
+        return Err(AdapterError::WrongPatient(format!(
+            "exam {exam_id} belongs to patient {owner}, not to the job's patient {}",
+            patient.id
+        )));
+    }
+    let last = row[2].as_str().unwrap_or_default();
+    if !last.trim().eq_ignore_ascii_case(patient.last_name.trim()) {
+        return Err(AdapterError::WrongPatient(format!(
+            "patient {owner}'s last name in OfficeMate does not match the job's patient"
+        )));
+    }
+    if row[3].as_str() != Some(patient.date_of_birth.trim()) {
+        return Err(AdapterError::WrongPatient(format!(
+            "patient {owner}'s date of birth in OfficeMate does not match the job's patient"
+        )));
+    }
+    if matches!(row[1], Value::Boolean(true)) || row[1].as_i64().unwrap_or_default() != 0 {
+        return Err(AdapterError::EncounterLocked(format!(
+            "exam {exam_id} is signed in OfficeMate"
+        )));
+    }
+    Ok(())
+}
+
+/// True when `job_id` is already in the ledger for this exam; a job id recorded for a
+/// different exam is refused rather than replayed.
+fn already_written(job_id: &str, exam_id: i64) -> Result<bool, AdapterError> {
+    let rows = sql::query(
+        DB,
+        "SELECT ExamID FROM dbo.DoctoraJobs WHERE JobID = @P1",
+        &[Value::Text(job_id.to_string())],
+    )?;
+    match rows.rows.first().and_then(|r| r[0].as_i64()) {
+        None => Ok(false),
+        Some(id) if id == exam_id => Ok(true),
+        Some(id) => Err(AdapterError::Rejected(Rejection {
+            code: Some("job-id-reused".into()),
+            message: format!("job {job_id} was already written into exam {id}, not {exam_id}"),
+            field_errors: Vec::new(),
+        })),
+    }
+}
+
+fn sql_value(v: &MappedValue) -> Value {
+    match v {
+        MappedValue::Text(t) => Value::Text(t.clone()),
+        MappedValue::Number(n) => Value::Decimal(format!("{n:.2}")),
+        MappedValue::Integer(i) => Value::Int(*i),
+        MappedValue::Raw(_) => Value::Null,
+    }
+}
+
+fn write_section(exam_id: i64, section: &str, lines: &[&Line]) -> Result<(), AdapterError> {
+    let exam = ("ExamID", Value::Int(exam_id));
+    match section {
+        EXAM => {
+            let sets: Vec<String> = lines
+                .iter()
+                .zip(placeholders(1, lines.len()))
+                .map(|(l, p)| format!("{} = {p}", l.name))
+                .collect();
+            let mut params: Vec<Value> = lines.iter().map(|l| sql_value(&l.value)).collect();
+            params.push(Value::Int(exam_id));
+            let sql = format!(
+                "UPDATE dbo.Exams SET {} WHERE ExamID = @P{}",
+                sets.join(", "),
+                params.len()
+            );
+            sql::execute(DB, &sql, &params)?;
+        }
+        VA | IOP => upsert(section, &[exam], lines)?,
+        mapping::RX_OD | mapping::RX_OS | mapping::K_OD | mapping::K_OS => {
+            let (table, eye) = section.split_once('.').unwrap_or((section, ""));
+            let mut key = vec![exam, ("Eye", Value::Text(eye.into()))];
+            if table == "ExamRefraction" {
+                key.push(("RxType", Value::Text("Manifest".into())));
+            }
+            upsert(table, &key, lines)?;
+        }
+        FINDINGS => {
+            for l in lines {
+                let code = Value::Text(l.name.clone());
+                sql::execute(
+                    DB,
+                    "DELETE FROM dbo.ExamFindings WHERE ExamID = @P1 AND FindingCode = @P2",
+                    &[Value::Int(exam_id), code.clone()],
+                )?;
+                sql::execute(
+                    DB,
+                    "INSERT INTO dbo.ExamFindings (ExamID, FindingCode, FindingText) VALUES (@P1, @P2, @P3)",
+                    &[Value::Int(exam_id), code, sql_value(&l.value)],
+                )?;
+            }
+        }
+        DIAGNOSES => {
+            for l in lines {
+                if let MappedValue::Raw(FieldValue::Diagnoses(list)) = &l.value {
+                    write_diagnoses(exam_id, list)?;
+                }
+            }
+        }
+        NOTES => {
+            for l in lines {
+                sql::execute(
+                    DB,
+                    "INSERT INTO dbo.ExamNotes (ExamID, NoteText) VALUES (@P1, @P2)",
+                    &[Value::Int(exam_id), sql_value(&l.value)],
+                )?;
+            }
+        }
+        other => {
+            return Err(AdapterError::AdapterBug(format!(
+                "the mapping names section `{other}`, which the write flow does not know"
+            )))
+        }
+    }
+    Ok(())
+}
+
+/// Updates the planned columns of the row with `key`, or inserts it when there is none
+/// (read first, under the exam's lock: inserts' rows-affected counts are not trusted).
+fn upsert(table: &str, key: &[(&str, Value)], lines: &[&Line]) -> Result<(), AdapterError> {
+    let key_params: Vec<Value> = key.iter().map(|(_, v)| v.clone()).collect();
+    let key_match: Vec<String> = key
+        .iter()
+        .zip(placeholders(1, key.len()))
+        .map(|((c, _), p)| format!("{c} = {p}"))
+        .collect();
+    let exists = sql::query(
+        DB,
+        &format!(
+            "SELECT COUNT(*) FROM dbo.{table} WHERE {}",
+            key_match.join(" AND ")
+        ),
+        &key_params,
+    )?
+    .rows
+    .first()
+    .and_then(|r| r.first())
+    .and_then(|v| v.as_i64())
+        != Some(0);
+    let values: Vec<Value> = lines.iter().map(|l| sql_value(&l.value)).collect();
+    if exists {
+        let sets: Vec<String> = lines
+            .iter()
+            .zip(placeholders(key.len() + 1, lines.len()))
+            .map(|(l, p)| format!("{} = {p}", l.name))
+            .collect();
+        let sql = format!(
+            "UPDATE dbo.{table} SET {} WHERE {}",
+            sets.join(", "),
+            key_match.join(" AND ")
+        );
+        sql::execute(DB, &sql, &[key_params, values].concat())?;
+    } else {
+        let mut columns: Vec<&str> = key.iter().map(|(c, _)| *c).collect();
+        columns.extend(lines.iter().map(|l| l.name.as_str()));
+        let sql = format!(
+            "INSERT INTO dbo.{table} ({}) VALUES ({})",
+            columns.join(", "),
+            placeholders(1, columns.len()).join(", ")
+        );
+        sql::execute(DB, &sql, &[key_params, values].concat())?;
+    }
+    Ok(())
+}
+
+/// Replaces the exam's diagnosis list with the snapshot's, in order.
+fn write_diagnoses(exam_id: i64, list: &[Diagnosis]) -> Result<(), AdapterError> {
+    sql::execute(
+        DB,
+        "DELETE FROM dbo.ExamDiagnoses WHERE ExamID = @P1",
+        &[Value::Int(exam_id)],
+    )?;
+    for (i, d) in list.iter().enumerate() {
+        let eye = match d.laterality {
+            Laterality::Right => Value::Text("OD".into()),
+            Laterality::Left => Value::Text("OS".into()),
+            Laterality::Both => Value::Text("OU".into()),
+            Laterality::NotApplicable => Value::Null,
+        };
+        let description: String = d
+            .description
+            .chars()
+            .take(DIAGNOSIS_DESCRIPTION_MAX)
+            .collect();
+        sql::execute(
+            DB,
+            "INSERT INTO dbo.ExamDiagnoses (ExamID, Seq, ICD10Code, Description, Eye, IsPrimary) \
+             VALUES (@P1, @P2, @P3, @P4, @P5, @P6)",
+            &[
+                Value::Int(exam_id),
+                Value::Int(i as i64 + 1),
+                Value::Text(d.code.trim().to_string()),
+                Value::Text(description),
+                eye,
+                Value::Boolean(d.primary),
+            ],
+        )?;
+    }
+    Ok(())
+}
