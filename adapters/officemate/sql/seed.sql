@@ -29,7 +29,8 @@ INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, Home
   (1022, N'Liam', N'Muller', N'1957-12-17', N'liam.muller1022@example.org', N'555-2329', N'774 Oak Ave', N'Springfield', N'IL', N'62781'),
   (1023, N'Zoe', N'Cohen', N'1995-05-11', N'zoe.cohen1023@example.org', N'555-4425', N'551 Cedar Ave', N'Springfield', N'IL', N'62777'),
   (1024, N'Priya', N'Patel', N'1968-07-28', N'priya.patel1024@example.org', N'555-2727', N'661 Maple Ave', N'Springfield', N'IL', N'62711'),
-  (1025, N'Zoe', N'Brown', N'1966-05-08', N'zoe.brown1025@example.org', NULL, N'284 Maple Ave', N'Springfield', N'IL', N'62786'),
+  (1025, N'Zoe', N'Brown', N'1966-05-08', N'zoe.brown1025@example.org', NULL, N'284 Maple Ave', N'Springfield', N'IL', N'62786');
+INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, HomePhone, Address1, City, State, ZipCode) VALUES
   (1026, N'Mia', N'Silva', N'1982-01-19', N'mia.silva1026@example.org', N'555-1477', N'143 Maple Ave', N'Springfield', N'IL', N'62765'),
   (1027, N'Amara', N'Kim', N'2010-11-09', N'amara.kim1027@example.org', N'555-7297', N'953 Oak Ave', N'Springfield', N'IL', N'62780'),
   (1028, N'Ravi', N'Kim', N'1963-11-18', N'ravi.kim1028@example.org', N'555-6188', N'263 Pine Ave', N'Springfield', N'IL', N'62716'),
@@ -54,7 +55,8 @@ INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, Home
   (1047, N'Tom', N'Dubois', N'1976-03-14', N'tom.dubois1047@example.org', N'555-8421', N'8 Oak Ave', N'Springfield', N'IL', N'62732'),
   (1048, N'James', N'Kim', N'1975-07-14', N'james.kim1048@example.org', N'555-4709', N'250 Oak Ave', N'Springfield', N'IL', N'62731'),
   (1049, N'Emma', N'Andersen', N'1986-01-08', N'emma.andersen1049@example.org', N'555-1692', N'968 Cedar Ave', N'Springfield', N'IL', N'62739'),
-  (1050, N'Lucas', N'Okafor', N'1945-02-09', N'lucas.okafor1050@example.org', N'555-8589', N'647 Pine Ave', N'Springfield', N'IL', N'62739'),
+  (1050, N'Lucas', N'Okafor', N'1945-02-09', N'lucas.okafor1050@example.org', N'555-8589', N'647 Pine Ave', N'Springfield', N'IL', N'62739');
+INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, HomePhone, Address1, City, State, ZipCode) VALUES
   (1051, N'Hugo', N'Lopez', N'1944-10-27', N'hugo.lopez1051@example.org', N'555-9047', N'634 Maple Ave', N'Springfield', N'IL', N'62789'),
   (1052, N'Chloe', N'Nguyen', N'1949-03-25', N'chloe.nguyen1052@example.org', N'555-5823', N'512 Cedar Ave', N'Springfield', N'IL', N'62757'),
   (1053, N'Ravi', N'Novak', N'1963-11-05', N'ravi.novak1053@example.org', N'555-8664', N'278 Cedar Ave', N'Springfield', N'IL', N'62744'),
@@ -79,7 +81,8 @@ INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, Home
   (1072, N'Hugo', N'Tanaka', N'1977-05-24', N'hugo.tanaka1072@example.org', N'555-7753', N'432 Pine Ave', N'Springfield', N'IL', N'62717'),
   (1073, N'Tom', N'Smith', NULL, N'tom.smith1073@example.org', N'555-3046', NULL, NULL, NULL, NULL),
   (1074, N'Olga', N'O''Neil', N'1968-04-20', N'olga.oneil1074@example.org', N'555-6889', N'977 Cedar Ave', N'Springfield', N'IL', N'62777'),
-  (1075, N'Amara', N'Andersen', N'1951-04-19', N'amara.andersen1075@example.org', N'555-2555', N'394 Oak Ave', N'Springfield', N'IL', N'62793'),
+  (1075, N'Amara', N'Andersen', N'1951-04-19', N'amara.andersen1075@example.org', N'555-2555', N'394 Oak Ave', N'Springfield', N'IL', N'62793');
+INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, HomePhone, Address1, City, State, ZipCode) VALUES
   (1076, N'Fatima', N'Silva', N'2012-06-27', N'fatima.silva1076@example.org', N'555-6089', N'748 Cedar Ave', N'Springfield', N'IL', N'62795'),
   (1077, N'Mia', N'Garcia', N'1967-12-18', N'mia.garcia1077@example.org', N'555-6794', N'367 Cedar Ave', N'Springfield', N'IL', N'62776'),
   (1078, N'Wei', N'Cohen', N'1977-07-19', N'wei.cohen1078@example.org', N'555-6862', N'919 Maple Ave', N'Springfield', N'IL', N'62732'),
@@ -130,7 +133,8 @@ INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, Home
   (1122, N'Mateo', N'Dubois', N'1993-12-24', NULL, N'555-6277', N'563 Maple Ave', N'Springfield', N'IL', N'62747'),
   (1123, N'Tom', N'Tanaka', N'1938-06-05', N'tom.tanaka1123@example.org', N'555-2464', N'895 Oak Ave', N'Springfield', N'IL', N'62794'),
   (1124, N'Hugo', N'O''Neil', N'1959-09-04', N'hugo.oneil1124@example.org', N'555-3185', N'47 Cedar Ave', N'Springfield', N'IL', N'62736'),
-  (1125, N'Omar', N'Andersen', N'1965-01-09', N'omar.andersen1125@example.org', N'555-2280', N'57 Oak Ave', N'Springfield', N'IL', N'62737'),
+  (1125, N'Omar', N'Andersen', N'1965-01-09', N'omar.andersen1125@example.org', N'555-2280', N'57 Oak Ave', N'Springfield', N'IL', N'62737');
+INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, HomePhone, Address1, City, State, ZipCode) VALUES
   (1126, N'Grace', N'Muller', N'2014-01-01', N'grace.muller1126@example.org', N'555-4686', N'590 Maple Ave', N'Springfield', N'IL', N'62783'),
   (1127, N'Ravi', N'Andersen', N'1966-08-14', N'ravi.andersen1127@example.org', N'555-4303', N'854 Maple Ave', N'Springfield', N'IL', N'62793'),
   (1128, N'Noah', N'Kowalski', N'1948-09-23', N'noah.kowalski1128@example.org', N'555-8391', N'873 Cedar Ave', N'Springfield', N'IL', N'62786'),
@@ -155,7 +159,8 @@ INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, Home
   (1147, N'Liam', N'Tanaka', N'1984-09-27', N'liam.tanaka1147@example.org', N'555-4986', N'661 Maple Ave', N'Springfield', N'IL', N'62729'),
   (1148, N'James', N'Kowalski', N'2004-04-08', N'james.kowalski1148@example.org', NULL, N'547 Pine Ave', N'Springfield', N'IL', N'62715'),
   (1149, N'Grace', N'Okafor', N'1958-07-13', N'grace.okafor1149@example.org', N'555-9984', N'434 Maple Ave', N'Springfield', N'IL', N'62786'),
-  (1150, N'Sofia', N'Kowalski', N'1961-05-03', N'sofia.kowalski1150@example.org', N'555-3433', N'659 Pine Ave', N'Springfield', N'IL', N'62767'),
+  (1150, N'Sofia', N'Kowalski', N'1961-05-03', N'sofia.kowalski1150@example.org', N'555-3433', N'659 Pine Ave', N'Springfield', N'IL', N'62767');
+INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, HomePhone, Address1, City, State, ZipCode) VALUES
   (1151, N'Amara', N'Walker', N'2004-01-18', N'amara.walker1151@example.org', N'555-7690', N'226 Oak Ave', N'Springfield', N'IL', N'62715'),
   (1152, N'Mia', N'Kowalski', N'1949-08-17', N'mia.kowalski1152@example.org', N'555-2379', N'765 Maple Ave', N'Springfield', N'IL', N'62799'),
   (1153, N'Emma', N'Dubois', N'1986-01-19', N'emma.dubois1153@example.org', N'555-6175', N'499 Maple Ave', N'Springfield', N'IL', N'62733'),
@@ -180,7 +185,8 @@ INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, Home
   (1172, N'Carlos', N'Garcia', N'1943-07-27', N'carlos.garcia1172@example.org', N'555-6084', N'421 Pine Ave', N'Springfield', N'IL', N'62788'),
   (1173, N'Liam', N'Brown', N'1987-04-02', NULL, N'555-3482', N'954 Pine Ave', N'Springfield', N'IL', N'62780'),
   (1174, N'Sam', N'Garcia', N'1999-01-19', N'sam.garcia1174@example.org', N'555-8988', N'241 Cedar Ave', N'Springfield', N'IL', N'62781'),
-  (1175, N'Sofia', N'Andersen', N'1960-08-10', N'sofia.andersen1175@example.org', N'555-7597', N'797 Pine Ave', N'Springfield', N'IL', N'62728'),
+  (1175, N'Sofia', N'Andersen', N'1960-08-10', N'sofia.andersen1175@example.org', N'555-7597', N'797 Pine Ave', N'Springfield', N'IL', N'62728');
+INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, HomePhone, Address1, City, State, ZipCode) VALUES
   (1176, N'Mateo', N'Brown', N'2007-11-27', N'mateo.brown1176@example.org', N'555-3718', N'784 Oak Ave', N'Springfield', N'IL', N'62783'),
   (1177, N'Lucas', N'Moore', N'1979-11-14', N'lucas.moore1177@example.org', N'555-2653', N'779 Pine Ave', N'Springfield', N'IL', N'62757'),
   (1178, N'Fatima', N'Johnson', N'1966-10-11', N'fatima.johnson1178@example.org', N'555-1250', N'853 Pine Ave', N'Springfield', N'IL', N'62734'),
@@ -231,7 +237,8 @@ INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, Home
   (1222, N'Mia', N'Brown', N'2013-02-03', N'mia.brown1222@example.org', N'555-8380', N'254 Maple Ave', N'Springfield', N'IL', N'62766'),
   (1223, N'Grace', N'Nguyen', N'2010-10-01', N'grace.nguyen1223@example.org', N'555-6816', N'605 Maple Ave', N'Springfield', N'IL', N'62772'),
   (1224, N'Tom', N'Rossi', N'1984-02-17', NULL, N'555-1945', N'406 Cedar Ave', N'Springfield', N'IL', N'62712'),
-  (1225, N'Carlos', N'Muller', N'1982-04-02', N'carlos.muller1225@example.org', N'555-7865', N'914 Pine Ave', N'Springfield', N'IL', N'62776'),
+  (1225, N'Carlos', N'Muller', N'1982-04-02', N'carlos.muller1225@example.org', N'555-7865', N'914 Pine Ave', N'Springfield', N'IL', N'62776');
+INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, HomePhone, Address1, City, State, ZipCode) VALUES
   (1226, N'Lucas', N'Kowalski', N'1973-12-09', N'lucas.kowalski1226@example.org', N'555-2986', N'160 Cedar Ave', N'Springfield', N'IL', N'62727'),
   (1227, N'Kenji', N'Garcia', N'1966-03-14', N'kenji.garcia1227@example.org', N'555-6006', N'118 Maple Ave', N'Springfield', N'IL', N'62723'),
   (1228, N'Mia', N'Rossi', N'1951-02-25', N'mia.rossi1228@example.org', N'555-7996', N'751 Oak Ave', N'Springfield', N'IL', N'62776'),
@@ -256,7 +263,8 @@ INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, Home
   (1247, N'Hugo', N'Patel', NULL, N'hugo.patel1247@example.org', N'555-4527', NULL, NULL, NULL, NULL),
   (1248, N'Carlos', N'Cohen', N'1943-10-02', N'carlos.cohen1248@example.org', N'555-5937', N'233 Cedar Ave', N'Springfield', N'IL', N'62741'),
   (1249, N'Fatima', N'Andersen', N'1965-04-15', N'fatima.andersen1249@example.org', N'555-1121', N'924 Cedar Ave', N'Springfield', N'IL', N'62743'),
-  (1250, N'Amara', N'Johnson', N'1978-12-04', N'amara.johnson1250@example.org', N'555-7442', N'384 Oak Ave', N'Springfield', N'IL', N'62749'),
+  (1250, N'Amara', N'Johnson', N'1978-12-04', N'amara.johnson1250@example.org', N'555-7442', N'384 Oak Ave', N'Springfield', N'IL', N'62749');
+INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, HomePhone, Address1, City, State, ZipCode) VALUES
   (1251, N'Elena', N'Ivanova', N'1950-12-09', N'elena.ivanova1251@example.org', N'555-4114', N'842 Maple Ave', N'Springfield', N'IL', N'62794'),
   (1252, N'Sam', N'Lopez', N'1943-08-11', N'sam.lopez1252@example.org', N'555-6409', N'5 Cedar Ave', N'Springfield', N'IL', N'62736'),
   (1253, N'Zoe', N'Nguyen', N'1962-06-10', N'zoe.nguyen1253@example.org', N'555-6585', N'980 Maple Ave', N'Springfield', N'IL', N'62787'),
@@ -281,7 +289,8 @@ INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, Home
   (1272, N'Emma', N'Kim', N'1966-10-24', N'emma.kim1272@example.org', N'555-3633', N'453 Oak Ave', N'Springfield', N'IL', N'62723'),
   (1273, N'James', N'Garcia', N'2013-10-26', N'james.garcia1273@example.org', N'555-2505', N'323 Maple Ave', N'Springfield', N'IL', N'62795'),
   (1274, N'Fatima', N'Silva', N'1967-03-09', N'fatima.silva1274@example.org', N'555-4197', N'69 Oak Ave', N'Springfield', N'IL', N'62723'),
-  (1275, N'Sofia', N'Ivanova', N'1992-01-19', NULL, N'555-7777', N'865 Oak Ave', N'Springfield', N'IL', N'62715'),
+  (1275, N'Sofia', N'Ivanova', N'1992-01-19', NULL, N'555-7777', N'865 Oak Ave', N'Springfield', N'IL', N'62715');
+INSERT INTO dbo.Patients (PatientID, FirstName, LastName, BirthDate, EMail, HomePhone, Address1, City, State, ZipCode) VALUES
   (1276, N'Hugo', N'Rossi', NULL, N'hugo.rossi1276@example.org', N'555-8042', NULL, NULL, NULL, NULL),
   (1277, N'Sofia', N'Patel', N'1986-12-27', N'sofia.patel1277@example.org', N'555-5412', N'789 Pine Ave', N'Springfield', N'IL', N'62724'),
   (1278, N'Wei', N'Walker', N'1991-09-12', N'wei.walker1278@example.org', N'555-5389', N'710 Pine Ave', N'Springfield', N'IL', N'62727'),
@@ -332,7 +341,8 @@ INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, D
   (10019, 1157, 3, N'2026-11-02 08:00:00', 20, N'Diabetic Eye Exam', N'cancelled'),
   (10020, 1109, 4, N'2026-11-02 08:45:00', 15, N'Contact Lens Fitting', N'cancelled'),
   (10021, 1250, 1, N'2026-11-02 09:00:00', 30, N'Diabetic Eye Exam', N'completed'),
-  (10022, 1209, 1, N'2026-11-02 09:45:00', 30, N'Contact Lens Fitting', N'cancelled'),
+  (10022, 1209, 1, N'2026-11-02 09:45:00', 30, N'Contact Lens Fitting', N'cancelled');
+INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, DurationMinutes, AppointmentType, Status) VALUES
   (10023, 1061, 2, N'2026-11-02 10:15:00', 45, N'Post-op Visit', N'cancelled'),
   (10024, 1030, 3, N'2026-11-02 10:30:00', 15, N'Dry Eye Evaluation', N'completed'),
   (10025, 1294, 4, N'2026-11-02 11:15:00', 20, N'Post-op Visit', N'cancelled'),
@@ -357,7 +367,8 @@ INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, D
   (10044, 1140, 4, N'2026-11-03 12:45:00', 30, N'Post-op Visit', N'cancelled'),
   (10045, 1069, 4, N'2026-11-03 13:00:00', 45, N'Diabetic Eye Exam', N'completed'),
   (10046, 1081, 4, N'2026-11-03 13:30:00', 15, N'Contact Lens Fitting', N'no-show'),
-  (10047, 1057, 1, N'2026-11-03 14:00:00', 15, N'Dry Eye Evaluation', N'no-show'),
+  (10047, 1057, 1, N'2026-11-03 14:00:00', 15, N'Dry Eye Evaluation', N'no-show');
+INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, DurationMinutes, AppointmentType, Status) VALUES
   (10048, 1072, 3, N'2026-11-03 14:45:00', 20, N'Contact Lens Fitting', N'cancelled'),
   (10049, 1142, 3, N'2026-11-03 15:15:00', 20, N'Glaucoma Follow-up', N'completed'),
   (10050, 1076, 2, N'2026-11-03 15:30:00', 15, N'Diabetic Eye Exam', N'cancelled'),
@@ -382,7 +393,8 @@ INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, D
   (10069, 1021, 3, N'2026-11-05 09:30:00', 45, N'Post-op Visit', N'cancelled'),
   (10070, 1173, 2, N'2026-11-05 10:15:00', 15, N'Post-op Visit', N'no-show'),
   (10071, 1155, 2, N'2026-11-05 10:30:00', 30, N'Glaucoma Follow-up', N'completed'),
-  (10072, 1067, 2, N'2026-11-05 11:00:00', 45, N'Post-op Visit', N'completed'),
+  (10072, 1067, 2, N'2026-11-05 11:00:00', 45, N'Post-op Visit', N'completed');
+INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, DurationMinutes, AppointmentType, Status) VALUES
   (10073, 1127, 4, N'2026-11-05 11:30:00', 20, N'Post-op Visit', N'completed'),
   (10074, 1298, 1, N'2026-11-05 12:15:00', 20, N'Glaucoma Follow-up', N'cancelled'),
   (10075, 1252, 1, N'2026-11-05 12:45:00', 20, N'Post-op Visit', N'completed'),
@@ -433,7 +445,8 @@ INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, D
   (10119, 1173, 2, N'2026-11-10 12:30:00', 20, N'Post-op Visit', N'completed'),
   (10120, 1213, 2, N'2026-11-10 13:00:00', 45, N'Comprehensive Exam', N'cancelled'),
   (10121, 1152, 4, N'2026-11-10 13:45:00', 45, N'Glaucoma Follow-up', N'cancelled'),
-  (10122, 1106, 2, N'2026-11-10 14:15:00', 30, N'Contact Lens Fitting', N'completed'),
+  (10122, 1106, 2, N'2026-11-10 14:15:00', 30, N'Contact Lens Fitting', N'completed');
+INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, DurationMinutes, AppointmentType, Status) VALUES
   (10123, 1224, 1, N'2026-11-10 14:30:00', 15, N'Glaucoma Follow-up', N'cancelled'),
   (10124, 1194, 1, N'2026-11-10 15:15:00', 45, N'Contact Lens Fitting', N'no-show'),
   (10125, 1015, 2, N'2026-11-10 15:45:00', 45, N'Post-op Visit', N'completed'),
@@ -458,7 +471,8 @@ INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, D
   (10144, 1105, 1, N'2026-11-12 10:15:00', 30, N'Glaucoma Follow-up', N'completed'),
   (10145, 1098, 4, N'2026-11-12 10:45:00', 30, N'Contact Lens Fitting', N'no-show'),
   (10146, 1135, 2, N'2026-11-12 11:00:00', 20, N'Contact Lens Fitting', N'completed'),
-  (10147, 1148, 4, N'2026-11-12 11:45:00', 30, N'Dry Eye Evaluation', N'completed'),
+  (10147, 1148, 4, N'2026-11-12 11:45:00', 30, N'Dry Eye Evaluation', N'completed');
+INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, DurationMinutes, AppointmentType, Status) VALUES
   (10148, 1196, 1, N'2026-11-12 12:00:00', 20, N'Comprehensive Exam', N'completed'),
   (10149, 1286, 3, N'2026-11-12 12:30:00', 45, N'Post-op Visit', N'no-show'),
   (10150, 1024, 1, N'2026-11-12 13:15:00', 15, N'Dry Eye Evaluation', N'completed'),
@@ -483,7 +497,8 @@ INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, D
   (10169, 1045, 3, N'2026-11-16 09:30:00', 30, N'Contact Lens Fitting', N'no-show'),
   (10170, 1228, 1, N'2026-11-16 10:15:00', 45, N'Comprehensive Exam', N'cancelled'),
   (10171, 1017, 2, N'2026-11-16 10:30:00', 30, N'Dry Eye Evaluation', N'completed'),
-  (10172, 1137, 2, N'2026-11-16 11:00:00', 15, N'Comprehensive Exam', N'no-show'),
+  (10172, 1137, 2, N'2026-11-16 11:00:00', 15, N'Comprehensive Exam', N'no-show');
+INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, DurationMinutes, AppointmentType, Status) VALUES
   (10173, 1264, 2, N'2026-11-16 11:45:00', 15, N'Comprehensive Exam', N'completed'),
   (10174, 1065, 3, N'2026-11-16 12:00:00', 20, N'Comprehensive Exam', N'completed'),
   (10175, 1182, 4, N'2026-11-16 12:30:00', 45, N'Contact Lens Fitting', N'completed'),
@@ -534,7 +549,8 @@ INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, D
   (10219, 1013, 2, N'2026-11-19 14:00:00', 30, N'Comprehensive Exam', N'no-show'),
   (10220, 1162, 2, N'2026-11-22 08:15:00', 20, N'Comprehensive Exam', N'scheduled'),
   (10221, 1145, 3, N'2026-11-22 08:45:00', 30, N'Dry Eye Evaluation', N'scheduled'),
-  (10222, 1021, 1, N'2026-11-22 09:15:00', 45, N'Comprehensive Exam', N'scheduled'),
+  (10222, 1021, 1, N'2026-11-22 09:15:00', 45, N'Comprehensive Exam', N'scheduled');
+INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, DurationMinutes, AppointmentType, Status) VALUES
   (10223, 1091, 4, N'2026-11-22 09:30:00', 30, N'Comprehensive Exam', N'scheduled'),
   (10224, 1108, 1, N'2026-11-22 10:00:00', 20, N'Glaucoma Follow-up', N'scheduled'),
   (10225, 1016, 4, N'2026-11-22 10:45:00', 20, N'Dry Eye Evaluation', N'scheduled'),
@@ -559,7 +575,8 @@ INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, D
   (10244, 1293, 4, N'2026-11-23 13:15:00', 45, N'Dry Eye Evaluation', N'scheduled'),
   (10245, 1198, 3, N'2026-11-23 13:30:00', 20, N'Glaucoma Follow-up', N'scheduled'),
   (10246, 1263, 2, N'2026-11-23 14:15:00', 30, N'Contact Lens Fitting', N'scheduled'),
-  (10247, 1123, 2, N'2026-11-23 14:45:00', 15, N'Diabetic Eye Exam', N'scheduled'),
+  (10247, 1123, 2, N'2026-11-23 14:45:00', 15, N'Diabetic Eye Exam', N'scheduled');
+INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, DurationMinutes, AppointmentType, Status) VALUES
   (10248, 1271, 2, N'2026-11-23 15:00:00', 30, N'Comprehensive Exam', N'scheduled'),
   (10249, 1184, 1, N'2026-11-23 15:30:00', 45, N'Post-op Visit', N'scheduled'),
   (10250, 1172, 4, N'2026-11-24 08:00:00', 20, N'Comprehensive Exam', N'scheduled'),
@@ -584,7 +601,8 @@ INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, D
   (10269, 1046, 2, N'2026-11-25 08:45:00', 30, N'Post-op Visit', N'scheduled'),
   (10270, 1132, 1, N'2026-11-25 09:00:00', 20, N'Diabetic Eye Exam', N'scheduled'),
   (10271, 1273, 1, N'2026-11-25 09:30:00', 20, N'Glaucoma Follow-up', N'scheduled'),
-  (10272, 1118, 3, N'2026-11-25 10:15:00', 45, N'Diabetic Eye Exam', N'scheduled'),
+  (10272, 1118, 3, N'2026-11-25 10:15:00', 45, N'Diabetic Eye Exam', N'scheduled');
+INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, DurationMinutes, AppointmentType, Status) VALUES
   (10273, 1103, 2, N'2026-11-25 10:30:00', 20, N'Glaucoma Follow-up', N'scheduled'),
   (10274, 1116, 2, N'2026-11-25 11:15:00', 30, N'Post-op Visit', N'scheduled'),
   (10275, 1150, 3, N'2026-11-25 11:30:00', 45, N'Diabetic Eye Exam', N'scheduled'),
@@ -635,7 +653,8 @@ INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, D
   (10319, 1298, 2, N'2026-11-29 16:15:00', 45, N'Dry Eye Evaluation', N'scheduled'),
   (10320, 1065, 3, N'2026-11-29 16:30:00', 15, N'Dry Eye Evaluation', N'scheduled'),
   (10321, 1294, 1, N'2026-11-30 08:15:00', 20, N'Comprehensive Exam', N'scheduled'),
-  (10322, 1116, 1, N'2026-11-30 08:30:00', 15, N'Diabetic Eye Exam', N'scheduled'),
+  (10322, 1116, 1, N'2026-11-30 08:30:00', 15, N'Diabetic Eye Exam', N'scheduled');
+INSERT INTO dbo.Appointments (AppointmentID, PatientID, ResourceID, StartTime, DurationMinutes, AppointmentType, Status) VALUES
   (10323, 1250, 2, N'2026-11-30 09:15:00', 15, N'Post-op Visit', N'scheduled'),
   (10324, 1296, 1, N'2026-11-30 09:45:00', 20, N'Glaucoma Follow-up', N'scheduled'),
   (10325, 1241, 3, N'2026-11-30 10:15:00', 30, N'Diabetic Eye Exam', N'scheduled'),
@@ -673,7 +692,8 @@ INSERT INTO dbo.Exams (ExamID, PatientID, AppointmentID, ExamDate, ResourceID, I
   (6019, 1096, 10052, N'2026-11-03', 3, 1),
   (6020, 1223, 10053, N'2026-11-04', 4, 1),
   (6021, 1023, 10054, N'2026-11-04', 3, 1),
-  (6022, 1084, 10057, N'2026-11-04', 99, 1),
+  (6022, 1084, 10057, N'2026-11-04', 99, 1);
+INSERT INTO dbo.Exams (ExamID, PatientID, AppointmentID, ExamDate, ResourceID, IsSigned) VALUES
   (6023, 1150, 10059, N'2026-11-04', 2, 1),
   (6024, 1171, 10060, N'2026-11-04', 2, 1),
   (6025, 1264, 10061, N'2026-11-04', 3, 1),
@@ -698,7 +718,8 @@ INSERT INTO dbo.Exams (ExamID, PatientID, AppointmentID, ExamDate, ResourceID, I
   (6044, 1265, 10106, N'2026-11-09', 4, 1),
   (6045, 1160, 10107, N'2026-11-09', 2, 1),
   (6046, 1173, 10108, N'2026-11-09', 1, 1),
-  (6047, 1268, 10109, N'2026-11-09', 3, 1),
+  (6047, 1268, 10109, N'2026-11-09', 3, 1);
+INSERT INTO dbo.Exams (ExamID, PatientID, AppointmentID, ExamDate, ResourceID, IsSigned) VALUES
   (6048, 1140, 10110, N'2026-11-10', 4, 1),
   (6049, 1090, 10111, N'2026-11-10', 2, 1),
   (6050, 1076, 10112, N'2026-11-10', 4, 1),
@@ -723,7 +744,8 @@ INSERT INTO dbo.Exams (ExamID, PatientID, AppointmentID, ExamDate, ResourceID, I
   (6069, 1196, 10148, N'2026-11-12', 1, 1),
   (6070, 1024, 10150, N'2026-11-12', 1, 1),
   (6071, 1074, 10151, N'2026-11-12', 3, 1),
-  (6072, 1066, 10152, N'2026-11-12', 3, 1),
+  (6072, 1066, 10152, N'2026-11-12', 3, 1);
+INSERT INTO dbo.Exams (ExamID, PatientID, AppointmentID, ExamDate, ResourceID, IsSigned) VALUES
   (6073, 1181, 10153, N'2026-11-15', 4, 0),
   (6074, 1090, 10154, N'2026-11-15', 2, 0),
   (6075, 1157, 10156, N'2026-11-15', 3, 0),

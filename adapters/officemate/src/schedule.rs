@@ -16,7 +16,8 @@ const PATIENT_COLUMNS: &str = "p.PatientID, p.FirstName, p.LastName, \
      p.EMail, p.HomePhone, p.Address1, p.City, p.State, p.ZipCode";
 
 /// Reads appointments from `from-date` 00:00 up to (not including) the day after
-/// `to-date`, by start time.
+/// `to-date`, by start time. The bounds are cast to `datetime2` explicitly: compared
+/// with a text parameter, the `iridium_server` emulator compares as text, not as time.
 pub fn read_schedule(q: &ScheduleQuery) -> Result<Vec<Appointment>, AdapterError> {
     let end = next_day(&q.to_date).ok_or_else(|| {
         AdapterError::NotFound(format!("`{}` is not a date (YYYY-MM-DD)", q.to_date))
@@ -27,7 +28,7 @@ pub fn read_schedule(q: &ScheduleQuery) -> Result<Vec<Appointment>, AdapterError
          FROM dbo.Appointments a JOIN dbo.Patients p ON p.PatientID = a.PatientID \
          LEFT JOIN dbo.Resources r ON r.ResourceID = a.ResourceID \
          LEFT JOIN dbo.Exams e ON e.AppointmentID = a.AppointmentID \
-         WHERE a.StartTime >= @P1 AND a.StartTime < @P2"
+         WHERE a.StartTime >= CAST(@P1 AS DATETIME2) AND a.StartTime < CAST(@P2 AS DATETIME2)"
     );
     let mut params = vec![
         Value::Datetime(format!("{}T00:00:00", q.from_date.trim())),
