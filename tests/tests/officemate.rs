@@ -392,8 +392,9 @@ async fn schedule_and_patient_reads_keep_edge_cases_visible() {
 
 // Credentials stay in the host: `check` passes and names the server; `info` and what
 // the guest can read show no password; a wrong password fails `check` as a
-// configuration problem (exit 4) naming the account, not the password; a stopped
-// server is "Local EHR server unreachable" (exit 5).
+// configuration problem (exit 4) naming the account, not the password; so is requiring
+// encryption from a server without TLS; a stopped server is "Local EHR server
+// unreachable" (exit 5).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentials_never_reach_the_guest_or_messages() {
     let mut db = start_db().await;
@@ -421,6 +422,17 @@ async fn credentials_never_reach_the_guest_or_messages() {
     assert_eq!(code, 4, "{out}{err}");
     assert!(err.contains("doctora") || err.contains("refused"), "{err}");
     assert!(!err.contains(wrong), "{err}");
+
+    // Encryption required against a server without TLS: a configuration problem that
+    // names the setting, not an outage.
+    let config = std::fs::read_to_string(home.dir.path().join("config.toml"))
+        .unwrap()
+        .replace(wrong, PASSWORD)
+        .replace("encryption = \"none\"", "encryption = \"required\"");
+    std::fs::write(home.dir.path().join("config.toml"), config).unwrap();
+    let (code, out, err) = home.cli(&["check", "officemate"]);
+    assert_eq!(code, 4, "{out}{err}");
+    assert!(err.contains("`encryption`"), "{err}");
 
     db.kill();
     let (code, _, err) = home.cli(&["check", "officemate"]);

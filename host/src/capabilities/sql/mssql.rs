@@ -176,8 +176,23 @@ impl MssqlDb {
                     )),
                     &self.secret,
                 ),
+                // The TCP connection stands, so a TLS failure here is a mismatch of
+                // encryption settings (rustls reports it as I/O), not an outage.
+                tiberius::error::Error::Io { message, .. }
+                    if message.to_ascii_lowercase().contains("tls") =>
+                {
+                    self.tls_refused(&message)
+                }
+                tiberius::error::Error::Tls(message) => self.tls_refused(&message),
                 other => self.map_error(other),
             })
+    }
+
+    fn tls_refused(&self, detail: &str) -> SqlFailure {
+        SqlFailure::Denied(format!(
+            "database `{}` at {}: the encrypted connection could not be set up ({detail}); check `encryption` (does the server offer TLS?) and `trust_server_certificate` in [databases.{}]",
+            self.label, self.address, self.label
+        ))
     }
 
     async fn timed<T>(
@@ -206,10 +221,7 @@ impl MssqlDb {
                 self.pool.clear();
                 SqlFailure::Unreachable(format!("{at}: {message}"))
             }
-            Error::Tls(m) => SqlFailure::Denied(format!(
-                "{at}: the encrypted connection could not be set up ({m}); check `encryption` and `trust_server_certificate` in [databases.{}]",
-                self.label
-            )),
+            Error::Tls(m) => self.tls_refused(m),
             Error::Server(t) => {
                 let detail = format!("{at}: {} (error {})", t.message(), t.code());
                 classify_server_error(t.code(), detail)
