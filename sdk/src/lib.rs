@@ -24,6 +24,7 @@
 pub mod bindings;
 pub mod catalog;
 pub mod config;
+pub mod debug_hooks;
 pub mod http;
 pub mod log;
 pub mod mapping;

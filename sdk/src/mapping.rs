@@ -227,6 +227,38 @@ impl Mapping {
         self
     }
 
+    /// Maps the descriptive exam findings (pupils, slit lamp and fundus of each eye) into
+    /// `section`, each under its catalog id as the finding code (the shape of EHRs that
+    /// keep findings as code/text rows): text up to `max_chars`, cup-to-disc ratios as
+    /// text with two decimals in 0..1.
+    pub fn findings_by_code(mut self, section: &str, max_chars: usize) -> Self {
+        const SLIT_LAMP: [&str; 6] = [
+            "lids",
+            "conjunctiva",
+            "cornea",
+            "anterior_chamber",
+            "iris",
+            "lens",
+        ];
+        const FUNDUS: [&str; 5] = ["disc", "macula", "vessels", "periphery", "vitreous"];
+        self = self.text("pupils", section, "pupils").max_len(max_chars);
+        for eye in ["od", "os"] {
+            for part in SLIT_LAMP {
+                let id = format!("slit_lamp.{eye}.{part}");
+                self = self.text(&id, section, &id).max_len(max_chars);
+            }
+            let cd = format!("fundus.{eye}.cup_disc_ratio");
+            self = self
+                .number_as_text(&cd, section, &cd, NumberFormat::Fixed(2))
+                .range(0.0, 1.0);
+            for part in FUNDUS {
+                let id = format!("fundus.{eye}.{part}");
+                self = self.text(&id, section, &id).max_len(max_chars);
+            }
+        }
+        self
+    }
+
     /// Passes a field's value through unchanged (diagnoses, procedures) for the adapter to
     /// shape; it is still scoped by template and reported like the others.
     pub fn raw(mut self, field: &str, section: &str, name: &str) -> Self {

@@ -12,6 +12,7 @@ pub mod wiremock;
 
 pub mod iridium;
 pub mod mariadb;
+pub mod paused;
 pub mod postgres;
 
 use ehr_host::home::Home;

@@ -3,9 +3,8 @@
 //! from `adapters/crystalpm/sql`) on a free loopback port.
 
 use ehr_e2e::mariadb::{MariaDb, PASSWORD};
+use ehr_e2e::paused::PausedWrite;
 use ehr_e2e::{fixture, root, TempDir, TestHome};
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 fn start_db() -> MariaDb {
     MariaDb::start(&root().join("adapters/crystalpm/sql"))
@@ -194,34 +193,18 @@ async fn same_job_twice_writes_once() {
 }
 
 // Server down mid-job: the database server dies while the write transaction is open
-// (after its first statement). The job fails as `unreachable` with the seed's "Local
+// (the adapter paused after its first statement and said so in the log). The job fails as `unreachable` with the seed's "Local
 // EHR server unreachable" advice and the retryable exit code 5; after a restart nothing
 // of the job is in the database, and the retry writes it whole.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn server_down_mid_job_leaves_nothing_half_written() {
     let mut db = start_db();
-    let home = home_for(&db, "debug_pause_after_first_write_secs = \"60\"").await;
+    let home = home_for(&db, "debug_pause_after_first_write_secs = \"3\"").await;
     let before = clinical_rows(&db);
-    let child = Command::new(ehr_e2e::ehr_host_bin())
-        .args(["write", "crystalpm", &fixture_path()])
-        .env("EHR_HOST_HOME", home.dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until the adapter is inside its transaction, paused after the first write.
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while db.scalar(
-        "SELECT COUNT(*) FROM information_schema.processlist WHERE user = 'doctora' AND info LIKE 'SELECT SLEEP%'",
-    ) != "1"
-    {
-        assert!(Instant::now() < deadline, "the write never reached its pause");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    let write = PausedWrite::start(&home, "crystalpm", &fixture_path());
     db.kill();
-    let out = child.wait_with_output().unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(5), "{err}");
+    let (code, err) = write.finish();
+    assert_eq!(code, Some(5), "{err}");
     assert!(err.contains("Local EHR server unreachable"), "{err}");
     assert!(err.contains("database service is active"), "{err}");
     assert!(!err.contains(PASSWORD), "{err}");

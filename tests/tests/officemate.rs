@@ -4,9 +4,8 @@
 //! free loopback port.
 
 use ehr_e2e::iridium::{Iridium, PASSWORD};
+use ehr_e2e::paused::PausedWrite;
 use ehr_e2e::{fixture, root, TempDir, TestHome};
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
 
 async fn start_db() -> Iridium {
     Iridium::start(&root().join("adapters/officemate/sql")).await
@@ -253,31 +252,10 @@ async fn server_down_mid_job_leaves_nothing_half_written() {
     let mut db = start_db().await;
     let home = home_for(&db, "debug_pause_after_first_write_secs = \"3\"").await;
     let before = clinical_rows(&db).await;
-    let mut child = Command::new(ehr_e2e::ehr_host_bin())
-        .args(["write", "officemate", &fixture_path()])
-        .env("EHR_HOST_HOME", home.dir.path())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait for the adapter's own word that it is paused inside the transaction.
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    loop {
-        let mut line = String::new();
-        let n = stderr.read_line(&mut line).unwrap();
-        assert!(n > 0, "the write ended before its pause: {seen}");
-        seen.push_str(&line);
-        if line.contains("pausing") {
-            break;
-        }
-    }
+    let write = PausedWrite::start(&home, "officemate", &fixture_path());
     db.kill();
-    let status = child.wait().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
-    let err = seen + &rest;
-    assert_eq!(status.code(), Some(5), "{err}");
+    let (code, err) = write.finish();
+    assert_eq!(code, Some(5), "{err}");
     assert!(err.contains("Local EHR server unreachable"), "{err}");
     assert!(!err.contains(PASSWORD), "{err}");
     db.restart().await;

@@ -44,18 +44,7 @@ impl Adapter for CrystalPm {
             fields: mapping::mapping().describe_catalog("CrystalPM", "column"),
             http_origins: Vec::new(),
             databases: vec![DB.to_string()],
-            settings: vec![
-                (
-                    "debug_pause_after_first_write_secs".to_string(),
-                    "tests only: pause inside the write transaction after the first write"
-                        .to_string(),
-                ),
-                (
-                    "debug_panic_after_first_write".to_string(),
-                    "tests only: `true` traps inside the write transaction after the first write"
-                        .to_string(),
-                ),
-            ],
+            settings: ehr_adapter_sdk::debug_hooks::settings(),
         }
     }
 

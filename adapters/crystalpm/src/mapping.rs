@@ -4,7 +4,7 @@
 //! the column, or for `ehr_findings` the finding code. These names are constants of this
 //! crate and are the only text ever placed into SQL; every value travels as a parameter.
 
-use ehr_adapter_sdk::mapping::{Mapping, NumberFormat};
+use ehr_adapter_sdk::mapping::Mapping;
 use ehr_adapter_sdk::text::is_snellen_acuity;
 
 /// The exam header and free text (`ehr_file`).
@@ -32,16 +32,6 @@ pub const DIAGNOSIS_DESCRIPTION_MAX: usize = 255;
 fn is_iop_method(s: &str) -> bool {
     s.chars().count() <= 20 && !s.trim().is_empty()
 }
-
-const SLIT_LAMP: [&str; 6] = [
-    "lids",
-    "conjunctiva",
-    "cornea",
-    "anterior_chamber",
-    "iris",
-    "lens",
-];
-const FUNDUS: [&str; 5] = ["disc", "macula", "vessels", "periphery", "vitreous"];
 
 /// The whole mapping, in charting order.
 pub fn mapping() -> Mapping {
@@ -87,22 +77,7 @@ pub fn mapping() -> Mapping {
         .range(0.0, 80.0)
         .text("iop.method", IOP, "method")
         .validate(is_iop_method, "a method name of at most 20 characters")
-        .text("pupils", FINDINGS, "pupils")
-        .max_len(1000);
-    for eye in ["od", "os"] {
-        for part in SLIT_LAMP {
-            let id = format!("slit_lamp.{eye}.{part}");
-            m = m.text(&id, FINDINGS, &id).max_len(1000);
-        }
-        let cd = format!("fundus.{eye}.cup_disc_ratio");
-        m = m
-            .number_as_text(&cd, FINDINGS, &cd, NumberFormat::Fixed(2))
-            .range(0.0, 1.0);
-        for part in FUNDUS {
-            let id = format!("fundus.{eye}.{part}");
-            m = m.text(&id, FINDINGS, &id).max_len(1000);
-        }
-    }
+        .findings_by_code(FINDINGS, 1000);
     m.text("assessment", FILE, "assessment")
         .max_len(20000)
         .text("plan", FILE, "plan")

@@ -19,35 +19,6 @@ use ehr_adapter_sdk::prelude::*;
 use ehr_adapter_sdk::sql::Value;
 use ehr_adapter_sdk::{Diagnosis, Laterality, Rejection};
 
-/// Test-only settings that stop a write half way, to prove nothing half-written
-/// survives: `debug_pause_after_first_write_secs` makes the server sleep (inside the
-/// transaction) after the first write, `debug_panic_after_first_write = "true"` makes
-/// the adapter trap there. Unset in production.
-struct Hooks {
-    pause_secs: Option<i64>,
-    panic: bool,
-}
-
-impl Hooks {
-    fn from_config() -> Hooks {
-        Hooks {
-            pause_secs: config::get("debug_pause_after_first_write_secs")
-                .and_then(|s| s.parse().ok()),
-            panic: config::get("debug_panic_after_first_write").as_deref() == Some("true"),
-        }
-    }
-
-    fn after_first_write(&self) -> Result<(), AdapterError> {
-        if let Some(secs) = self.pause_secs {
-            sql::query(DB, "SELECT SLEEP(?)", &[Value::Int(secs)])?;
-        }
-        if self.panic {
-            panic!("debug_panic_after_first_write: trapping inside the write transaction");
-        }
-        Ok(())
-    }
-}
-
 /// Writes one encounter; see the module documentation for the steps.
 pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterError> {
     let ehr_id: i64 = s.encounter_id.trim().parse().map_err(|_| {
@@ -63,7 +34,7 @@ pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterErro
         mapping::ICD10_MAX,
         DIAGNOSIS_DESCRIPTION_MAX,
     );
-    let hooks = Hooks::from_config();
+    let hooks = ehr_adapter_sdk::debug_hooks::Hooks::from_config();
     sql::transaction(DB, move || {
         verify_patient(ehr_id, &s.patient)?;
         if already_written(&s.job_id, ehr_id)? {
@@ -77,7 +48,7 @@ pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterErro
         for section in plan.sections() {
             write_section(ehr_id, &section, &plan.section(&section))?;
             if first {
-                hooks.after_first_write()?;
+                hooks.after_first_write();
                 first = false;
             }
         }

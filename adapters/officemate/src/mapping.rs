@@ -5,7 +5,7 @@
 //! constants of this crate and are the only text ever placed into SQL; every value
 //! travels as a parameter.
 
-use ehr_adapter_sdk::mapping::{Mapping, NumberFormat};
+use ehr_adapter_sdk::mapping::Mapping;
 use ehr_adapter_sdk::text::is_snellen_acuity;
 
 /// The exam header and free text (`dbo.Exams`).
@@ -46,16 +46,6 @@ pub fn is_time_of_day(s: &str) -> bool {
 fn is_iop_method(s: &str) -> bool {
     s.chars().count() <= 20 && !s.trim().is_empty()
 }
-
-const SLIT_LAMP: [&str; 6] = [
-    "lids",
-    "conjunctiva",
-    "cornea",
-    "anterior_chamber",
-    "iris",
-    "lens",
-];
-const FUNDUS: [&str; 5] = ["disc", "macula", "vessels", "periphery", "vitreous"];
 
 /// The whole mapping, in charting order.
 pub fn mapping() -> Mapping {
@@ -119,22 +109,7 @@ pub fn mapping() -> Mapping {
         .validate(is_iop_method, "a method name of at most 20 characters")
         .text("iop.time", IOP, "MeasuredAt")
         .validate(is_time_of_day, "a time of day HH:MM")
-        .text("pupils", FINDINGS, "pupils")
-        .max_len(1000);
-    for eye in ["od", "os"] {
-        for part in SLIT_LAMP {
-            let id = format!("slit_lamp.{eye}.{part}");
-            m = m.text(&id, FINDINGS, &id).max_len(1000);
-        }
-        let cd = format!("fundus.{eye}.cup_disc_ratio");
-        m = m
-            .number_as_text(&cd, FINDINGS, &cd, NumberFormat::Fixed(2))
-            .range(0.0, 1.0);
-        for part in FUNDUS {
-            let id = format!("fundus.{eye}.{part}");
-            m = m.text(&id, FINDINGS, &id).max_len(1000);
-        }
-    }
+        .findings_by_code(FINDINGS, 1000);
     m.text("assessment", EXAM, "Assessment")
         .max_len(20000)
         .text("plan", EXAM, "TreatmentPlan")

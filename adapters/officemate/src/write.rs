@@ -23,40 +23,6 @@ use ehr_adapter_sdk::prelude::*;
 use ehr_adapter_sdk::sql::Value;
 use ehr_adapter_sdk::{Diagnosis, Laterality, Rejection};
 
-/// Test-only settings that stop a write half way, to prove nothing half-written
-/// survives: `debug_pause_after_first_write_secs` makes the adapter sleep (inside the
-/// transaction, after logging a warning that says so) after the first write,
-/// `debug_panic_after_first_write = "true"` makes it trap there. Unset in production.
-/// (The sleep is the adapter's own: the `iridium_server` emulator has no `WAITFOR`.)
-struct Hooks {
-    pause_secs: Option<u32>,
-    panic: bool,
-}
-
-impl Hooks {
-    fn from_config() -> Hooks {
-        Hooks {
-            pause_secs: config::get("debug_pause_after_first_write_secs")
-                .and_then(|s| s.parse().ok()),
-            panic: config::get("debug_panic_after_first_write").as_deref() == Some("true"),
-        }
-    }
-
-    fn after_first_write(&self) -> Result<(), AdapterError> {
-        if let Some(secs) = self.pause_secs {
-            log::log(
-                log::Level::Warn,
-                &format!("debug_pause_after_first_write_secs: pausing {secs}s inside the write transaction"),
-            );
-            std::thread::sleep(std::time::Duration::from_secs(secs.into()));
-        }
-        if self.panic {
-            panic!("debug_panic_after_first_write: trapping inside the write transaction");
-        }
-        Ok(())
-    }
-}
-
 /// `@P1, @P2, ...` from `first`, for `n` parameters.
 fn placeholders(first: usize, n: usize) -> Vec<String> {
     (first..first + n).map(|i| format!("@P{i}")).collect()
@@ -77,7 +43,7 @@ pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterErro
         mapping::ICD10_MAX,
         DIAGNOSIS_DESCRIPTION_MAX,
     );
-    let hooks = Hooks::from_config();
+    let hooks = ehr_adapter_sdk::debug_hooks::Hooks::from_config();
     sql::transaction(DB, move || {
         verify_patient(exam_id, &s.patient)?;
         if already_written(&s.job_id, exam_id)? {
@@ -91,7 +57,7 @@ pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterErro
         for section in plan.sections() {
             write_section(exam_id, &section, &plan.section(&section))?;
             if first {
-                hooks.after_first_write()?;
+                hooks.after_first_write();
                 first = false;
             }
         }
