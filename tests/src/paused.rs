@@ -8,7 +8,7 @@ use std::process::{Child, ChildStderr, Command, Stdio};
 
 /// A running `ehr-host write`, paused after its first write.
 pub struct PausedWrite {
-    child: Child,
+    child: Option<Child>,
     stderr: BufReader<ChildStderr>,
     seen: String,
 }
@@ -17,6 +17,10 @@ impl PausedWrite {
     /// Starts `ehr-host write <adapter> <snapshot>` in `home` and returns once the
     /// adapter has said (in its log, on stderr) that it is paused; fails if the run ends
     /// before that.
+    #[allow(
+        clippy::zombie_processes,
+        reason = "the child is waited for by `finish`, or killed and waited for on drop"
+    )]
     pub fn start(home: &TestHome, adapter: &str, snapshot: &str) -> PausedWrite {
         let mut child = Command::new(crate::ehr_host_bin())
             .args(["write", adapter, snapshot])
@@ -29,12 +33,14 @@ impl PausedWrite {
         let mut seen = String::new();
         loop {
             let mut line = String::new();
-            let n = stderr.read_line(&mut line).unwrap();
-            assert!(n > 0, "the write ended before its pause: {seen}");
+            if stderr.read_line(&mut line).unwrap() == 0 {
+                let status = child.wait();
+                panic!("the write ended ({status:?}) before its pause: {seen}");
+            }
             seen.push_str(&line);
             if line.contains("debug_pause_after_first_write_secs: pausing") {
                 return PausedWrite {
-                    child,
+                    child: Some(child),
                     stderr,
                     seen,
                 };
@@ -44,8 +50,18 @@ impl PausedWrite {
 
     /// Waits for the run to end; its exit code and everything it wrote to stderr.
     pub fn finish(mut self) -> (Option<i32>, String) {
-        let status = self.child.wait().unwrap();
+        let status = self.child.take().expect("not finished yet").wait().unwrap();
         self.stderr.read_to_string(&mut self.seen).unwrap();
-        (status.code(), self.seen)
+        (status.code(), std::mem::take(&mut self.seen))
+    }
+}
+
+impl Drop for PausedWrite {
+    fn drop(&mut self) {
+        // A test that failed before `finish` still leaves no process behind.
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }

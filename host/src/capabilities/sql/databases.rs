@@ -88,7 +88,7 @@ impl Database {
             (Database::Mysql(db), Some(Tx::Mysql(tx))) => db.run(Some(tx), statement, params).await,
             (Database::Mysql(db), None) => db.run(None, statement, params).await,
             (Database::Mssql(db), Some(Tx::Mssql(tx))) => {
-                db.run(Some(tx), want, statement, params).await
+                db.run(Some(tx.as_mut()), want, statement, params).await
             }
             (Database::Mssql(db), None) => db.run(None, want, statement, params).await,
             (Database::Unavailable(why), _) => Err(SqlFailure::Denied(why.clone())),
@@ -100,7 +100,7 @@ impl Database {
     pub async fn begin(&self) -> Result<Tx, SqlFailure> {
         match self {
             Database::Mysql(db) => Ok(Tx::Mysql(db.begin().await?)),
-            Database::Mssql(db) => Ok(Tx::Mssql(db.begin().await?)),
+            Database::Mssql(db) => Ok(Tx::Mssql(Box::new(db.begin().await?))),
             Database::Unavailable(why) => Err(SqlFailure::Denied(why.clone())),
         }
     }
@@ -109,7 +109,7 @@ impl Database {
     pub async fn commit(&self, tx: Tx) -> Result<(), SqlFailure> {
         match (self, tx) {
             (Database::Mysql(db), Tx::Mysql(tx)) => db.commit(tx).await,
-            (Database::Mssql(db), Tx::Mssql(tx)) => db.commit(tx).await,
+            (Database::Mssql(db), Tx::Mssql(tx)) => db.commit(*tx).await,
             (Database::Unavailable(why), _) => Err(SqlFailure::Denied(why.clone())),
             _ => Err(mismatched()),
         }
@@ -119,7 +119,7 @@ impl Database {
     pub async fn rollback(&self, tx: Tx) -> Result<(), SqlFailure> {
         match (self, tx) {
             (Database::Mysql(db), Tx::Mysql(tx)) => db.rollback(tx).await,
-            (Database::Mssql(db), Tx::Mssql(tx)) => db.rollback(tx).await,
+            (Database::Mssql(db), Tx::Mssql(tx)) => db.rollback(*tx).await,
             (Database::Unavailable(_), _) => Ok(()),
             _ => Err(mismatched()),
         }

@@ -12,8 +12,8 @@ use std::collections::BTreeMap;
 pub enum Tx {
     /// On a MySQL connection.
     Mysql(MysqlTx),
-    /// On a SQL Server connection.
-    Mssql(MssqlTx),
+    /// On a SQL Server connection (boxed: a tiberius client is large).
+    Mssql(Box<MssqlTx>),
 }
 
 /// The state of a label's transaction in this call.
