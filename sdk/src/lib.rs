@@ -26,6 +26,7 @@ pub mod catalog;
 pub mod config;
 pub mod debug_hooks;
 pub mod http;
+pub mod ledger;
 pub mod log;
 pub mod mapping;
 pub mod report;

@@ -49,32 +49,12 @@ impl Adapter for CrystalPm {
     }
 
     fn check() -> Result<CheckReport, AdapterError> {
-        let version = sql::query(DB, "SELECT VERSION()", &[])?;
-        let version = version
-            .rows
-            .first()
-            .and_then(|r| r.first())
-            .and_then(|v| v.as_str())
-            .map(str::to_string);
-        let patients = sql::query(DB, "SELECT COUNT(*) FROM patients", &[])?;
-        let count = patients
-            .rows
-            .first()
-            .and_then(|r| r.first())
-            .and_then(|v| v.as_i64())
-            .unwrap_or(0);
-        sql::query(DB, "SELECT COUNT(*) FROM doctora_jobs", &[]).map_err(|e| {
-            AdapterError::Misconfigured(format!(
-                "the CrystalPM database has no `doctora_jobs` ledger table (create it from the adapter's sql/schema.sql): {e:?}"
-            ))
-        })?;
-        Ok(CheckReport {
-            ehr_version: version.clone(),
-            details: vec![
-                format!("server version {}", version.as_deref().unwrap_or("unknown")),
-                format!("{count} patients"),
-            ],
-        })
+        write::LEDGER.check(
+            "CrystalPM",
+            "SELECT VERSION()",
+            "SELECT COUNT(*) FROM patients",
+            "doctora_jobs",
+        )
     }
 
     fn write_encounter(snapshot: EncounterSnapshot) -> Result<WriteResult, AdapterError> {

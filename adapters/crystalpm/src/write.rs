@@ -14,10 +14,19 @@
 
 use crate::mapping::{self, DIAGNOSES, DIAGNOSIS_DESCRIPTION_MAX, FILE, FINDINGS, IOP, NOTES, VA};
 use crate::DB;
+use ehr_adapter_sdk::ledger::Ledger;
 use ehr_adapter_sdk::mapping::{Line, MappedValue};
 use ehr_adapter_sdk::prelude::*;
 use ehr_adapter_sdk::sql::Value;
-use ehr_adapter_sdk::{Diagnosis, Laterality, Rejection};
+use ehr_adapter_sdk::{Diagnosis, Laterality};
+
+/// The adapter's job ledger (`doctora_jobs`).
+pub const LEDGER: Ledger = Ledger {
+    database: DB,
+    lookup: "SELECT ehr_id FROM doctora_jobs WHERE job_id = ?",
+    insert: "INSERT INTO doctora_jobs (job_id, ehr_id) VALUES (?, ?)",
+    record: "EHR file",
+};
 
 /// Writes one encounter; see the module documentation for the steps.
 pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterError> {
@@ -37,7 +46,7 @@ pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterErro
     let hooks = ehr_adapter_sdk::debug_hooks::Hooks::from_config();
     sql::transaction(DB, move || {
         verify_patient(ehr_id, &s.patient)?;
-        if already_written(&s.job_id, ehr_id)? {
+        if LEDGER.already_written(&s.job_id, ehr_id)? {
             log::log(
                 log::Level::Info,
                 &format!("job {} was already written; replaying its report", s.job_id),
@@ -52,11 +61,7 @@ pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterErro
                 first = false;
             }
         }
-        sql::execute(
-            DB,
-            "INSERT INTO doctora_jobs (job_id, ehr_id) VALUES (?, ?)",
-            &[Value::Text(s.job_id.clone()), Value::Int(ehr_id)],
-        )?;
+        LEDGER.record(&s.job_id, ehr_id)?;
         Ok(plan.into_write_result(Some(ehr_id.to_string()), false))
     })
 }
@@ -101,25 +106,6 @@ pub fn verify_patient(ehr_id: i64, patient: &PatientRef) -> Result<(), AdapterEr
         )));
     }
     Ok(())
-}
-
-/// True when `job_id` is already in the ledger for this encounter; a job id recorded
-/// for a different encounter is refused rather than replayed.
-fn already_written(job_id: &str, ehr_id: i64) -> Result<bool, AdapterError> {
-    let rows = sql::query(
-        DB,
-        "SELECT ehr_id FROM doctora_jobs WHERE job_id = ?",
-        &[Value::Text(job_id.to_string())],
-    )?;
-    match rows.rows.first().and_then(|r| r[0].as_i64()) {
-        None => Ok(false),
-        Some(id) if id == ehr_id => Ok(true),
-        Some(id) => Err(AdapterError::Rejected(Rejection {
-            code: Some("job-id-reused".into()),
-            message: format!("job {job_id} was already written into EHR file {id}, not {ehr_id}"),
-            field_errors: Vec::new(),
-        })),
-    }
 }
 
 fn sql_value(v: &MappedValue) -> Value {

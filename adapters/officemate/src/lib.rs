@@ -51,32 +51,12 @@ impl Adapter for OfficeMate {
     }
 
     fn check() -> Result<CheckReport, AdapterError> {
-        let version = sql::query(DB, "SELECT @@VERSION", &[])?;
-        let version = version
-            .rows
-            .first()
-            .and_then(|r| r.first())
-            .and_then(|v| v.as_str())
-            .map(|v| v.lines().next().unwrap_or(v).trim().to_string());
-        let patients = sql::query(DB, "SELECT COUNT(*) FROM dbo.Patients", &[])?;
-        let count = patients
-            .rows
-            .first()
-            .and_then(|r| r.first())
-            .and_then(|v| v.as_i64())
-            .unwrap_or(0);
-        sql::query(DB, "SELECT COUNT(*) FROM dbo.DoctoraJobs", &[]).map_err(|e| {
-            AdapterError::Misconfigured(format!(
-                "the OfficeMate database has no `dbo.DoctoraJobs` ledger table (create it from the adapter's sql/schema.sql): {e:?}"
-            ))
-        })?;
-        Ok(CheckReport {
-            ehr_version: version.clone(),
-            details: vec![
-                format!("server version {}", version.as_deref().unwrap_or("unknown")),
-                format!("{count} patients"),
-            ],
-        })
+        write::LEDGER.check(
+            "OfficeMate",
+            "SELECT @@VERSION",
+            "SELECT COUNT(*) FROM dbo.Patients",
+            "dbo.DoctoraJobs",
+        )
     }
 
     fn write_encounter(snapshot: EncounterSnapshot) -> Result<WriteResult, AdapterError> {

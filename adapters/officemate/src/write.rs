@@ -18,15 +18,24 @@
 
 use crate::mapping::{self, DIAGNOSES, DIAGNOSIS_DESCRIPTION_MAX, EXAM, FINDINGS, IOP, NOTES, VA};
 use crate::DB;
+use ehr_adapter_sdk::ledger::Ledger;
 use ehr_adapter_sdk::mapping::{Line, MappedValue};
 use ehr_adapter_sdk::prelude::*;
 use ehr_adapter_sdk::sql::Value;
-use ehr_adapter_sdk::{Diagnosis, Laterality, Rejection};
+use ehr_adapter_sdk::{Diagnosis, Laterality};
 
 /// `@P1, @P2, ...` from `first`, for `n` parameters.
 fn placeholders(first: usize, n: usize) -> Vec<String> {
     (first..first + n).map(|i| format!("@P{i}")).collect()
 }
+
+/// The adapter's job ledger (`dbo.DoctoraJobs`).
+pub const LEDGER: Ledger = Ledger {
+    database: DB,
+    lookup: "SELECT ExamID FROM dbo.DoctoraJobs WHERE JobID = @P1",
+    insert: "INSERT INTO dbo.DoctoraJobs (JobID, ExamID) VALUES (@P1, @P2)",
+    record: "exam",
+};
 
 /// Writes one encounter; see the module documentation for the steps.
 pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterError> {
@@ -46,7 +55,7 @@ pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterErro
     let hooks = ehr_adapter_sdk::debug_hooks::Hooks::from_config();
     sql::transaction(DB, move || {
         verify_patient(exam_id, &s.patient)?;
-        if already_written(&s.job_id, exam_id)? {
+        if LEDGER.already_written(&s.job_id, exam_id)? {
             log::log(
                 log::Level::Info,
                 &format!("job {} was already written; replaying its report", s.job_id),
@@ -61,11 +70,7 @@ pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterErro
                 first = false;
             }
         }
-        sql::execute(
-            DB,
-            "INSERT INTO dbo.DoctoraJobs (JobID, ExamID) VALUES (@P1, @P2)",
-            &[Value::Text(s.job_id.clone()), Value::Int(exam_id)],
-        )?;
+        LEDGER.record(&s.job_id, exam_id)?;
         Ok(plan.into_write_result(Some(exam_id.to_string()), false))
     })
 }
@@ -111,25 +116,6 @@ pub fn verify_patient(exam_id: i64, patient: &PatientRef) -> Result<(), AdapterE
         )));
     }
     Ok(())
-}
-
-/// True when `job_id` is already in the ledger for this exam; a job id recorded for a
-/// different exam is refused rather than replayed.
-fn already_written(job_id: &str, exam_id: i64) -> Result<bool, AdapterError> {
-    let rows = sql::query(
-        DB,
-        "SELECT ExamID FROM dbo.DoctoraJobs WHERE JobID = @P1",
-        &[Value::Text(job_id.to_string())],
-    )?;
-    match rows.rows.first().and_then(|r| r[0].as_i64()) {
-        None => Ok(false),
-        Some(id) if id == exam_id => Ok(true),
-        Some(id) => Err(AdapterError::Rejected(Rejection {
-            code: Some("job-id-reused".into()),
-            message: format!("job {job_id} was already written into exam {id}, not {exam_id}"),
-            field_errors: Vec::new(),
-        })),
-    }
 }
 
 fn sql_value(v: &MappedValue) -> Value {
