@@ -3,8 +3,9 @@
 //! written at most once. Each adapter gives its own statements (its table, its
 //! placeholders); the decisions are the same everywhere.
 
+use crate::mapping::{Line, Plan};
 use crate::sql::{self, Value};
-use crate::{AdapterError, CheckReport, Rejection};
+use crate::{log, AdapterError, CheckReport, Rejection, WriteResult};
 
 /// One adapter's ledger.
 pub struct Ledger {
@@ -44,6 +45,41 @@ impl Ledger {
                 field_errors: Vec::new(),
             })),
         }
+    }
+
+    /// Writes `plan` into record `record_id` for job `job_id` the one safe way, in one
+    /// transaction: `verify` first (the wrong-patient guard, which should lock the
+    /// record), then the ledger (a job already written is a replay: nothing written,
+    /// `replayed` report), then `write_section` for each planned section in order (the
+    /// SDK's [`crate::debug_hooks`] run after the first), then the job recorded, then the
+    /// commit. Any error rolls everything back.
+    pub fn write(
+        &self,
+        job_id: &str,
+        record_id: i64,
+        plan: Plan,
+        verify: impl FnOnce() -> Result<(), AdapterError>,
+        mut write_section: impl FnMut(&str, &[&Line]) -> Result<(), AdapterError>,
+    ) -> Result<WriteResult, AdapterError> {
+        let hooks = crate::debug_hooks::Hooks::from_config();
+        sql::transaction(self.database, move || {
+            verify()?;
+            if self.already_written(job_id, record_id)? {
+                log::log(
+                    log::Level::Info,
+                    &format!("job {job_id} was already written; replaying its report"),
+                );
+                return Ok(plan.into_write_result(Some(record_id.to_string()), true));
+            }
+            for (i, section) in plan.sections().iter().enumerate() {
+                write_section(section, &plan.section(section))?;
+                if i == 0 {
+                    hooks.after_first_write();
+                }
+            }
+            self.record(job_id, record_id)?;
+            Ok(plan.into_write_result(Some(record_id.to_string()), false))
+        })
     }
 
     /// `check` for the adapter: the server's version (the first line of the first cell

@@ -9,6 +9,9 @@
 //!    replacement for the diagnosis list, an appended note);
 //! 4. record the job id, and commit.
 //!
+//! The order and the transaction are the SDK's `Ledger::write`; this module supplies
+//! the guard and the statements.
+//!
 //! Any failure before the commit rolls everything back (the SDK's `transaction`, and the
 //! host when the call traps or times out), so an encounter is written whole or not at all.
 
@@ -43,27 +46,13 @@ pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterErro
         mapping::ICD10_MAX,
         DIAGNOSIS_DESCRIPTION_MAX,
     );
-    let hooks = ehr_adapter_sdk::debug_hooks::Hooks::from_config();
-    sql::transaction(DB, move || {
-        verify_patient(ehr_id, &s.patient)?;
-        if LEDGER.already_written(&s.job_id, ehr_id)? {
-            log::log(
-                log::Level::Info,
-                &format!("job {} was already written; replaying its report", s.job_id),
-            );
-            return Ok(plan.into_write_result(Some(ehr_id.to_string()), true));
-        }
-        let mut first = true;
-        for section in plan.sections() {
-            write_section(ehr_id, &section, &plan.section(&section))?;
-            if first {
-                hooks.after_first_write();
-                first = false;
-            }
-        }
-        LEDGER.record(&s.job_id, ehr_id)?;
-        Ok(plan.into_write_result(Some(ehr_id.to_string()), false))
-    })
+    LEDGER.write(
+        &s.job_id,
+        ehr_id,
+        plan,
+        || verify_patient(ehr_id, &s.patient),
+        |section, lines| write_section(ehr_id, section, lines),
+    )
 }
 
 /// The wrong-patient guard: the encounter must exist, belong to the job's patient

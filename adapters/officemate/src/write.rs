@@ -10,6 +10,9 @@
 //!    replaced; a note is appended);
 //! 4. record the job id, and commit.
 //!
+//! The order and the transaction are the SDK's `Ledger::write`; this module supplies
+//! the guard and the statements.
+//!
 //! Rows-affected counts are never used to decide anything: some servers (and the
 //! `iridium_server` emulator) report 0 for inserts. Whether a row exists is read instead,
 //! under the exam's lock. Dates are read as ISO text (`CONVERT(NVARCHAR(10), d, 23)`),
@@ -52,27 +55,13 @@ pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterErro
         mapping::ICD10_MAX,
         DIAGNOSIS_DESCRIPTION_MAX,
     );
-    let hooks = ehr_adapter_sdk::debug_hooks::Hooks::from_config();
-    sql::transaction(DB, move || {
-        verify_patient(exam_id, &s.patient)?;
-        if LEDGER.already_written(&s.job_id, exam_id)? {
-            log::log(
-                log::Level::Info,
-                &format!("job {} was already written; replaying its report", s.job_id),
-            );
-            return Ok(plan.into_write_result(Some(exam_id.to_string()), true));
-        }
-        let mut first = true;
-        for section in plan.sections() {
-            write_section(exam_id, &section, &plan.section(&section))?;
-            if first {
-                hooks.after_first_write();
-                first = false;
-            }
-        }
-        LEDGER.record(&s.job_id, exam_id)?;
-        Ok(plan.into_write_result(Some(exam_id.to_string()), false))
-    })
+    LEDGER.write(
+        &s.job_id,
+        exam_id,
+        plan,
+        || verify_patient(exam_id, &s.patient),
+        |section, lines| write_section(exam_id, section, lines),
+    )
 }
 
 /// The wrong-patient guard: the exam must exist, belong to the job's patient (patient
