@@ -102,6 +102,19 @@ impl<T: Adapter> bindings::exports::ehr::adapter::adapter::Guest for T {
     }
 }
 
+impl Laterality {
+    /// The eye as charts abbreviate it: `OD` (right), `OS` (left), `OU` (both); `None`
+    /// when no eye applies.
+    pub fn eye_code(&self) -> Option<&'static str> {
+        match self {
+            Laterality::Right => Some("OD"),
+            Laterality::Left => Some("OS"),
+            Laterality::Both => Some("OU"),
+            Laterality::NotApplicable => None,
+        }
+    }
+}
+
 /// Exports a type implementing [`Adapter`] as the component's `adapter` interface.
 /// Only on `wasm32`: the export names (`ehr:adapter/adapter@0.1.0#check`) are not valid
 /// symbols for native linkers, and native builds exist only for tests with the harness.

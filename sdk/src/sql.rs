@@ -84,6 +84,19 @@ impl Rows {
 }
 
 impl Value {
+    /// A planned value as a statement parameter: text as text, whole numbers as
+    /// integers, other numbers as exact decimals with two places (the precision of the
+    /// EHRs' decimal columns), a raw value (shaped by the adapter itself) as NULL.
+    pub fn from_mapped(v: &crate::mapping::MappedValue) -> Value {
+        use crate::mapping::MappedValue;
+        match v {
+            MappedValue::Text(t) => Value::Text(t.clone()),
+            MappedValue::Number(n) => Value::Decimal(format!("{n:.2}")),
+            MappedValue::Integer(i) => Value::Int(*i),
+            MappedValue::Raw(_) => Value::Null,
+        }
+    }
+
     /// The value as text, when it is text, a decimal, a date or a date-time.
     pub fn as_str(&self) -> Option<&str> {
         match self {
@@ -98,5 +111,32 @@ impl Value {
             Value::Int(i) => Some(*i),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::mapping::MappedValue;
+    use crate::Laterality;
+
+    // Planned values become parameters of their own kind, numbers as two-place
+    // decimals; eyes read as charts write them.
+    #[test]
+    fn planned_values_and_eyes() {
+        assert_eq!(
+            Value::from_mapped(&MappedValue::Number(-0.5)),
+            Value::Decimal("-0.50".into())
+        );
+        assert_eq!(
+            Value::from_mapped(&MappedValue::Integer(17)),
+            Value::Int(17)
+        );
+        assert_eq!(
+            Value::from_mapped(&MappedValue::Text("PERRL".into())),
+            Value::Text("PERRL".into())
+        );
+        assert_eq!(Laterality::Both.eye_code(), Some("OU"));
+        assert_eq!(Laterality::NotApplicable.eye_code(), None);
     }
 }

@@ -176,6 +176,27 @@ pub fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures").join(name)
 }
 
+/// The snapshot fixture `name`, changed by `edit`, written as `snapshot.json` in `dir`;
+/// returns its path.
+pub fn edited_fixture(dir: &TempDir, name: &str, edit: impl Fn(&mut serde_json::Value)) -> String {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture(name)).unwrap()).unwrap();
+    edit(&mut v);
+    let p = dir.path().join("snapshot.json");
+    std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+/// The line for field `id` in a `--json` write report; fails naming the field if absent.
+pub fn report_field<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    report["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["field"] == id)
+        .unwrap_or_else(|| panic!("no report line for {id}: {report}"))
+}
+
 /// A registry folder signed by one fresh registry key, valid for a day.
 pub struct TestRegistry {
     /// Holds the registry folder (removed on drop).

@@ -4,7 +4,7 @@
 
 use ehr_e2e::mariadb::{MariaDb, PASSWORD};
 use ehr_e2e::paused::PausedWrite;
-use ehr_e2e::{fixture, root, TempDir, TestHome};
+use ehr_e2e::{fixture, report_field as field, root, TempDir, TestHome};
 
 fn start_db() -> MariaDb {
     MariaDb::start(&root().join("adapters/crystalpm/sql"))
@@ -23,14 +23,7 @@ async fn home_for(db: &MariaDb, settings: &str) -> TestHome {
 }
 
 fn snapshot_with(dir: &TempDir, edit: impl Fn(&mut serde_json::Value)) -> String {
-    let mut v: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("snapshot-local-5001.json")).unwrap(),
-    )
-    .unwrap();
-    edit(&mut v);
-    let p = dir.path().join("snapshot.json");
-    std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
-    p.to_string_lossy().into_owned()
+    ehr_e2e::edited_fixture(dir, "snapshot-local-5001.json", edit)
 }
 
 fn fixture_path() -> String {
@@ -47,15 +40,6 @@ fn clinical_rows(db: &MariaDb) -> String {
          SELECT 'finding', f.* FROM ehr_findings f; SELECT 'dx', d.* FROM ehr_diagnoses d; \
          SELECT 'note', n.ehr_id, n.note_text FROM ehr_notes n; SELECT 'job', j.job_id, j.ehr_id FROM doctora_jobs j;",
     )
-}
-
-fn field<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["field"] == id)
-        .unwrap_or_else(|| panic!("no report line for {id}: {report}"))
 }
 
 // Full write: `ehr-host write crystalpm` lands every mapped field as real rows in

@@ -5,7 +5,7 @@
 
 use ehr_e2e::iridium::{Iridium, PASSWORD};
 use ehr_e2e::paused::PausedWrite;
-use ehr_e2e::{fixture, root, TempDir, TestHome};
+use ehr_e2e::{fixture, report_field as field, root, TempDir, TestHome};
 
 async fn start_db() -> Iridium {
     Iridium::start(&root().join("adapters/officemate/sql")).await
@@ -24,14 +24,7 @@ async fn home_for(db: &Iridium, settings: &str) -> TestHome {
 }
 
 fn snapshot_with(dir: &TempDir, edit: impl Fn(&mut serde_json::Value)) -> String {
-    let mut v: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture("snapshot-local-5001.json")).unwrap(),
-    )
-    .unwrap();
-    edit(&mut v);
-    let p = dir.path().join("snapshot.json");
-    std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
-    p.to_string_lossy().into_owned()
+    ehr_e2e::edited_fixture(dir, "snapshot-local-5001.json", edit)
 }
 
 fn fixture_path() -> String {
@@ -57,15 +50,6 @@ async fn clinical_rows(db: &Iridium) -> String {
         out.push(db.sql(q).await);
     }
     out.join("\n--\n")
-}
-
-fn field<'a>(report: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
-    report["fields"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["field"] == id)
-        .unwrap_or_else(|| panic!("no report line for {id}: {report}"))
 }
 
 // Full write: `ehr-host write officemate` lands every mapped field as real rows in the

@@ -13,13 +13,7 @@ async fn setup(credentials: impl Fn(&str) -> String) -> (Sandbox, TestHome) {
 }
 
 fn snapshot_with(dir: &TempDir, edit: impl Fn(&mut serde_json::Value)) -> String {
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("snapshot-e5001.json")).unwrap())
-            .unwrap();
-    edit(&mut v);
-    let p = dir.path().join("snapshot.json");
-    std::fs::write(&p, serde_json::to_vec(&v).unwrap()).unwrap();
-    p.to_string_lossy().into_owned()
+    ehr_e2e::edited_fixture(dir, "snapshot-e5001.json", edit)
 }
 
 // `ehr-host write revolution` writes the exam into the sandbox and reports every field

@@ -21,7 +21,7 @@ use ehr_adapter_sdk::ledger::Ledger;
 use ehr_adapter_sdk::mapping::{Line, MappedValue};
 use ehr_adapter_sdk::prelude::*;
 use ehr_adapter_sdk::sql::Value;
-use ehr_adapter_sdk::{Diagnosis, Laterality};
+use ehr_adapter_sdk::Diagnosis;
 
 /// The adapter's job ledger (`doctora_jobs`).
 pub const LEDGER: Ledger = Ledger {
@@ -97,20 +97,12 @@ pub fn verify_patient(ehr_id: i64, patient: &PatientRef) -> Result<(), AdapterEr
     Ok(())
 }
 
-fn sql_value(v: &MappedValue) -> Value {
-    match v {
-        MappedValue::Text(t) => Value::Text(t.clone()),
-        MappedValue::Number(n) => Value::Decimal(format!("{n:.2}")),
-        MappedValue::Integer(i) => Value::Int(*i),
-        MappedValue::Raw(_) => Value::Null,
-    }
-}
-
 fn write_section(ehr_id: i64, section: &str, lines: &[&Line]) -> Result<(), AdapterError> {
     match section {
         FILE => {
             let sets: Vec<String> = lines.iter().map(|l| format!("{} = ?", l.name)).collect();
-            let mut params: Vec<Value> = lines.iter().map(|l| sql_value(&l.value)).collect();
+            let mut params: Vec<Value> =
+                lines.iter().map(|l| Value::from_mapped(&l.value)).collect();
             params.push(Value::Int(ehr_id));
             let sql = format!("UPDATE ehr_file SET {} WHERE ehr_id = ?", sets.join(", "));
             sql::execute(DB, &sql, &params)?;
@@ -138,7 +130,7 @@ fn write_section(ehr_id: i64, section: &str, lines: &[&Line]) -> Result<(), Adap
                     &[
                         Value::Int(ehr_id),
                         Value::Text(l.name.clone()),
-                        sql_value(&l.value),
+                        Value::from_mapped(&l.value),
                     ],
                 )?;
             }
@@ -155,7 +147,7 @@ fn write_section(ehr_id: i64, section: &str, lines: &[&Line]) -> Result<(), Adap
                 sql::execute(
                     DB,
                     "INSERT INTO ehr_notes (ehr_id, note_text) VALUES (?, ?)",
-                    &[Value::Int(ehr_id), sql_value(&l.value)],
+                    &[Value::Int(ehr_id), Value::from_mapped(&l.value)],
                 )?;
             }
         }
@@ -173,7 +165,7 @@ fn upsert(table: &str, key: &[(&str, Value)], lines: &[&Line]) -> Result<(), Ada
     let mut columns: Vec<&str> = key.iter().map(|(c, _)| *c).collect();
     columns.extend(lines.iter().map(|l| l.name.as_str()));
     let mut params: Vec<Value> = key.iter().map(|(_, v)| v.clone()).collect();
-    params.extend(lines.iter().map(|l| sql_value(&l.value)));
+    params.extend(lines.iter().map(|l| Value::from_mapped(&l.value)));
     let updates: Vec<String> = lines
         .iter()
         .map(|l| format!("{0} = VALUES({0})", l.name))
@@ -196,12 +188,10 @@ fn write_diagnoses(ehr_id: i64, list: &[Diagnosis]) -> Result<(), AdapterError> 
         &[Value::Int(ehr_id)],
     )?;
     for (i, d) in list.iter().enumerate() {
-        let eye = match d.laterality {
-            Laterality::Right => Value::Text("OD".into()),
-            Laterality::Left => Value::Text("OS".into()),
-            Laterality::Both => Value::Text("OU".into()),
-            Laterality::NotApplicable => Value::Null,
-        };
+        let eye = d
+            .laterality
+            .eye_code()
+            .map_or(Value::Null, |e| Value::Text(e.into()));
         let description: String = d
             .description
             .chars()

@@ -25,7 +25,7 @@ use ehr_adapter_sdk::ledger::Ledger;
 use ehr_adapter_sdk::mapping::{Line, MappedValue};
 use ehr_adapter_sdk::prelude::*;
 use ehr_adapter_sdk::sql::Value;
-use ehr_adapter_sdk::{Diagnosis, Laterality};
+use ehr_adapter_sdk::Diagnosis;
 
 /// `@P1, @P2, ...` from `first`, for `n` parameters.
 fn placeholders(first: usize, n: usize) -> Vec<String> {
@@ -107,15 +107,6 @@ pub fn verify_patient(exam_id: i64, patient: &PatientRef) -> Result<(), AdapterE
     Ok(())
 }
 
-fn sql_value(v: &MappedValue) -> Value {
-    match v {
-        MappedValue::Text(t) => Value::Text(t.clone()),
-        MappedValue::Number(n) => Value::Decimal(format!("{n:.2}")),
-        MappedValue::Integer(i) => Value::Int(*i),
-        MappedValue::Raw(_) => Value::Null,
-    }
-}
-
 fn write_section(exam_id: i64, section: &str, lines: &[&Line]) -> Result<(), AdapterError> {
     let exam = ("ExamID", Value::Int(exam_id));
     match section {
@@ -125,7 +116,8 @@ fn write_section(exam_id: i64, section: &str, lines: &[&Line]) -> Result<(), Ada
                 .zip(placeholders(1, lines.len()))
                 .map(|(l, p)| format!("{} = {p}", l.name))
                 .collect();
-            let mut params: Vec<Value> = lines.iter().map(|l| sql_value(&l.value)).collect();
+            let mut params: Vec<Value> =
+                lines.iter().map(|l| Value::from_mapped(&l.value)).collect();
             params.push(Value::Int(exam_id));
             let sql = format!(
                 "UPDATE dbo.Exams SET {} WHERE ExamID = @P{}",
@@ -154,7 +146,7 @@ fn write_section(exam_id: i64, section: &str, lines: &[&Line]) -> Result<(), Ada
                 sql::execute(
                     DB,
                     "INSERT INTO dbo.ExamFindings (ExamID, FindingCode, FindingText) VALUES (@P1, @P2, @P3)",
-                    &[Value::Int(exam_id), code, sql_value(&l.value)],
+                    &[Value::Int(exam_id), code, Value::from_mapped(&l.value)],
                 )?;
             }
         }
@@ -170,7 +162,7 @@ fn write_section(exam_id: i64, section: &str, lines: &[&Line]) -> Result<(), Ada
                 sql::execute(
                     DB,
                     "INSERT INTO dbo.ExamNotes (ExamID, NoteText) VALUES (@P1, @P2)",
-                    &[Value::Int(exam_id), sql_value(&l.value)],
+                    &[Value::Int(exam_id), Value::from_mapped(&l.value)],
                 )?;
             }
         }
@@ -205,7 +197,7 @@ fn upsert(table: &str, key: &[(&str, Value)], lines: &[&Line]) -> Result<(), Ada
     .and_then(|r| r.first())
     .and_then(|v| v.as_i64())
         != Some(0);
-    let values: Vec<Value> = lines.iter().map(|l| sql_value(&l.value)).collect();
+    let values: Vec<Value> = lines.iter().map(|l| Value::from_mapped(&l.value)).collect();
     if exists {
         let sets: Vec<String> = lines
             .iter()
@@ -239,12 +231,10 @@ fn write_diagnoses(exam_id: i64, list: &[Diagnosis]) -> Result<(), AdapterError>
         &[Value::Int(exam_id)],
     )?;
     for (i, d) in list.iter().enumerate() {
-        let eye = match d.laterality {
-            Laterality::Right => Value::Text("OD".into()),
-            Laterality::Left => Value::Text("OS".into()),
-            Laterality::Both => Value::Text("OU".into()),
-            Laterality::NotApplicable => Value::Null,
-        };
+        let eye = d
+            .laterality
+            .eye_code()
+            .map_or(Value::Null, |e| Value::Text(e.into()));
         let description: String = d
             .description
             .chars()

@@ -18,7 +18,7 @@ use crate::api::{Api, DiagnosisJson, EncounterJson, NoteJson, WriteAck};
 use crate::mapping::{self, is_exam_section, DIAGNOSES_SECTION, NOTES_SECTION};
 use ehr_adapter_sdk::mapping::{MappedValue, Plan};
 use ehr_adapter_sdk::prelude::*;
-use ehr_adapter_sdk::{Diagnosis, FieldWarning, Laterality, WarningKind};
+use ehr_adapter_sdk::{Diagnosis, FieldWarning, WarningKind};
 
 /// Writes `snapshot` into its encounter and reports every field.
 pub fn write_encounter(snapshot: &EncounterSnapshot) -> Result<WriteResult, AdapterError> {
@@ -260,12 +260,7 @@ fn shape_one(
     Ok(DiagnosisJson {
         icd10: code,
         description: (!description.is_empty()).then_some(description),
-        eye: match d.laterality {
-            Laterality::Right => Some("OD"),
-            Laterality::Left => Some("OS"),
-            Laterality::Both => Some("OU"),
-            Laterality::NotApplicable => None,
-        },
+        eye: d.laterality.eye_code(),
         primary: d.primary,
     })
 }

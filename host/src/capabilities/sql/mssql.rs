@@ -121,23 +121,13 @@ impl MssqlDb {
     /// back. (`IF @@TRANCOUNT > 0 ROLLBACK` would say the same in one statement, but the
     /// `iridium_server` emulator refuses transaction control inside `IF`.)
     pub async fn rollback(&self, mut tx: MssqlTx) -> Result<(), SqlFailure> {
-        let result = tokio::time::timeout(
-            self.query_timeout,
-            simple(tx.0.client(), "ROLLBACK TRANSACTION"),
-        )
-        .await;
-        match result {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) if e.code() == Some(3903) => {}
-            Ok(Err(e)) => return Err(self.map_error(e)),
-            Err(_) => {
-                return Err(SqlFailure::Timeout(format!(
-                    "rollback on database `{}` did not finish within {}s; the connection is closed, which ends the transaction",
-                    self.label,
-                    self.query_timeout.as_secs()
-                )))
+        self.timed(async {
+            match simple(tx.0.client(), "ROLLBACK TRANSACTION").await {
+                Err(e) if e.code() == Some(3903) => Ok(()),
+                other => other,
             }
-        }
+        })
+        .await?;
         tx.0.release_clean();
         Ok(())
     }
@@ -183,7 +173,6 @@ impl MssqlDb {
                 {
                     self.tls_refused(&message)
                 }
-                tiberius::error::Error::Tls(message) => self.tls_refused(&message),
                 other => self.map_error(other),
             })
     }

@@ -11,7 +11,7 @@
 //! cannot parse a `numeric(p,s)` parameter declaration and misreads typed date
 //! parameters; text works on both. Results are read in their wire types below.
 
-use super::value::{format_datetime, parse_datetime, DateParts, SqlFailure, SqlValue};
+use super::value::{format_datetime, parse_param_datetime, DateParts, SqlFailure, SqlValue};
 use std::borrow::Cow;
 use tiberius::numeric::Numeric;
 use tiberius::time::Time;
@@ -67,15 +67,6 @@ const DATETIME_EPOCH: i64 = -25567;
 fn date_parts(days_from_epoch: i64, epoch: i64) -> (u16, u8, u8) {
     let (y, m, d) = civil_from_days(days_from_epoch + epoch);
     (y as u16, m as u8, d as u8)
-}
-
-fn parse_param_date(i: usize, s: &str) -> Result<DateParts, SqlFailure> {
-    parse_datetime(s).ok_or_else(|| {
-        SqlFailure::Failed(format!(
-            "parameter {}: `{s}` is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS)",
-            i + 1
-        ))
-    })
 }
 
 /// An exact decimal in text (`-1.25`) as a `decimal` parameter.
@@ -142,10 +133,10 @@ pub fn to_params(params: &[SqlValue]) -> Result<Vec<Param>, SqlFailure> {
                 SqlValue::Bytes(b) => ColumnData::Binary(Some(Cow::Owned(b.clone()))),
                 SqlValue::Decimal(s) => text(format_numeric(parse_decimal(i, s)?)),
                 SqlValue::Date(s) => {
-                    let (y, mo, d, ..) = parse_param_date(i, s)?;
+                    let (y, mo, d, ..) = parse_param_datetime(i, s)?;
                     text(format!("{y:04}-{mo:02}-{d:02}"))
                 }
-                SqlValue::Datetime(s) => text(iso_datetime(parse_param_date(i, s)?)),
+                SqlValue::Datetime(s) => text(iso_datetime(parse_param_datetime(i, s)?)),
             }))
         })
         .collect()

@@ -6,7 +6,7 @@
 //! pool rolls it back (or discards the connection when that fails) before anyone can
 //! reuse it. [`super::transaction`] also rolls back explicitly when a call ends.
 
-use super::value::{format_datetime, parse_datetime, scrub, SqlFailure, SqlRows, SqlValue};
+use super::value::{format_datetime, parse_param_datetime, scrub, SqlFailure, SqlRows, SqlValue};
 use crate::config::DatabaseConfig;
 use mysql_async::consts::ColumnType;
 use mysql_async::prelude::Queryable;
@@ -200,12 +200,7 @@ fn to_params(params: &[SqlValue]) -> Result<Params, SqlFailure> {
             SqlValue::Decimal(s) | SqlValue::Text(s) => Value::Bytes(s.clone().into_bytes()),
             SqlValue::Bytes(b) => Value::Bytes(b.clone()),
             SqlValue::Date(s) | SqlValue::Datetime(s) => {
-                let (y, mo, d, h, mi, sec, us) = parse_datetime(s).ok_or_else(|| {
-                    SqlFailure::Failed(format!(
-                        "parameter {}: `{s}` is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS)",
-                        i + 1
-                    ))
-                })?;
+                let (y, mo, d, h, mi, sec, us) = parse_param_datetime(i, s)?;
                 Value::Date(y, mo, d, h, mi, sec, us)
             }
         });

@@ -120,6 +120,17 @@ pub fn parse_datetime(s: &str) -> Option<DateParts> {
     Some((year, month, day, h, mi, sec, us))
 }
 
+/// Parses parameter `index` (0-based) as a date or date-time, or says which parameter is
+/// not one, before anything reaches a server.
+pub fn parse_param_datetime(index: usize, s: &str) -> Result<DateParts, SqlFailure> {
+    parse_datetime(s).ok_or_else(|| {
+        SqlFailure::Failed(format!(
+            "parameter {}: `{s}` is not a date (YYYY-MM-DD) or date-time (YYYY-MM-DDTHH:MM:SS)",
+            index + 1
+        ))
+    })
+}
+
 /// Formats a date-time the way the contract spells it (fraction only when non-zero).
 pub fn format_datetime(p: DateParts) -> String {
     let (y, mo, d, h, mi, s, us) = p;
