@@ -12,6 +12,7 @@
 //! - [`snapshot`], [`report`], [`remediation`]: job input, per-field output and the
 //!   plain-words advice users get for each failure;
 //! - [`config`], [`home`], [`contract`], [`catalog`]: configuration and reference data;
+//! - [`untrusted`]: making adapter, EHR and manifest text safe to show and log;
 //! - [`cli`]: the `ehr-host` command line, a thin layer over the rest.
 
 pub mod agent;
@@ -32,3 +33,4 @@ pub mod report;
 pub mod runtime;
 pub mod snapshot;
 pub mod store;
+pub mod untrusted;
