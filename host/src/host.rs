@@ -86,11 +86,6 @@ impl Host {
         self.runtime.load(&package, &self.config.adapter(id))
     }
 
-    /// True when `adapter` reaches an EHR database on the practice network.
-    pub fn is_local(adapter: &LoadedAdapter) -> bool {
-        !adapter.manifest.capabilities.databases.is_empty()
-    }
-
     /// Runs `describe` on a component that need not be packaged, trusted or installed.
     pub async fn describe_component(&self, wasm: &[u8]) -> Result<AdapterInfo> {
         Ok(self.describe_unpackaged(wasm).await?.0)

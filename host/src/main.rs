@@ -5,6 +5,9 @@ use clap::Parser;
 #[tokio::main]
 async fn main() {
     let cli = ehr_host::cli::Cli::parse();
+    if !cli.is_long_running() {
+        ehr_host::cli::die_quietly_on_closed_pipe();
+    }
     let level = match cli.verbose {
         0 => "warn",
         1 => "info",

@@ -5,7 +5,7 @@
 use super::Agent;
 use crate::jobs::worker::Adapters;
 use crate::runtime::bindings::latest::{EncounterSnapshot, WriteResult};
-use crate::runtime::{CallError, LoadedAdapter};
+use crate::runtime::{CallError, JobControl, LoadedAdapter};
 use std::sync::Arc;
 
 impl Adapters for Agent {
@@ -13,8 +13,9 @@ impl Adapters for Agent {
         &self,
         ehr: &str,
         snapshot: EncounterSnapshot,
+        control: Arc<JobControl>,
     ) -> Option<(Arc<LoadedAdapter>, Result<WriteResult, CallError>)> {
         let slot = self.slot(ehr)?;
-        Some(slot.write_encounter(snapshot).await)
+        Some(slot.write_job(snapshot, control).await)
     }
 }

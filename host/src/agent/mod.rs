@@ -17,6 +17,7 @@
 pub mod events;
 pub mod jobs;
 pub mod reload;
+pub mod run;
 pub mod slot;
 pub mod watch;
 

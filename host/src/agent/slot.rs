@@ -9,7 +9,7 @@
 //! back at once and reports it.
 
 use crate::runtime::bindings::latest::{AdapterError, CheckReport, EncounterSnapshot, WriteResult};
-use crate::runtime::{CallError, LoadedAdapter};
+use crate::runtime::{CallError, JobControl, LoadedAdapter};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, RwLock};
 use tokio::sync::mpsc::UnboundedSender;
@@ -206,8 +206,18 @@ impl AdapterSlot {
         &self,
         snapshot: EncounterSnapshot,
     ) -> (Arc<LoadedAdapter>, Result<WriteResult, CallError>) {
+        self.write_job(snapshot, Arc::new(JobControl::new())).await
+    }
+
+    /// `write-encounter` for a queued job, with its cancel and progress `control`, on the
+    /// serving version; returns the version that served it.
+    pub async fn write_job(
+        &self,
+        snapshot: EncounterSnapshot,
+        control: Arc<JobControl>,
+    ) -> (Arc<LoadedAdapter>, Result<WriteResult, CallError>) {
         let adapter = self.current();
-        let result = adapter.write_encounter(snapshot).await;
+        let result = adapter.write_job(snapshot, control).await;
         self.record(
             &adapter,
             result.as_ref().err().filter(|e| is_adapter_fault(e)),

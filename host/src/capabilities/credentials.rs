@@ -37,6 +37,12 @@ impl Credentials {
         Credentials { entries }
     }
 
+    /// The first credential held, which tells what kind of login the EHR relies on (for
+    /// advice: an API token is fixed in config, a session by logging in).
+    pub fn primary(&self) -> Option<&Credential> {
+        self.entries.first().map(|e| &e.credential)
+    }
+
     fn entry(&self, origin: &str) -> Option<&Entry> {
         self.entries.iter().find(|e| e.origin == origin)
     }

@@ -2,15 +2,14 @@
 
 use super::exit;
 use super::registry::duration;
+use crate::agent::run::{self, RunOptions};
 use crate::agent::slot::ProbationPolicy;
-use crate::agent::{Agent, AgentOptions};
+use crate::agent::AgentOptions;
 use crate::home::Home;
-use crate::jobs::worker::{step, WorkerConfig};
-use crate::jobs::{PostgresQueue, Queue, RetryPolicy, Sealer, SqliteQueue, SystemClock};
-use anyhow::{Context, Result};
+use crate::jobs::{PostgresQueue, Queue, RetryPolicy, SqliteQueue, SystemClock};
+use anyhow::Result;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::Notify;
 
 /// Arguments of `run`.
 #[derive(clap::Args, Debug)]
@@ -57,18 +56,35 @@ pub struct RunArgs {
     /// How often to look for due jobs when the queue is idle.
     #[arg(long, default_value = "1s", value_parser = duration)]
     pub jobs_interval: Duration,
+    /// A claimed job without progress for this long is flagged stuck (contact support).
+    #[arg(long, default_value = "5m", value_parser = duration)]
+    pub stuck_after: Duration,
 }
 
 pub async fn run(home: &Home, a: RunArgs) -> Result<i32> {
     let host = super::open(home)?;
-    let options = AgentOptions {
-        poll_interval: a.poll_interval,
-        watch_interval: a.watch_interval,
-        probation: ProbationPolicy {
-            window: a.probation_calls.max(1),
-            max_errors: a.probation_errors.max(1),
+    let options = RunOptions {
+        agent: AgentOptions {
+            poll_interval: a.poll_interval,
+            watch_interval: a.watch_interval,
+            probation: ProbationPolicy {
+                window: a.probation_calls.max(1),
+                max_errors: a.probation_errors.max(1),
+            },
+            print: true,
         },
-        print: true,
+        host_id: a.host_id.clone().unwrap_or_else(default_host_id),
+        lease: a.lease,
+        max_per_ehr: a.max_per_ehr,
+        policy: RetryPolicy {
+            max_attempts: a.max_attempts.max(1),
+            ..RetryPolicy::default()
+        },
+        retention: a.retention,
+        jobs_interval: a.jobs_interval,
+        jobs_key: a.jobs_key.clone().unwrap_or_else(|| home.jobs_key()),
+        api_addr: a.api_addr,
+        stuck_after: a.stuck_after,
     };
     println!(
         "agent starting (home {}, registry poll every {}, store watch every {})",
@@ -76,113 +92,33 @@ pub async fn run(home: &Home, a: RunArgs) -> Result<i32> {
         humantime::format_duration(a.poll_interval),
         humantime::format_duration(a.watch_interval)
     );
-    let agent = Arc::new(Agent::start(host, options).await?);
-    let worker = WorkerConfig {
-        host: a.host_id.clone().unwrap_or_else(default_host_id),
-        lease: a.lease,
-        max_per_ehr: a.max_per_ehr.max(1),
-        policy: RetryPolicy {
-            max_attempts: a.max_attempts.max(1),
-            ..RetryPolicy::default()
-        },
-        sealer: Arc::new(Sealer::load_or_create(
-            a.jobs_key.as_deref().unwrap_or(&home.jobs_key()),
-        )?),
-        retention: a.retention,
-    };
-    let stop = Arc::new(Notify::new());
-    let api = tokio::net::TcpListener::bind(a.api_addr)
-        .await
-        .with_context(|| format!("cannot listen for the job API on {}", a.api_addr))?;
-    let api_addr = api.local_addr()?;
-    let token = crate::jobs::api::load_or_create_token(&home.api_token())?;
-    crate::fsutil::write_atomic(&home.api_addr(), format!("http://{api_addr}\n").as_bytes())?;
-    let sealer = worker.sealer.clone();
-    let jobs = match &a.jobs_db {
+    match &a.jobs_db {
         Some(conn) => {
             let queue = PostgresQueue::connect(conn, Arc::new(SystemClock)).await?;
-            let for_api = PostgresQueue::connect(conn, Arc::new(SystemClock)).await?;
-            println!(
-                "jobs: shared PostgreSQL queue, claiming as `{}`",
-                worker.host
-            );
-            serve_api(
-                api,
-                crate::jobs::api::router(Arc::new(for_api), sealer, token),
-            );
-            tokio::spawn(job_loop(
-                queue,
-                agent.clone(),
-                worker,
-                a.jobs_interval,
-                stop.clone(),
-            ))
+            println!("jobs: shared PostgreSQL queue, claiming as `{}`", options.host_id);
+            serve(run::start(host, queue, options, "PostgreSQL").await?, home).await
         }
         None => {
             let queue = SqliteQueue::open(&home.jobs(), Arc::new(SystemClock))?;
-            let for_api = SqliteQueue::open(&home.jobs(), Arc::new(SystemClock))?;
-            println!(
-                "jobs: {} (submit with `ehr-host jobs submit`)",
-                home.jobs().display()
-            );
-            serve_api(
-                api,
-                crate::jobs::api::router(Arc::new(for_api), sealer, token),
-            );
-            tokio::spawn(job_loop(
-                queue,
-                agent.clone(),
-                worker,
-                a.jobs_interval,
-                stop.clone(),
-            ))
+            println!("jobs: {} (submit with `ehr-host jobs submit`)", home.jobs().display());
+            let name = home.jobs().display().to_string();
+            serve(run::start(host, queue, options, &name).await?, home).await
         }
-    };
+    }
+}
+
+/// Runs until SIGINT or SIGTERM, then stops in order: the job in hand finishes and is
+/// recorded before the agent goes away.
+async fn serve<Q: Queue + 'static>(running: run::RunningAgent<Q>, home: &Home) -> Result<i32> {
     println!(
-        "jobs API: http://{api_addr} (bearer token in {})",
+        "jobs API: http://{} (bearer token in {})",
+        running.api_addr(),
         home.api_token().display()
     );
     wait_for_shutdown().await;
     println!("agent stopping");
-    // The job in progress finishes and is recorded before the agent goes away.
-    stop.notify_one();
-    let _ = jobs.await;
-    if let Ok(agent) = Arc::try_unwrap(agent) {
-        agent.stop().await;
-    }
+    running.stop().await;
     Ok(exit::OK)
-}
-
-/// Writes due jobs one after another; idles `interval` when none is due.
-async fn job_loop<Q: Queue + 'static>(
-    queue: Q,
-    agent: Arc<Agent>,
-    config: WorkerConfig,
-    interval: Duration,
-    stop: Arc<Notify>,
-) {
-    loop {
-        match step(&queue, agent.as_ref(), &config, &SystemClock).await {
-            Ok(Some(p)) => {
-                println!("job {}: {}", p.id, p.status.as_str());
-                continue;
-            }
-            Ok(None) => {}
-            Err(e) => tracing::error!("job queue: {e}"),
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = stop.notified() => return,
-        }
-    }
-}
-
-fn serve_api(listener: tokio::net::TcpListener, router: axum::Router) {
-    tokio::spawn(async move {
-        if let Err(e) = axum::serve(listener, router).await {
-            tracing::error!("the job API stopped: {e}");
-        }
-    });
 }
 
 fn default_host_id() -> String {

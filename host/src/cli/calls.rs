@@ -2,9 +2,8 @@
 
 use super::{exit, open, print_json};
 use crate::home::Home;
-use crate::host::Host;
 use crate::remediation::{for_call_error, FailureClass, Remediation};
-use crate::report::{render_remediation, WriteReport};
+use crate::report::render_remediation;
 use crate::runtime::bindings::latest::ScheduleQuery;
 use crate::runtime::{CallError, LoadedAdapter};
 use anyhow::{Context, Result};
@@ -63,7 +62,8 @@ pub struct PatientArgs {
     pub json: bool,
 }
 
-fn code_for(r: &Remediation) -> i32 {
+/// The exit code for a failure of this class.
+pub(super) fn code_for(r: &Remediation) -> i32 {
     match r.class {
         FailureClass::Retryable => exit::RETRYABLE,
         FailureClass::NeedsPerson => exit::NEEDS_PERSON,
@@ -72,7 +72,8 @@ fn code_for(r: &Remediation) -> i32 {
 }
 
 fn failed(adapter: &LoadedAdapter, e: &CallError, json: bool) -> Result<i32> {
-    let rem = for_call_error(e, Host::is_local(adapter));
+    let detail = crate::untrusted::clean(&e.to_string(), crate::untrusted::MESSAGE);
+    let rem = for_call_error(e, adapter.situation, detail);
     if json {
         print_json(&serde_json::json!({"ok": false, "error": rem}))?;
     } else {
@@ -105,24 +106,13 @@ pub async fn check(home: &Home, a: CheckArgs) -> Result<i32> {
 }
 
 pub async fn write(home: &Home, a: WriteArgs) -> Result<i32> {
-    let text = std::fs::read_to_string(&a.snapshot)
+    let bytes = std::fs::read(&a.snapshot)
         .with_context(|| format!("cannot read snapshot {}", a.snapshot.display()))?;
-    let snapshot = crate::snapshot::parse(&text)?;
+    let snapshot = crate::snapshot::parse_bytes(&bytes)?;
     let host = open(home)?;
     let adapter = host.load(&a.id)?;
-    let name = format!("{} {}", adapter.manifest.id, adapter.manifest.version);
-    let (job, encounter) = (snapshot.job_id.clone(), snapshot.encounter_id.clone());
-    let (report, code) = match adapter.write_encounter(snapshot).await {
-        Ok(result) => (
-            WriteReport::success(&job, &name, &encounter, &result),
-            exit::OK,
-        ),
-        Err(e) => {
-            let rem = for_call_error(&e, Host::is_local(&adapter));
-            let code = code_for(&rem);
-            (WriteReport::failure(&job, &name, &encounter, rem), code)
-        }
-    };
+    let report = crate::jobs::attempt::write_once(&adapter, snapshot).await;
+    let code = report.error.as_ref().map_or(exit::OK, code_for);
     if a.json {
         print_json(&report)?;
     } else if code == exit::OK {

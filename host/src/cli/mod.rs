@@ -113,6 +113,28 @@ pub struct CatalogArgs {
     pub markdown: bool,
 }
 
+impl Cli {
+    /// True for commands that run until stopped (the agent, a registry server): they
+    /// must never die because something stopped reading their output.
+    pub fn is_long_running(&self) -> bool {
+        matches!(
+            self.command,
+            Command::Run(_) | Command::Registry(registry::RegistryCommand::Serve(_))
+        )
+    }
+}
+
+/// For short commands, a closed output pipe (`ehr-host jobs show J | head`) ends the
+/// process quietly, as for any Unix tool, instead of a panic with a backtrace.
+pub fn die_quietly_on_closed_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts
+    // output; no handler runs Rust code.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
+}
+
 /// Runs the command; returns the process exit code.
 pub async fn run(cli: Cli) -> i32 {
     let home = crate::home::Home::new(

@@ -1,45 +1,61 @@
 //! The local job API: submit and inspect jobs over HTTP on loopback, for the scribe
 //! platform's connector on the same machine. Every request needs the bearer token kept in
-//! `<home>/api.token` (created, readable by the owner only, on first start).
+//! `<home>/api.token` (created, readable by the owner only, on first start). Jobs read the
+//! same here as in `ehr-host jobs show --json` ([`JobView`]).
 //!
 //! | request | answer |
 //! |---|---|
-//! | `POST /v1/jobs` `{"ehr": "...", "snapshot": {...}}` | 201 `{"id"}`; 400 with every invalid field; 409 for a used job id |
-//! | `GET /v1/jobs[?status=failed]` | 200 list |
+//! | `POST /v1/jobs` `{"ehr": "...", "snapshot": {...}}` | 201 `{"id", "ehr"}`; 400 with every invalid field, or for an EHR not served here; 409 for a used job id; 413 over the size limit |
+//! | `GET /v1/jobs[?status=failed]` | 200 list of jobs |
 //! | `GET /v1/jobs/{id}` | 200 job with its report or failure; 404 |
-//! | `POST /v1/jobs/{id}/retry`, `POST /v1/jobs/{id}/cancel` | 204; 409 when the state forbids it; 404 |
+//! | `POST /v1/jobs/{id}/retry` | 204; 409 when the state forbids it; 404 |
+//! | `POST /v1/jobs/{id}/cancel` | 200 `{"outcome": "cancelled"}`, or 202 `{"outcome": "requested"}` for a job being written (its agent stops before its next write); 409; 404 |
 
+use super::clock::{Clock, SystemClock};
+use super::intake::{self, SubmitError};
 use super::lifecycle::Status;
-use super::queue::{NewJob, Queue, QueueError};
+use super::queue::{CancelOutcome, Queue, QueueError};
 use super::seal::Sealer;
-use axum::extract::{Path, Query, State};
+use super::view::JobView;
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::sync::Arc;
+use std::time::Duration;
 
-struct Api<Q> {
-    queue: Arc<Q>,
-    sealer: Arc<Sealer>,
-    token: String,
+/// The adapters this host serves, asked at each submission.
+pub type KnownEhrs = Arc<dyn Fn() -> Vec<String> + Send + Sync>;
+
+/// What the API serves and how.
+pub struct ApiConfig<Q> {
+    /// The queue.
+    pub queue: Arc<Q>,
+    /// Seals submitted snapshots.
+    pub sealer: Arc<Sealer>,
+    /// The bearer token every request must carry.
+    pub token: String,
+    /// The adapters a job may be submitted for.
+    pub known: KnownEhrs,
+    /// When a claimed job without progress is flagged stuck.
+    pub stuck_after: Duration,
 }
 
-/// The API's routes over `queue`, guarded by `token`.
-pub fn router<Q: Queue + 'static>(queue: Arc<Q>, sealer: Arc<Sealer>, token: String) -> Router {
-    let api = Arc::new(Api {
-        queue,
-        sealer,
-        token,
-    });
+/// The API's routes.
+pub fn router<Q: Queue + 'static>(config: ApiConfig<Q>) -> Router {
+    // The body holds the snapshot plus its envelope; the snapshot's own limit is checked
+    // (and named) by the intake, so the transport allows a little more.
+    let body_limit = crate::snapshot::limits::MAX_SNAPSHOT_BYTES + 64 * 1024;
     Router::new()
         .route("/v1/jobs", post(submit::<Q>).get(list::<Q>))
         .route("/v1/jobs/{id}", get(show::<Q>))
         .route("/v1/jobs/{id}/retry", post(retry::<Q>))
         .route("/v1/jobs/{id}/cancel", post(cancel::<Q>))
-        .with_state(api)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .with_state(Arc::new(config))
 }
 
 /// The token in `path`, created (random, owner-only) when absent.
@@ -52,28 +68,25 @@ pub fn load_or_create_token(path: &std::path::Path) -> anyhow::Result<String> {
     Ok(token.trim().to_string())
 }
 
+type Api<Q> = State<Arc<ApiConfig<Q>>>;
+
 fn error(status: StatusCode, message: impl Into<String>, details: Vec<String>) -> Response {
-    (
-        status,
-        Json(json!({"error": message.into(), "details": details})),
-    )
-        .into_response()
+    (status, Json(json!({"error": message.into(), "details": details}))).into_response()
 }
 
-fn authorized<Q>(api: &Api<Q>, headers: &HeaderMap) -> bool {
+fn authorized<Q>(api: &ApiConfig<Q>, headers: &HeaderMap) -> Result<(), Response> {
     let given = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    given.is_some_and(|t| constant_time_eq(t.as_bytes(), api.token.as_bytes()))
-}
-
-fn unauthorized() -> Response {
-    error(
+    if given.is_some_and(|t| constant_time_eq(t.as_bytes(), api.token.as_bytes())) {
+        return Ok(());
+    }
+    Err(error(
         StatusCode::UNAUTHORIZED,
         "missing or wrong API token: send `Authorization: Bearer <token from api.token in the host's home>`",
         vec![],
-    )
+    ))
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -83,9 +96,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 fn queue_error(e: QueueError) -> Response {
     let status = match &e {
         QueueError::NotFound(_) => StatusCode::NOT_FOUND,
-        QueueError::Duplicate(_) | QueueError::Transition { .. } | QueueError::LostClaim { .. } => {
-            StatusCode::CONFLICT
-        }
+        QueueError::Duplicate(_) | QueueError::Transition { .. } | QueueError::LostClaim { .. } => StatusCode::CONFLICT,
+        QueueError::Unreadable { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         QueueError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
     };
     error(status, e.to_string(), vec![])
@@ -95,54 +107,32 @@ fn queue_error(e: QueueError) -> Response {
 #[serde(deny_unknown_fields)]
 struct Submit {
     ehr: String,
-    snapshot: Value,
+    snapshot: Box<serde_json::value::RawValue>,
 }
 
-async fn submit<Q: Queue>(
-    State(api): State<Arc<Api<Q>>>,
-    headers: HeaderMap,
-    body: String,
-) -> Response {
-    if !authorized(&api, &headers) {
-        return unauthorized();
+async fn submit<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, body: String) -> Response {
+    if let Err(r) = authorized(&api, &headers) {
+        return r;
     }
     let req: Submit = match serde_json::from_str(&body) {
         Ok(r) => r,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("not a job submission: {e}"),
-                vec![],
-            )
+        Err(e) => return error(StatusCode::BAD_REQUEST, format!("not a job submission (`{{\"ehr\": ..., \"snapshot\": {{...}}}}`): {e}"), vec![]),
+    };
+    let known = (api.known)();
+    let snapshot = req.snapshot.get().as_bytes();
+    match intake::submit(api.queue.as_ref(), &api.sealer, &known, &req.ehr, snapshot).await {
+        Ok(s) => (StatusCode::CREATED, Json(json!(s))).into_response(),
+        Err(SubmitError::Invalid(e)) => {
+            let status = if snapshot.len() > crate::snapshot::limits::MAX_SNAPSHOT_BYTES {
+                StatusCode::PAYLOAD_TOO_LARGE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            error(status, "the snapshot is not valid, nothing was accepted", e.0)
         }
-    };
-    let text = req.snapshot.to_string();
-    let snapshot = match crate::snapshot::parse(&text) {
-        Ok(s) => s,
-        Err(e) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "the snapshot is not valid, nothing was accepted",
-                e.0,
-            )
-        }
-    };
-    let id = snapshot.job_id;
-    let payload = match api.sealer.seal(&id, text.as_bytes()) {
-        Ok(p) => p,
-        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), vec![]),
-    };
-    match api
-        .queue
-        .submit(NewJob {
-            id: id.clone(),
-            ehr: req.ehr,
-            payload,
-        })
-        .await
-    {
-        Ok(()) => (StatusCode::CREATED, Json(json!({"id": id}))).into_response(),
-        Err(e) => queue_error(e),
+        Err(e @ SubmitError::UnknownEhr { .. }) => error(StatusCode::BAD_REQUEST, e.to_string(), vec![]),
+        Err(SubmitError::Queue(e)) => queue_error(e),
+        Err(e @ SubmitError::Seal(_)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), vec![]),
     }
 }
 
@@ -151,59 +141,40 @@ struct ListQuery {
     status: Option<String>,
 }
 
-async fn list<Q: Queue>(
-    State(api): State<Arc<Api<Q>>>,
-    headers: HeaderMap,
-    Query(q): Query<ListQuery>,
-) -> Response {
-    if !authorized(&api, &headers) {
-        return unauthorized();
+async fn list<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+    if let Err(r) = authorized(&api, &headers) {
+        return r;
     }
-    let status = match q.status.as_deref().map(|s| (s, Status::parse(s))) {
-        Some((s, None)) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                format!("`{s}` is not a job status"),
-                vec![],
-            )
-        }
-        Some((_, st)) => st,
+    let status = match q.status.as_deref() {
         None => None,
+        Some(s) => match Status::parse(s) {
+            Some(st) => Some(st),
+            None => return error(StatusCode::BAD_REQUEST, format!("`{}` is not a job status", crate::untrusted::clean(s, 40)), vec![]),
+        },
     };
+    let now = SystemClock.now_ms();
     match api.queue.list(status).await {
-        Ok(jobs) => Json(json!(jobs)).into_response(),
+        Ok(jobs) => {
+            let views: Vec<JobView> = jobs.into_iter().map(|j| JobView::new(j, now, api.stuck_after)).collect();
+            Json(json!(views)).into_response()
+        }
         Err(e) => queue_error(e),
     }
 }
 
-async fn show<Q: Queue>(
-    State(api): State<Arc<Api<Q>>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if !authorized(&api, &headers) {
-        return unauthorized();
+async fn show<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    if let Err(r) = authorized(&api, &headers) {
+        return r;
     }
     match api.queue.get(&id).await {
-        Ok(j) => {
-            let parse = |s: &Option<String>| {
-                s.as_deref()
-                    .and_then(|t| serde_json::from_str::<Value>(t).ok())
-            };
-            Json(json!({"job": j, "report": parse(&j.outcome), "error": parse(&j.error)}))
-                .into_response()
-        }
+        Ok(j) => Json(JobView::new(j, SystemClock.now_ms(), api.stuck_after)).into_response(),
         Err(e) => queue_error(e),
     }
 }
 
-async fn retry<Q: Queue>(
-    State(api): State<Arc<Api<Q>>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if !authorized(&api, &headers) {
-        return unauthorized();
+async fn retry<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    if let Err(r) = authorized(&api, &headers) {
+        return r;
     }
     match api.queue.retry(&id).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
@@ -211,16 +182,18 @@ async fn retry<Q: Queue>(
     }
 }
 
-async fn cancel<Q: Queue>(
-    State(api): State<Arc<Api<Q>>>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-) -> Response {
-    if !authorized(&api, &headers) {
-        return unauthorized();
+async fn cancel<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    if let Err(r) = authorized(&api, &headers) {
+        return r;
     }
     match api.queue.cancel(&id).await {
-        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Ok(outcome) => {
+            let status = match outcome {
+                CancelOutcome::Cancelled => StatusCode::OK,
+                CancelOutcome::Requested => StatusCode::ACCEPTED,
+            };
+            (status, Json(json!({"id": id, "outcome": outcome}))).into_response()
+        }
         Err(e) => queue_error(e),
     }
 }

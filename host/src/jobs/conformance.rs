@@ -5,7 +5,9 @@
 use super::clock::{Clock, ManualClock};
 use super::lifecycle::Status;
 use super::policy::Decision;
-use super::queue::{NewJob, Queue, QueueError};
+use super::queue::{CancelOutcome, Lease, NewJob, Queue, QueueError};
+use crate::remediation::{self, Remediation};
+use crate::report::{AdapterRef, FieldLine, FieldOutcome, SkipReason, WriteReport};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,6 +22,29 @@ fn job(id: &str, ehr: &str) -> NewJob {
     }
 }
 
+/// A report of `id` by adapter package `hash`: one field written, and one skipped when
+/// `with_warnings`.
+fn report(id: &str, hash: &str, with_warnings: bool) -> WriteReport {
+    let mut lines = vec![FieldLine {
+        field: "iop.od".into(),
+        outcome: FieldOutcome::Written { target: Some("exam.iop".into()) },
+        warnings: vec![],
+    }];
+    if with_warnings {
+        lines.push(FieldLine {
+            field: "notes".into(),
+            outcome: FieldOutcome::Skipped { reason: SkipReason::NoMapping, detail: "none".into() },
+            warnings: vec![],
+        });
+    }
+    let adapter = AdapterRef { id: "rev".into(), version: semver::Version::new(1, 0, 0), hash: hash.into() };
+    WriteReport::from_lines(id, adapter, "E1", lines, None)
+}
+
+fn failure() -> Remediation {
+    remediation::snapshot_unreadable("test failure".into())
+}
+
 /// Runs every case; `make` builds an empty queue on the given clock.
 pub async fn run_all<Q: Queue, F: Future<Output = Q>>(make: impl Fn(Arc<ManualClock>) -> F) {
     submit_and_duplicates(&make).await;
@@ -28,7 +53,10 @@ pub async fn run_all<Q: Queue, F: Future<Output = Q>>(make: impl Fn(Arc<ManualCl
     success_drops_payload(&make).await;
     retry_backoff_and_person_retry(&make).await;
     cancel_pending_and_claimed(&make).await;
+    cancel_request_outlives_the_host(&make).await;
     retention_then_purge(&make).await;
+    give_back_once(&make).await;
+    key_check(&make).await;
 }
 
 async fn fresh<Q: Queue, F: Future<Output = Q>>(
@@ -88,7 +116,7 @@ async fn lease_expiry_takeover<Q: Queue, F: Future<Output = Q>>(
     clock.advance(LEASE / 2);
     assert_eq!(
         q.heartbeat("J", "dead", "writing", LEASE).await.unwrap(),
-        Status::Claimed
+        Lease::Held
     );
     clock.advance(LEASE / 2 + Duration::from_secs(1));
     assert!(
@@ -96,7 +124,10 @@ async fn lease_expiry_takeover<Q: Queue, F: Future<Output = Q>>(
         "the heartbeat renewed the lease"
     );
     clock.advance(LEASE);
-    assert_eq!(q.reclaim_expired().await.unwrap(), vec!["J".to_string()]);
+    assert_eq!(
+        q.reclaim_expired().await.unwrap(),
+        vec![("J".to_string(), Status::Pending)]
+    );
     let taken = q.claim("alive", LEASE, 5).await.unwrap().unwrap();
     assert_eq!(
         (taken.attempts, taken.claimed_by.as_deref()),
@@ -107,11 +138,11 @@ async fn lease_expiry_takeover<Q: Queue, F: Future<Output = Q>>(
         Err(QueueError::LostClaim { .. })
     ));
     assert!(matches!(
-        q.succeed("J", "dead", "{}", false, false).await,
+        q.succeed("J", "dead", &report("J", "h", false), false).await,
         Err(QueueError::LostClaim { .. })
     ));
     assert_eq!(
-        q.succeed("J", "alive", "{}", false, false).await.unwrap(),
+        q.succeed("J", "alive", &report("J", "h", false), false).await.unwrap(),
         Status::Succeeded
     );
 }
@@ -124,13 +155,12 @@ async fn success_drops_payload<Q: Queue, F: Future<Output = Q>>(
     let (q, _) = fresh(make).await;
     q.submit(job("J", "rev")).await.unwrap();
     q.claim("h", LEASE, 5).await.unwrap();
-    let s = q
-        .succeed("J", "h", r#"{"written":3}"#, true, false)
-        .await
-        .unwrap();
+    let r = report("J", "h", true);
+    let s = q.succeed("J", "h", &r, false).await.unwrap();
     assert_eq!(s, Status::SucceededWithWarnings);
     let j = q.get("J").await.unwrap();
-    assert_eq!(j.outcome.as_deref(), Some(r#"{"written":3}"#));
+    assert_eq!(j.report.as_ref(), Some(&r), "the report reads back typed and whole");
+    assert_eq!(j.progress, None, "no progress shown once the job is done");
     assert_eq!(j.payload, None);
     assert!(matches!(
         q.retry("J").await,
@@ -149,12 +179,7 @@ async fn retry_backoff_and_person_retry<Q: Queue, F: Future<Output = Q>>(
     q.claim("h", LEASE, 5).await.unwrap();
     let delay = Duration::from_secs(20);
     let s = q
-        .fail_attempt(
-            "J",
-            "h",
-            Decision::RetryAfter(delay),
-            r#"{"kind":"timeout"}"#,
-        )
+        .fail_attempt("J", "h", Decision::RetryAfter(delay), None, &failure())
         .await
         .unwrap();
     assert_eq!(s, Status::Pending);
@@ -166,19 +191,14 @@ async fn retry_backoff_and_person_retry<Q: Queue, F: Future<Output = Q>>(
     clock.advance(Duration::from_secs(1));
     q.claim("h", LEASE, 5).await.unwrap().unwrap();
     let s = q
-        .fail_attempt(
-            "J",
-            "h",
-            Decision::WaitForPerson,
-            r#"{"kind":"session_expired"}"#,
-        )
+        .fail_attempt("J", "h", Decision::WaitForPerson, None, &remediation::adapter_missing("rev"))
         .await
         .unwrap();
     assert_eq!(s, Status::Failed);
     let j = q.get("J").await.unwrap();
     assert_eq!(
-        (j.failures_in_row, j.error.as_deref()),
-        (2, Some(r#"{"kind":"session_expired"}"#))
+        (j.failures_in_row, j.error.map(|e| e.kind)),
+        (2, Some(remediation::RemediationKind::AdapterMissing))
     );
     assert!(
         j.payload.is_some(),
@@ -189,36 +209,51 @@ async fn retry_backoff_and_person_retry<Q: Queue, F: Future<Output = Q>>(
     assert_eq!(q.claim("h", LEASE, 5).await.unwrap().unwrap().attempts, 3);
 }
 
-// Cancelling a pending job takes it out of the queue; cancelling a claimed one tells the
-// working host at its next heartbeat; if its write had landed anyway, the job says so.
+// Cancelling a pending job takes it out of the queue. Cancelling a claimed one is a
+// request its host sees at the next heartbeat: the job stays claimed until the host
+// stops; a write that landed first succeeds (the chart is the truth), and an attempt
+// stopped for the cancel ends cancelled, whatever its failure was.
 async fn cancel_pending_and_claimed<Q: Queue, F: Future<Output = Q>>(
     make: &impl Fn(Arc<ManualClock>) -> F,
 ) {
     let (q, _) = fresh(make).await;
     q.submit(job("P", "rev")).await.unwrap();
-    q.cancel("P").await.unwrap();
+    assert_eq!(q.cancel("P").await.unwrap(), CancelOutcome::Cancelled);
     assert!(q.claim("h", LEASE, 5).await.unwrap().is_none());
-    assert!(matches!(
-        q.retry("P").await,
-        Err(QueueError::Transition { .. })
-    ));
+    assert!(matches!(q.retry("P").await, Err(QueueError::Transition { .. })));
 
     q.submit(job("C", "rev")).await.unwrap();
     q.claim("h", LEASE, 5).await.unwrap().unwrap();
-    q.cancel("C").await.unwrap();
-    assert_eq!(
-        q.heartbeat("C", "h", "writing", LEASE).await.unwrap(),
-        Status::Cancelled
-    );
-    assert_eq!(
-        q.succeed("C", "h", "{}", false, false).await.unwrap(),
-        Status::Succeeded
-    );
-    assert_eq!(q.list(Some(Status::Cancelled)).await.unwrap().len(), 1);
-    assert!(matches!(
-        q.cancel("C").await,
-        Err(QueueError::Transition { .. })
-    ));
+    assert_eq!(q.cancel("C").await.unwrap(), CancelOutcome::Requested);
+    let j = q.get("C").await.unwrap();
+    assert_eq!((j.status, j.cancel_requested), (Status::Claimed, true));
+    assert_eq!(q.heartbeat("C", "h", "writing", LEASE).await.unwrap(), Lease::CancelRequested);
+    assert_eq!(q.succeed("C", "h", &report("C", "h", false), false).await.unwrap(), Status::Succeeded);
+
+    q.submit(job("D", "rev")).await.unwrap();
+    q.claim("h", LEASE, 5).await.unwrap().unwrap();
+    q.cancel("D").await.unwrap();
+    let s = q
+        .fail_attempt("D", "h", Decision::RetryAfter(Duration::from_secs(5)), None, &remediation::cancelled(0))
+        .await
+        .unwrap();
+    assert_eq!(s, Status::Cancelled, "a cancelled job is not retried");
+    assert_eq!(q.list(Some(Status::Cancelled)).await.unwrap().len(), 2);
+    assert!(matches!(q.cancel("D").await, Err(QueueError::Transition { .. })));
+}
+
+// A host that dies after a cancel was requested does not hand the job to another host:
+// when its lease lapses the job ends cancelled, not pending.
+async fn cancel_request_outlives_the_host<Q: Queue, F: Future<Output = Q>>(
+    make: &impl Fn(Arc<ManualClock>) -> F,
+) {
+    let (q, clock) = fresh(make).await;
+    q.submit(job("K", "rev")).await.unwrap();
+    q.claim("dead", LEASE, 5).await.unwrap().unwrap();
+    q.cancel("K").await.unwrap();
+    clock.advance(LEASE * 2);
+    assert_eq!(q.reclaim_expired().await.unwrap(), vec![("K".to_string(), Status::Cancelled)]);
+    assert!(q.claim("alive", LEASE, 5).await.unwrap().is_none());
 }
 
 // With a retention period a succeeded job keeps its snapshot until purged; the purge
@@ -231,10 +266,8 @@ async fn retention_then_purge<Q: Queue, F: Future<Output = Q>>(
         q.submit(job(id, "rev")).await.unwrap();
         q.claim("h", LEASE, 5).await.unwrap().unwrap();
     }
-    q.succeed("S", "h", "{}", false, true).await.unwrap();
-    q.fail_attempt("F", "h", Decision::Stop, "{}")
-        .await
-        .unwrap();
+    q.succeed("S", "h", &report("S", "h", false), true).await.unwrap();
+    q.fail_attempt("F", "h", Decision::Stop, None, &failure()).await.unwrap();
     assert!(q.get("S").await.unwrap().payload.is_some());
     let cut = clock.now_ms();
     assert_eq!(
@@ -249,4 +282,36 @@ async fn retention_then_purge<Q: Queue, F: Future<Output = Q>>(
         q.get("F").await.unwrap().payload.is_some(),
         "a failed job keeps its snapshot for the retry"
     );
+}
+
+// Jobs that failed as adapter bugs on a package that was then rolled back go back to the
+// queue once; other failures, other packages and jobs given back before stay failed.
+async fn give_back_once<Q: Queue, F: Future<Output = Q>>(make: &impl Fn(Arc<ManualClock>) -> F) {
+    let (q, _) = fresh(make).await;
+    let bug = remediation::report_invalid("missing fields");
+    for (id, hash, error) in [("B1", "bad", &bug), ("B2", "good", &bug), ("B3", "bad", &failure())] {
+        q.submit(job(id, "rev")).await.unwrap();
+        q.claim("h", LEASE, 5).await.unwrap().unwrap();
+        let r = report(id, hash, false);
+        q.fail_attempt(id, "h", Decision::Stop, Some(&r), error).await.unwrap();
+    }
+    assert_eq!(q.give_back("rev", "bad").await.unwrap(), vec!["B1".to_string()]);
+    let j = q.get("B1").await.unwrap();
+    assert_eq!((j.status, j.given_back), (Status::Pending, true));
+    q.claim("h", LEASE, 5).await.unwrap().unwrap();
+    q.fail_attempt("B1", "h", Decision::Stop, Some(&report("B1", "bad", false)), &bug).await.unwrap();
+    assert!(q.give_back("rev", "bad").await.unwrap().is_empty(), "given back once, never twice");
+    assert_eq!(q.get("B2").await.unwrap().status, Status::Failed);
+    assert_eq!(q.get("B3").await.unwrap().status, Status::Failed);
+}
+
+// The store remembers one key check (the first recorded wins) and counts sealed jobs.
+async fn key_check<Q: Queue, F: Future<Output = Q>>(make: &impl Fn(Arc<ManualClock>) -> F) {
+    let (q, _) = fresh(make).await;
+    assert_eq!(q.key_state().await.unwrap(), Default::default());
+    q.submit(job("J", "rev")).await.unwrap();
+    q.record_key_check(b"first").await.unwrap();
+    q.record_key_check(b"second").await.unwrap();
+    let state = q.key_state().await.unwrap();
+    assert_eq!((state.check.as_deref(), state.sealed_jobs), (Some(&b"first"[..]), 1));
 }

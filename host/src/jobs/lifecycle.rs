@@ -21,16 +21,6 @@ pub enum Status {
     Cancelled,
 }
 
-impl Status {
-    /// True for states a job only leaves by a person's explicit action (or never).
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            Status::Succeeded | Status::SucceededWithWarnings | Status::Failed | Status::Cancelled
-        )
-    }
-}
-
 /// What happens to a job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transition {
@@ -47,15 +37,20 @@ pub enum Transition {
     Fail,
     /// A lease ran out (the host died): the job goes back to the queue.
     LeaseExpired,
-    /// A person asks for another attempt.
+    /// A person asks for another attempt (or the host gives a job back once, after the
+    /// adapter version that failed it was rolled back).
     Retry,
-    /// A person cancels the job.
+    /// A person cancels the job. A claimed job stays claimed: the cancel is a request
+    /// its host acts on before its next write ([`Transition::StopForCancel`]).
     Cancel,
+    /// The host stopped a claimed job because a person asked to cancel it (or its lease
+    /// lapsed after the request).
+    StopForCancel,
 }
 
 /// A transition that is not allowed from the job's state, in words for the user.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("job is {from:?}: cannot {action}")]
+#[error("is {}: cannot {action}", .from.words())]
 pub struct TransitionError {
     /// The state the job was in.
     pub from: Status,
@@ -67,57 +62,38 @@ impl Status {
     /// The state after `t`, or why `t` is not allowed now.
     ///
     /// Notably: a succeeded job cannot be retried (that would write twice); a cancelled
-    /// job cannot be retried; a claimed job can be cancelled (the host checks for
-    /// cancellation before it writes, and if the write landed anyway the job records it
-    /// as succeeded); only failed jobs can be retried by a person.
+    /// job cannot be retried; cancelling a claimed job leaves it claimed until its host
+    /// stops (the chart is the truth: if the write finished first, the job succeeded);
+    /// only failed jobs can be retried by a person.
     pub fn apply(self, t: Transition) -> Result<Status, TransitionError> {
         use Status::*;
         use Transition::*;
         let refused = |action| Err(TransitionError { from: self, action });
         match (self, t) {
             (Pending, Claim) => Ok(Claimed),
-            (
-                Claimed,
-                Succeed {
-                    with_warnings: false,
-                },
-            ) => Ok(Succeeded),
-            (
-                Claimed,
-                Succeed {
-                    with_warnings: true,
-                },
-            ) => Ok(SucceededWithWarnings),
+            (Claimed, Succeed { with_warnings }) => Ok(if with_warnings {
+                SucceededWithWarnings
+            } else {
+                Succeeded
+            }),
             (Claimed, RetryLater) | (Claimed, LeaseExpired) => Ok(Pending),
             (Claimed, Fail) => Ok(Failed),
+            (Claimed, StopForCancel) => Ok(Cancelled),
             (Failed, Retry) => Ok(Pending),
-            (Pending | Claimed | Failed, Cancel) => Ok(Cancelled),
-            // Cancelled while a write was in flight and the write landed: the chart is the
-            // truth, so the job records what was written rather than claiming it was not.
-            (
-                Cancelled,
-                Succeed {
-                    with_warnings: false,
-                },
-            ) => Ok(Succeeded),
-            (
-                Cancelled,
-                Succeed {
-                    with_warnings: true,
-                },
-            ) => Ok(SucceededWithWarnings),
-            // An attempt that ends without writing leaves a cancelled job cancelled.
-            (Cancelled, RetryLater | Fail | LeaseExpired) => Ok(Cancelled),
-            (_, Claim) => refused("claim a job that is not pending"),
-            (_, Succeed { .. }) | (_, RetryLater) | (_, Fail) => {
-                refused("record an attempt on a job that is not claimed")
+            (Pending | Failed, Cancel) => Ok(Cancelled),
+            (Claimed, Cancel) => Ok(Claimed),
+            (_, Claim) => refused("be claimed: it is not pending"),
+            (_, Succeed { .. } | RetryLater | Fail | StopForCancel) => {
+                refused("record an attempt: it is not being written")
             }
-            (_, LeaseExpired) => refused("expire the lease of a job that is not claimed"),
+            (_, LeaseExpired) => refused("expire a lease: it is not being written"),
             (Succeeded | SucceededWithWarnings, Retry) => {
-                refused("retry a job that already succeeded (it would be written twice)")
+                refused("be retried: it already succeeded, and a retry would write it twice")
             }
-            (_, Retry) => refused("retry a job that has not failed"),
-            (_, Cancel) => refused("cancel a job that has finished"),
+            (Cancelled, Retry) => refused("be retried: it was cancelled; send it again from Doctora if it is still wanted"),
+            (_, Retry) => refused("be retried: only failed jobs can be retried"),
+            (Cancelled, Cancel) => refused("be cancelled again"),
+            (_, Cancel) => refused("be cancelled: it has finished"),
         }
     }
 }
@@ -132,6 +108,14 @@ impl Status {
             Status::SucceededWithWarnings => "succeeded_with_warnings",
             Status::Failed => "failed",
             Status::Cancelled => "cancelled",
+        }
+    }
+
+    /// The state in words for messages (`succeeded with warnings`).
+    pub fn words(self) -> &'static str {
+        match self {
+            Status::SucceededWithWarnings => "succeeded with warnings",
+            s => s.as_str(),
         }
     }
 
@@ -176,7 +160,7 @@ mod tests {
     #[test]
     fn refusals_protect_against_double_writes() {
         let e = Succeeded.apply(Retry).unwrap_err();
-        assert!(e.to_string().contains("written twice"), "{e}");
+        assert!(e.to_string().contains("write it twice"), "{e}");
         assert!(Succeeded.apply(Claim).is_err());
         assert!(Cancelled.apply(Retry).is_err());
         assert!(Cancelled.apply(Claim).is_err());
@@ -189,21 +173,21 @@ mod tests {
         assert!(Pending.apply(Retry).is_err());
     }
 
-    // Pending, claimed and failed jobs can be cancelled. A write that landed while the
-    // cancel arrived is recorded as succeeded (the chart is the truth); an attempt that
-    // wrote nothing leaves the job cancelled.
+    // Pending and failed jobs are cancelled at once; a claimed job stays claimed until
+    // its host stops for the cancel; messages use words, not type names.
     #[test]
     fn cancel() {
-        for s in [Pending, Claimed, Failed] {
+        for s in [Pending, Failed] {
             assert_eq!(s.apply(Cancel), Ok(Cancelled));
         }
+        assert_eq!(Claimed.apply(Cancel), Ok(Claimed));
+        assert_eq!(Claimed.apply(StopForCancel), Ok(Cancelled));
+        assert!(Pending.apply(StopForCancel).is_err());
+        let e = SucceededWithWarnings.apply(Retry).unwrap_err().to_string();
         assert_eq!(
-            Cancelled.apply(Succeed {
-                with_warnings: false
-            }),
-            Ok(Succeeded)
+            e,
+            "is succeeded with warnings: cannot be retried: it already succeeded, and a retry would write it twice"
         );
-        assert_eq!(Cancelled.apply(RetryLater), Ok(Cancelled));
-        assert_eq!(Cancelled.apply(Fail), Ok(Cancelled));
+        assert!(Cancelled.apply(Cancel).is_err());
     }
 }

@@ -10,20 +10,30 @@
 //! [`FailureClass`]: crate::remediation::FailureClass
 
 pub mod api;
+pub mod attempt;
 pub mod clock;
+#[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+pub mod health;
+pub mod intake;
+pub mod key;
 pub mod lifecycle;
 pub mod policy;
 pub mod postgres;
 pub mod queue;
 pub mod seal;
 pub mod sqlite;
+mod stored;
+pub mod view;
 pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use lifecycle::{Status, Transition, TransitionError};
-pub use policy::{alert, is_stuck, Alert, Decision, RetryPolicy};
+pub use health::{StoreHealth, StoreState};
+pub use intake::{submit, SubmitError, Submitted};
+pub use policy::{alert, is_stuck, Alert, Decision, RetryPolicy, STUCK_AFTER};
 pub use postgres::PostgresQueue;
-pub use queue::{JobRecord, NewJob, Queue, QueueError};
+pub use queue::{CancelOutcome, JobRecord, KeyState, Lease, NewJob, Queue, QueueError};
+pub use view::JobView;
 pub use seal::Sealer;
 pub use sqlite::SqliteQueue;

@@ -6,8 +6,8 @@
 use crate::remediation::FailureClass;
 use std::time::Duration;
 
-/// A claimed job with no progress for this long is flagged: users are told to contact
-/// support when a job is stuck in "claimed" for more than five minutes.
+/// By default a claimed job with no progress for this long is flagged: users are told to
+/// contact support when a job is stuck in "claimed" for more than five minutes.
 pub const STUCK_AFTER: Duration = Duration::from_secs(5 * 60);
 
 /// How retryable failures are retried.
@@ -105,9 +105,9 @@ pub fn alert(failures_before: u32, succeeded: bool) -> Option<Alert> {
 }
 
 /// True when a job claimed at `last_progress_ms` (or last reporting progress then) has
-/// shown nothing for longer than [`STUCK_AFTER`] at `now_ms`.
-pub fn is_stuck(last_progress_ms: u64, now_ms: u64) -> bool {
-    now_ms.saturating_sub(last_progress_ms) > STUCK_AFTER.as_millis() as u64
+/// shown nothing for longer than `after` (normally [`STUCK_AFTER`]) at `now_ms`.
+pub fn is_stuck(last_progress_ms: u64, now_ms: u64, after: Duration) -> bool {
+    now_ms.saturating_sub(last_progress_ms) > after.as_millis() as u64
 }
 
 #[cfg(test)]
@@ -200,7 +200,8 @@ mod tests {
     #[test]
     fn stuck_after_five_minutes() {
         let start = 1_000_000;
-        assert!(!is_stuck(start, start + 5 * 60 * 1000));
-        assert!(is_stuck(start, start + 5 * 60 * 1000 + 1));
+        assert!(!is_stuck(start, start + 5 * 60 * 1000, STUCK_AFTER));
+        assert!(is_stuck(start, start + 5 * 60 * 1000 + 1, STUCK_AFTER));
+        assert!(is_stuck(start, start + 61_000, Duration::from_secs(60)));
     }
 }

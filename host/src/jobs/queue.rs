@@ -1,9 +1,11 @@
 //! The durable job queue: what every store (SQLite on a practice PC, PostgreSQL shared by
 //! several hosts) provides, with the same semantics, held to the same tests
-//! (`conformance`).
+//! (`conformance`). Reports and failures are stored and returned typed.
 
 use super::lifecycle::{Status, Transition, TransitionError};
 use super::policy::Decision;
+use crate::remediation::Remediation;
+use crate::report::WriteReport;
 use serde::Serialize;
 use std::future::Future;
 use std::time::Duration;
@@ -40,16 +42,23 @@ pub struct JobRecord {
     pub lease_until_ms: Option<u64>,
     /// The last progress report's time (ms).
     pub last_progress_ms: Option<u64>,
-    /// The last progress step, in words.
+    /// The last progress step, in words; only while claimed.
     pub progress: Option<String>,
+    /// A person asked to cancel while the job was being written; its host stops before
+    /// its next write and records what is in the chart.
+    pub cancel_requested: bool,
+    /// Given back to the queue once after the adapter version that failed it was rolled
+    /// back (never twice).
+    pub given_back: bool,
     /// Submitted at (ms).
     pub created_ms: u64,
     /// Last changed at (ms).
     pub updated_ms: u64,
-    /// The per-field report (JSON), once written.
-    pub outcome: Option<String>,
-    /// The last failure with its remediation (JSON).
-    pub error: Option<String>,
+    /// The last attempt's per-field report: the write's when it succeeded, or what a
+    /// failed attempt left in the chart.
+    pub report: Option<WriteReport>,
+    /// The last failure with its remediation.
+    pub error: Option<Remediation>,
     /// The snapshot; removed once the job succeeded.
     #[serde(skip)]
     pub payload: Option<Vec<u8>>,
@@ -66,11 +75,10 @@ impl JobRecord {
             })
     }
 
-    /// This job, if `host` still holds it; a cancelled job passes too (the host records
-    /// what its attempt did). Otherwise the host lost it and must stop.
+    /// This job, if `host` still holds it. Otherwise the host lost it (its lease lapsed
+    /// and another host took it over, or it was settled) and must stop.
     pub fn held_by(self, host: &str) -> Result<JobRecord, QueueError> {
-        let ours = self.status == Status::Claimed && self.claimed_by.as_deref() == Some(host);
-        if ours || self.status == Status::Cancelled {
+        if self.status == Status::Claimed && self.claimed_by.as_deref() == Some(host) {
             Ok(self)
         } else {
             Err(QueueError::LostClaim {
@@ -79,6 +87,55 @@ impl JobRecord {
             })
         }
     }
+
+    /// The transition that records a failed attempt decided as `decision`: a job whose
+    /// cancel was requested stops as cancelled, whatever the failure.
+    pub fn failed_attempt(&self, decision: Decision) -> Transition {
+        match decision {
+            _ if self.cancel_requested => Transition::StopForCancel,
+            Decision::RetryAfter(_) => Transition::RetryLater,
+            _ => Transition::Fail,
+        }
+    }
+
+    /// The transition for a lease that lapsed: back to the queue, unless a person had
+    /// asked to cancel (then it stops; the report says what may be in the chart).
+    pub fn lapsed(&self) -> Transition {
+        if self.cancel_requested {
+            Transition::StopForCancel
+        } else {
+            Transition::LeaseExpired
+        }
+    }
+}
+
+/// What a renewed lease tells the host working on a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lease {
+    /// Keep going.
+    Held,
+    /// A person asked to cancel: stop before the next write.
+    CancelRequested,
+}
+
+/// What a person's cancel did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelOutcome {
+    /// The job was not being written: it is cancelled and nothing of it was written.
+    Cancelled,
+    /// The job is being written: its host stops before its next write and records what
+    /// is already in the chart.
+    Requested,
+}
+
+/// What the store needs to tell whether it is being opened with the right job key.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct KeyState {
+    /// A value sealed with the key the queue's jobs were sealed with, if recorded.
+    pub check: Option<Vec<u8>>,
+    /// Jobs holding a sealed snapshot.
+    pub sealed_jobs: u64,
 }
 
 /// Why a queue operation was refused.
@@ -91,7 +148,7 @@ pub enum QueueError {
     #[error("there is no job `{0}`")]
     NotFound(String),
     /// The job's state does not allow it.
-    #[error("job `{id}`: {source}")]
+    #[error("job `{id}` {source}")]
     Transition {
         /// The job.
         id: String,
@@ -100,14 +157,24 @@ pub enum QueueError {
     },
     /// The calling host no longer holds the job (its lease lapsed and another host took
     /// it over); it must stop working on it.
-    #[error("job `{id}` is no longer claimed by this host (it is {status:?}): another host took it over")]
+    #[error("job `{id}` is no longer claimed by this host (it is {}): another host took it over", .status.words())]
     LostClaim {
         /// The job.
         id: String,
         /// Its state now.
         status: Status,
     },
-    /// The store failed.
+    /// A stored report or failure cannot be read back.
+    #[error("the stored {what} of job `{id}` cannot be read: {reason}")]
+    Unreadable {
+        /// The job.
+        id: String,
+        /// `report` or `failure`.
+        what: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The store failed (unreachable, read-only, full).
     #[error("job store error: {0}")]
     Storage(String),
 }
@@ -127,15 +194,15 @@ pub trait Queue: Send + Sync {
     ) -> impl Future<Output = Result<Option<JobRecord>, QueueError>> + Send;
 
     /// Renews `host`'s lease and records a progress step. [`QueueError::LostClaim`] tells
-    /// the host to stop: the job was taken over. A cancelled job answers with its state
-    /// in `Ok(Status::Cancelled)` so the host can stop before writing.
+    /// the host to stop: the job was taken over. [`Lease::CancelRequested`] tells it to
+    /// stop before its next write.
     fn heartbeat(
         &self,
         id: &str,
         host: &str,
         progress: &str,
         lease: Duration,
-    ) -> impl Future<Output = Result<Status, QueueError>> + Send;
+    ) -> impl Future<Output = Result<Lease, QueueError>> + Send;
 
     /// Records a successful write and its report; removes the payload unless
     /// `keep_payload` (a retention period is configured; see `purge_payloads`).
@@ -143,9 +210,19 @@ pub trait Queue: Send + Sync {
         &self,
         id: &str,
         host: &str,
-        outcome: &str,
-        with_warnings: bool,
+        report: &WriteReport,
         keep_payload: bool,
+    ) -> impl Future<Output = Result<Status, QueueError>> + Send;
+
+    /// Records a failed (or, when a cancel was requested, stopped) attempt, what it left
+    /// in the chart when known, and what happens next.
+    fn fail_attempt(
+        &self,
+        id: &str,
+        host: &str,
+        decision: Decision,
+        report: Option<&WriteReport>,
+        error: &Remediation,
     ) -> impl Future<Output = Result<Status, QueueError>> + Send;
 
     /// Removes the payloads of succeeded jobs last changed before `before_ms`; how many.
@@ -154,23 +231,26 @@ pub trait Queue: Send + Sync {
         before_ms: u64,
     ) -> impl Future<Output = Result<u64, QueueError>> + Send;
 
-    /// Records a failed attempt and what happens next.
-    fn fail_attempt(
-        &self,
-        id: &str,
-        host: &str,
-        decision: Decision,
-        error: &str,
-    ) -> impl Future<Output = Result<Status, QueueError>> + Send;
-
     /// A person's retry of a failed job: pending again, due now.
     fn retry(&self, id: &str) -> impl Future<Output = Result<(), QueueError>> + Send;
 
-    /// A person's cancel.
-    fn cancel(&self, id: &str) -> impl Future<Output = Result<(), QueueError>> + Send;
+    /// A person's cancel: immediate for a job not being written, a request to its host
+    /// for one that is.
+    fn cancel(&self, id: &str) -> impl Future<Output = Result<CancelOutcome, QueueError>> + Send;
 
-    /// Returns claimed jobs whose lease lapsed to the queue; their ids.
-    fn reclaim_expired(&self) -> impl Future<Output = Result<Vec<String>, QueueError>> + Send;
+    /// Settles claimed jobs whose lease lapsed (their host died): back to the queue, or
+    /// cancelled when a cancel was requested. Their ids and new states.
+    fn reclaim_expired(
+        &self,
+    ) -> impl Future<Output = Result<Vec<(String, Status)>, QueueError>> + Send;
+
+    /// Returns to the queue, once, the failed jobs of `ehr` that failed as adapter bugs
+    /// on the package with `adapter_hash` (a version that was then rolled back); their ids.
+    fn give_back(
+        &self,
+        ehr: &str,
+        adapter_hash: &str,
+    ) -> impl Future<Output = Result<Vec<String>, QueueError>> + Send;
 
     /// One job.
     fn get(&self, id: &str) -> impl Future<Output = Result<JobRecord, QueueError>> + Send;
@@ -180,4 +260,13 @@ pub trait Queue: Send + Sync {
         &self,
         status: Option<Status>,
     ) -> impl Future<Output = Result<Vec<JobRecord>, QueueError>> + Send;
+
+    /// What the store knows about the job key its snapshots are sealed with.
+    fn key_state(&self) -> impl Future<Output = Result<KeyState, QueueError>> + Send;
+
+    /// Records `check` (a value sealed with the job key) unless one is recorded already.
+    fn record_key_check(
+        &self,
+        check: &[u8],
+    ) -> impl Future<Output = Result<(), QueueError>> + Send;
 }

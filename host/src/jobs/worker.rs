@@ -1,30 +1,40 @@
-//! One step of the agent's job loop: take a due job, write it through its adapter, and
-//! record exactly what happened. The job id is the idempotency key the adapter receives,
-//! so an attempt repeated after a lost reply or a crash does not write twice.
+//! One step of the job loop: take a due job, write it through its adapter, and record
+//! exactly what happened. The job id is the idempotency key the adapter receives, so an
+//! attempt repeated after a lost reply or a crash does not write twice.
+//!
+//! While the adapter works the step renews the job's lease, watches for a person's
+//! cancel (handed to the adapter through the host, which refuses its next write), and
+//! shows the adapter's current step as the job's progress. When the store is briefly
+//! unavailable at the end, the outcome is kept and recorded once it is back.
 
+use super::attempt;
 use super::clock::Clock;
+use super::health::StoreHealth;
 use super::lifecycle::Status;
 use super::policy::{alert, Alert, Decision, RetryPolicy};
-use super::queue::{JobRecord, Queue, QueueError};
-use crate::remediation::{for_call_error, Remediation};
+use super::queue::{JobRecord, Lease, Queue, QueueError};
+use crate::remediation::{self, NextStep, Remediation};
 use crate::report::WriteReport;
 use crate::runtime::bindings::latest::{EncounterSnapshot, WriteResult};
-use crate::runtime::{CallError, LoadedAdapter};
+use crate::runtime::{CallError, JobControl, LoadedAdapter};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
+
+/// How often a job being written is checked for a person's cancel.
+const CANCEL_POLL: Duration = Duration::from_millis(500);
 
 /// Where the worker writes a job: the adapter serving its EHR (in the agent, a
 /// hot-swappable slot, so the write also counts towards a new version's probation).
 pub trait Adapters: Send + Sync {
-    /// Writes through the adapter serving `ehr`; `None` when none is installed. Returns
-    /// the version that served the call with its result.
+    /// Writes through the adapter serving `ehr`, with the job's cancel and progress
+    /// `control`; `None` when none is installed. Returns the version that served it.
     fn write(
         &self,
         ehr: &str,
         snapshot: EncounterSnapshot,
-    ) -> impl std::future::Future<
-        Output = Option<(Arc<LoadedAdapter>, Result<WriteResult, CallError>)>,
-    > + Send;
+        control: Arc<JobControl>,
+    ) -> impl std::future::Future<Output = Option<(Arc<LoadedAdapter>, Result<WriteResult, CallError>)>> + Send;
 }
 
 /// How a worker behaves.
@@ -42,6 +52,12 @@ pub struct WorkerConfig {
     pub sealer: Arc<super::seal::Sealer>,
     /// How long a succeeded job keeps its (encrypted) snapshot; zero removes it at once.
     pub retention: Duration,
+    /// Says when the store becomes unavailable and when it is back.
+    pub health: Arc<StoreHealth>,
+    /// Cancelled when the host shuts down: an outcome still waiting for the store is
+    /// then left for the lease to return the job (the job id keeps the retry from
+    /// writing twice).
+    pub shutdown: CancellationToken,
 }
 
 /// What one step did.
@@ -56,7 +72,7 @@ pub struct Processed {
 }
 
 /// Claims one due job and processes it; `Ok(None)` when nothing is due. Jobs whose lease
-/// lapsed (their host died) are returned to the queue first.
+/// lapsed (their host died) are settled first.
 pub async fn step<Q: Queue, A: Adapters>(
     queue: &Q,
     adapters: &A,
@@ -64,25 +80,22 @@ pub async fn step<Q: Queue, A: Adapters>(
     clock: &dyn Clock,
 ) -> Result<Option<Processed>, QueueError> {
     if !config.retention.is_zero() {
-        let before = clock
-            .now_ms()
-            .saturating_sub(config.retention.as_millis() as u64);
+        let before = clock.now_ms().saturating_sub(config.retention.as_millis() as u64);
         queue.purge_payloads(before).await?;
     }
-    let reclaimed = queue.reclaim_expired().await?;
-    for id in &reclaimed {
-        tracing::warn!(job = %id, "lease expired: its host stopped; the job goes back to the queue");
+    for (id, status) in queue.reclaim_expired().await? {
+        match status {
+            Status::Cancelled => tracing::warn!(job = %id, "lease expired after a cancel was requested: the job is cancelled"),
+            _ => tracing::warn!(job = %id, "lease expired: its host stopped; the job goes back to the queue"),
+        }
     }
-    let Some(job) = queue
-        .claim(&config.host, config.lease, config.max_per_ehr)
-        .await?
-    else {
+    let Some(job) = queue.claim(&config.host, config.lease, config.max_per_ehr).await? else {
         return Ok(None);
     };
     let failures_before = job.failures_in_row;
     let (status, succeeded) = process(queue, adapters, config, clock, &job).await?;
     let alert = match status {
-        // A cancelled job that wrote nothing raises no health alert.
+        // A cancelled job raises no health alert.
         Status::Cancelled => None,
         _ => alert(failures_before, succeeded),
     };
@@ -91,11 +104,7 @@ pub async fn step<Q: Queue, A: Adapters>(
         Some(Alert::Recovered) => tracing::info!(job = %job.id, ehr = %job.ehr, "job recovered"),
         None => {}
     }
-    Ok(Some(Processed {
-        id: job.id,
-        status,
-        alert,
-    }))
+    Ok(Some(Processed { id: job.id, status, alert }))
 }
 
 async fn process<Q: Queue, A: Adapters>(
@@ -105,124 +114,144 @@ async fn process<Q: Queue, A: Adapters>(
     clock: &dyn Clock,
     job: &JobRecord,
 ) -> Result<(Status, bool), QueueError> {
-    let host = config.host.as_str();
-    let fail = |decision, rem: Remediation| async move {
-        let error = serde_json::to_string(&rem).unwrap_or_default();
-        queue
-            .fail_attempt(&job.id, host, decision, &error)
-            .await
-            .map(|s| (s, false))
-    };
-    let plain = match config
-        .sealer
-        .open(&job.id, job.payload.as_deref().unwrap_or_default())
-    {
-        Ok(p) => p,
-        Err(e) => return fail(Decision::Stop, stored_snapshot_unreadable(format!("{e:#}"))).await,
-    };
-    let snapshot = match crate::snapshot::parse(&String::from_utf8_lossy(&plain)) {
+    let snapshot = match open_snapshot(config, job) {
         Ok(s) => s,
-        Err(e) => return fail(Decision::Stop, stored_snapshot_unreadable(e.to_string())).await,
+        Err(rem) => return fail(queue, config, job, Decision::Stop, None, rem, clock).await,
     };
-    if queue
-        .heartbeat(&job.id, host, "writing to the EHR", config.lease)
-        .await?
-        == Status::Cancelled
-    {
-        return fail(Decision::Stop, cancelled()).await;
+    if queue.heartbeat(&job.id, &config.host, "writing to the EHR", config.lease).await? == Lease::CancelRequested {
+        return fail(queue, config, job, Decision::Stop, None, remediation::cancelled(0), clock).await;
     }
-    let encounter = snapshot.encounter_id.clone();
-    let write = adapters.write(&job.ehr, snapshot);
-    let Some((adapter, result)) = with_heartbeats(queue, &job.id, host, config.lease, write).await
-    else {
-        return fail(Decision::WaitForPerson, adapter_missing(&job.ehr)).await;
+    let control = Arc::new(JobControl::new());
+    let write = adapters.write(&job.ehr, snapshot.clone(), control.clone());
+    let Some((adapter, result)) = watch(queue, config, job, &control, write).await else {
+        let rem = remediation::adapter_missing(&job.ehr);
+        return fail(queue, config, job, Decision::WaitForPerson, None, rem, clock).await;
     };
-    let name = format!("{} {}", adapter.manifest.id, adapter.manifest.version);
-    match result {
-        Ok(r) => {
-            let report = WriteReport::success(&job.id, &name, &encounter, &r);
-            let with_warnings = report.outcome == crate::report::Outcome::SucceededWithWarnings;
-            let outcome = serde_json::to_string(&report).unwrap_or_default();
-            let status = queue
-                .succeed(
-                    &job.id,
-                    host,
-                    &outcome,
-                    with_warnings,
-                    !config.retention.is_zero(),
-                )
-                .await?;
-            Ok((status, true))
-        }
-        Err(e) => {
-            let rem = for_call_error(&e, crate::host::Host::is_local(&adapter));
-            let retry_after = rem
-                .retry_after_seconds
-                .map(|s| Duration::from_secs(s.into()));
-            let random = (clock.now_ms() % 1000) as f64 / 1000.0;
-            let decision = config
-                .policy
-                .decide(rem.class, job.attempts, retry_after, random);
-            fail(decision, rem).await
-        }
+    let report = attempt::report(&adapter, &snapshot, &control, result);
+    if report.succeeded() {
+        let keep = !config.retention.is_zero();
+        let status = settle(config, || queue.succeed(&job.id, &config.host, &report, keep)).await?;
+        return Ok((status, true));
+    }
+    let rem = report.error.clone().expect("a report that did not succeed has its failure");
+    let decision = if control.refused_for_cancel() {
+        Decision::Stop
+    } else {
+        let retry_after = rem.retry_after_seconds.map(|s| Duration::from_secs(s.into()));
+        let random = (clock.now_ms() % 1000) as f64 / 1000.0;
+        config.policy.decide(rem.class, job.attempts, retry_after, random)
+    };
+    fail(queue, config, job, decision, Some(report), rem, clock).await
+}
+
+fn open_snapshot(config: &WorkerConfig, job: &JobRecord) -> Result<EncounterSnapshot, Remediation> {
+    let sealed = job.payload.as_deref().unwrap_or_default();
+    let plain = config
+        .sealer
+        .open(&job.id, sealed)
+        .map_err(|e| remediation::snapshot_unreadable(format!("{e:#}")))?;
+    crate::snapshot::parse_bytes(&plain).map_err(|e| remediation::snapshot_unreadable(e.to_string()))
+}
+
+/// Records a failed attempt with its next step decided, and the report of what it left
+/// in the chart when there is one.
+async fn fail<Q: Queue>(
+    queue: &Q,
+    config: &WorkerConfig,
+    job: &JobRecord,
+    decision: Decision,
+    report: Option<WriteReport>,
+    rem: Remediation,
+    clock: &dyn Clock,
+) -> Result<(Status, bool), QueueError> {
+    let next = next_step(&rem, decision, job, config, clock);
+    let rem = rem.with_next(next);
+    let report = report.map(|mut r| {
+        r.error = Some(rem.clone());
+        r
+    });
+    let status = settle(config, || queue.fail_attempt(&job.id, &config.host, decision, report.as_ref(), &rem)).await?;
+    Ok((status, false))
+}
+
+fn next_step(rem: &Remediation, decision: Decision, job: &JobRecord, config: &WorkerConfig, clock: &dyn Clock) -> NextStep {
+    if rem.kind == remediation::RemediationKind::Cancelled {
+        return NextStep::Stopped;
+    }
+    match decision {
+        Decision::RetryAfter(d) => NextStep::RetryAutomatically {
+            at_ms: clock.now_ms() + d.as_millis() as u64,
+            attempt: job.attempts,
+            max_attempts: config.policy.max_attempts,
+        },
+        Decision::GaveUp => NextStep::GaveUp { attempts: job.attempts },
+        Decision::WaitForPerson => NextStep::WaitForPerson,
+        Decision::Stop => NextStep::WillNotSucceed,
     }
 }
 
-/// Runs `work` while renewing the lease every third of it, so a long write is not taken
-/// over by another host.
-async fn with_heartbeats<Q: Queue, T>(
-    queue: &Q,
-    id: &str,
-    host: &str,
-    lease: Duration,
-    work: impl std::future::Future<Output = T>,
-) -> T {
-    tokio::pin!(work);
-    let mut tick = tokio::time::interval(lease / 3);
-    tick.tick().await;
+/// Runs `record` until the store takes it: an outcome is never dropped because the
+/// store was briefly unavailable. Gives up only at shutdown (the lease then returns the
+/// job, and its id keeps the retry from writing twice).
+async fn settle<T, F, Fut>(config: &WorkerConfig, mut record: F) -> Result<T, QueueError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, QueueError>>,
+{
+    let mut wait = Duration::from_millis(200);
     loop {
-        tokio::select! {
-            out = &mut work => return out,
-            _ = tick.tick() => {
-                if let Err(e) = queue.heartbeat(id, host, "writing to the EHR", lease).await {
-                    tracing::warn!(job = %id, "heartbeat failed: {e}");
+        match record().await {
+            Err(QueueError::Storage(e)) => {
+                config.health.failed(&e);
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = config.shutdown.cancelled() => return Err(QueueError::Storage(e)),
                 }
+                wait = (wait * 2).min(Duration::from_secs(5));
+            }
+            other => {
+                if other.is_ok() {
+                    config.health.ok();
+                }
+                return other;
             }
         }
     }
 }
 
-fn stored_snapshot_unreadable(detail: String) -> Remediation {
-    Remediation {
-        kind: "snapshot_unreadable".into(),
-        class: crate::remediation::FailureClass::Terminal,
-        title: "The stored job could not be read".into(),
-        advice: "Nothing was written. Send the encounter from Doctora again.".into(),
-        detail,
-        retry_after_seconds: None,
-    }
-}
-
-fn adapter_missing(ehr: &str) -> Remediation {
-    Remediation {
-        kind: "adapter_missing".into(),
-        class: crate::remediation::FailureClass::NeedsPerson,
-        title: "No adapter installed for this EHR".into(),
-        advice: format!(
-            "Install the `{ehr}` adapter on this agent (ehr-host install), then retry the job."
-        ),
-        detail: format!("no adapter `{ehr}` is installed"),
-        retry_after_seconds: None,
-    }
-}
-
-fn cancelled() -> Remediation {
-    Remediation {
-        kind: "cancelled".into(),
-        class: crate::remediation::FailureClass::Terminal,
-        title: "Cancelled".into(),
-        advice: "The job was cancelled before anything was written.".into(),
-        detail: "cancelled by a person".into(),
-        retry_after_seconds: None,
+/// Runs `work` while renewing the lease every third of it (so a long write is not taken
+/// over by another host), checking for a cancel, and showing the adapter's step.
+async fn watch<Q: Queue, T>(
+    queue: &Q,
+    config: &WorkerConfig,
+    job: &JobRecord,
+    control: &JobControl,
+    work: impl std::future::Future<Output = T>,
+) -> T {
+    tokio::pin!(work);
+    let mut renew = tokio::time::interval(config.lease / 3);
+    let mut poll = tokio::time::interval(CANCEL_POLL);
+    renew.tick().await;
+    poll.tick().await;
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            _ = renew.tick() => {
+                let step = control.step().unwrap_or_else(|| "writing to the EHR".into());
+                match queue.heartbeat(&job.id, &config.host, &step, config.lease).await {
+                    Ok(Lease::CancelRequested) => control.request_cancel(),
+                    Ok(Lease::Held) => {}
+                    Err(e) => tracing::warn!(job = %job.id, "lease renewal failed: {e}"),
+                }
+            }
+            _ = poll.tick(), if !control.cancel_requested() => {
+                if let Ok(j) = queue.get(&job.id).await {
+                    if j.cancel_requested {
+                        tracing::info!(job = %job.id, "cancel requested: stopping before the next write");
+                        control.request_cancel();
+                    }
+                }
+            }
+        }
     }
 }

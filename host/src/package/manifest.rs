@@ -45,16 +45,26 @@ impl Manifest {
         Ok(m)
     }
 
-    /// Checks the id's spelling.
-    pub fn check(&self) -> Result<(), String> {
-        let ok = !self.id.is_empty()
-            && self.id.len() <= 64
-            && self
-                .id
+    /// True when the adapter reaches an EHR database on the practice network (it asks
+    /// for a database) rather than a cloud EHR over HTTP.
+    pub fn is_local(&self) -> bool {
+        !self.capabilities.databases.is_empty()
+    }
+
+    /// True when `id` is spelled as an adapter id may be: 1-64 lower-case letters,
+    /// digits and `-`, not starting with `-`.
+    pub fn valid_id(id: &str) -> bool {
+        !id.is_empty()
+            && id.len() <= 64
+            && id
                 .chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-            && !self.id.starts_with('-');
-        if !ok {
+            && !id.starts_with('-')
+    }
+
+    /// Checks the id's spelling.
+    pub fn check(&self) -> Result<(), String> {
+        if !Manifest::valid_id(&self.id) {
             return Err(format!(
                 "manifest id `{}` is not valid: use 1-64 lower-case letters, digits and `-`",
                 self.id

@@ -6,6 +6,7 @@ use super::bindings::latest::{
     ScheduleQuery, WriteResult,
 };
 use super::error::CallError;
+use super::job::JobControl;
 use super::limits::{Limits, MemoryLimitExceeded};
 use super::state::CallState;
 use crate::capabilities::credentials::Credentials;
@@ -15,6 +16,7 @@ use crate::capabilities::log::CallLog;
 use crate::capabilities::sql::databases::Databases;
 use crate::capabilities::sql::SqlCapability;
 use crate::package::{Manifest, PublicKey, VerifiedPackage};
+use crate::remediation::Situation;
 use std::sync::Arc;
 use std::time::Instant;
 use wasmtime::{Store, UpdateDeadline};
@@ -33,6 +35,8 @@ pub struct LoadedAdapter {
     pub hash: String,
     /// The publisher key that signed it.
     pub publisher: PublicKey,
+    /// What the advice for its failures depends on (local EHR, kind of credential).
+    pub situation: Situation,
     grants: Arc<Grants>,
     credentials: Arc<Credentials>,
     http_client: reqwest::Client,
@@ -85,6 +89,7 @@ impl LoadedAdapter {
             manifest: package.manifest.clone(),
             hash: package.hash.clone(),
             publisher: package.publisher,
+            situation: Situation::of(&package.manifest, credentials.primary()),
             grants,
             credentials,
             http_client,
@@ -115,8 +120,18 @@ impl LoadedAdapter {
         &self,
         snapshot: EncounterSnapshot,
     ) -> Result<WriteResult, CallError> {
+        self.write_job(snapshot, Arc::new(JobControl::new())).await
+    }
+
+    /// `write-encounter` for one queued job: `control` carries a person's cancel to the
+    /// adapter (through the host, between requests) and collects what it reports landed.
+    pub async fn write_job(
+        &self,
+        snapshot: EncounterSnapshot,
+        control: Arc<JobControl>,
+    ) -> Result<WriteResult, CallError> {
         let job = snapshot.job_id.clone();
-        match self.run(Some(&job), Op::Write(snapshot)).await? {
+        match self.run_with(Some(&job), Some(control), Op::Write(snapshot)).await? {
             Output::Write(r) => r.map_err(CallError::Adapter),
             _ => unreachable!("write returns write output"),
         }
@@ -138,7 +153,7 @@ impl LoadedAdapter {
         }
     }
 
-    fn new_store(&self, job: Option<&str>) -> Store<CallState> {
+    fn new_store(&self, job: Option<&str>, control: Option<Arc<JobControl>>) -> Store<CallState> {
         let deadline = Instant::now() + self.limits.timeout;
         let http = HttpCapability::new(
             self.http_client.clone(),
@@ -148,13 +163,14 @@ impl LoadedAdapter {
             self.limits.http_body_bytes,
         )
         .with_call_deadline(deadline);
-        let state = CallState::new(
+        let mut state = CallState::new(
             self.limits.memory_bytes,
             http,
             SqlCapability::new(self.grants.clone(), self.databases.clone()),
             Arc::new(self.grants.settings.clone()),
             CallLog::new(&self.manifest.id, &self.manifest.version.to_string(), job),
         );
+        state.job = control;
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|s| &mut s.limiter);
         store.set_epoch_deadline(1);
@@ -170,7 +186,16 @@ impl LoadedAdapter {
     }
 
     async fn run(&self, job: Option<&str>, op: Op) -> Result<Output, CallError> {
-        let mut store = self.new_store(job);
+        self.run_with(job, None, op).await
+    }
+
+    async fn run_with(
+        &self,
+        job: Option<&str>,
+        control: Option<Arc<JobControl>>,
+        op: Op,
+    ) -> Result<Output, CallError> {
+        let mut store = self.new_store(job, control);
         let started = Instant::now();
         let call = async {
             let instance = self

@@ -7,11 +7,13 @@ pub mod bindings;
 pub mod cache;
 pub mod engine;
 pub mod error;
+pub mod job;
 pub mod limits;
 pub mod loaded;
 pub mod state;
 
 pub use engine::Runtime;
 pub use error::CallError;
+pub use job::JobControl;
 pub use limits::Limits;
 pub use loaded::LoadedAdapter;

@@ -2,6 +2,7 @@
 //! limiter, and the capabilities lent to the adapter for this call. Built fresh for every
 //! call and dropped after it, so nothing of one patient's data outlives its call.
 
+use super::job::JobControl;
 use super::limits::MemoryLimiter;
 use crate::capabilities::http::HttpCapability;
 use crate::capabilities::log::CallLog;
@@ -25,6 +26,8 @@ pub struct CallState {
     pub(crate) settings: Arc<BTreeMap<String, String>>,
     pub(crate) log: CallLog,
     pub(crate) stderr: MemoryOutputPipe,
+    /// The write job this call works on, when it is one: its cancel and progress.
+    pub(crate) job: Option<Arc<JobControl>>,
 }
 
 impl CallState {
@@ -55,6 +58,16 @@ impl CallState {
             settings,
             log,
             stderr,
+            job: None,
+        }
+    }
+
+    /// `Err` with the words for the adapter when its job was cancelled: the host's
+    /// capabilities call this before every request and statement.
+    pub fn before_io(&self) -> Result<(), String> {
+        match &self.job {
+            Some(job) => job.before_io(),
+            None => Ok(()),
         }
     }
 

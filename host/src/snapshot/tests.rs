@@ -1,4 +1,5 @@
 use super::*;
+use crate::runtime::bindings::latest::{FieldValue, Laterality};
 
 fn doc(fields: &str) -> String {
     format!(
@@ -50,4 +51,33 @@ fn structure_errors() {
     assert!(e.to_string().contains("jobid"), "{e}");
     let e = parse(&doc("{}")).unwrap_err();
     assert!(e.to_string().contains("no clinical fields"), "{e}");
+}
+
+// A UTF-8 byte-order mark (as Windows editors save) is accepted.
+#[test]
+fn byte_order_mark_is_accepted() {
+    let text = format!("\u{feff}{}", doc(r#"{"iop.od":17}"#));
+    assert_eq!(parse(&text).unwrap().fields.len(), 1);
+}
+
+// A key given twice anywhere is refused, naming it; nothing resolves silently.
+#[test]
+fn duplicate_keys_are_refused() {
+    let e = parse(&doc(r#"{"iop.od":17,"iop.od":30}"#)).unwrap_err();
+    assert!(e.to_string().contains("`fields.iop.od` appears twice"), "{e}");
+}
+
+// An oversized snapshot is refused before it is read, naming the limit.
+#[test]
+fn oversized_snapshot_is_refused() {
+    let note = "x".repeat(limits::MAX_SNAPSHOT_BYTES);
+    let e = parse(&doc(&format!(r#"{{"notes":"{note}"}}"#))).unwrap_err();
+    assert!(e.to_string().contains(&format!("the limit is {} bytes", limits::MAX_SNAPSHOT_BYTES)), "{e}");
+}
+
+// Control characters in echoed input cannot reach the terminal raw.
+#[test]
+fn echoed_input_is_clean() {
+    let e = parse(&doc(r#"{"iop.od":17}"#).replace("2026-11-21", "\u{1b}[2J")).unwrap_err();
+    assert!(!e.to_string().contains('\u{1b}'), "{e}");
 }

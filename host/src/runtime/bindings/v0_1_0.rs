@@ -24,6 +24,7 @@ impl ehr::adapter::types::Host for CallState {}
 
 impl http::Host for CallState {
     async fn send(&mut self, req: http::Request) -> Result<http::Response, http::HttpError> {
+        self.before_io().map_err(http::HttpError::InvalidRequest)?;
         let method = match req.method {
             http::Method::Get => reqwest::Method::GET,
             http::Method::Post => reqwest::Method::POST,
@@ -64,6 +65,7 @@ impl sql::Host for CallState {
         statement: String,
         params: Vec<sql::Value>,
     ) -> Result<sql::Rows, sql::SqlError> {
+        self.before_io().map_err(sql::SqlError::Denied)?;
         let params: Vec<SqlValue> = params.into_iter().map(from_wit).collect();
         let rows = self
             .sql
@@ -86,6 +88,7 @@ impl sql::Host for CallState {
         statement: String,
         params: Vec<sql::Value>,
     ) -> Result<u64, sql::SqlError> {
+        self.before_io().map_err(sql::SqlError::Denied)?;
         let params: Vec<SqlValue> = params.into_iter().map(from_wit).collect();
         self.sql
             .execute(&database, &statement, &params)
@@ -94,10 +97,14 @@ impl sql::Host for CallState {
     }
 
     async fn begin(&mut self, database: String) -> Result<(), sql::SqlError> {
+        self.before_io().map_err(sql::SqlError::Denied)?;
         self.sql.begin(&database).await.map_err(to_wit_error)
     }
 
     async fn commit(&mut self, database: String) -> Result<(), sql::SqlError> {
+        // A cancel refuses the commit: the open transaction is rolled back when the call
+        // ends, so nothing of this attempt reaches the local EHR.
+        self.before_io().map_err(sql::SqlError::Denied)?;
         self.sql.commit(&database).await.map_err(to_wit_error)
     }
 

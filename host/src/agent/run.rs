@@ -1,0 +1,170 @@
+//! The agent as a process runs it (`ehr-host run`), as a library: the adapter slots and
+//! hot reload ([`Agent`]), the job loop writing queued jobs through them, the local job
+//! API, and an orderly stop. Generic over the queue (SQLite or PostgreSQL), so tests run
+//! the whole agent in-process; the CLI only parses flags and waits for a signal.
+
+use super::{Agent, AgentOptions};
+use crate::host::Host;
+use crate::jobs::api::{self, ApiConfig, KnownEhrs};
+use crate::jobs::worker::{step, WorkerConfig};
+use crate::jobs::{Queue, QueueError, RetryPolicy, StoreHealth, StoreState, SystemClock};
+use anyhow::{Context, Result};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// Longest wait between tries while the job store is unavailable.
+const MAX_STORE_BACKOFF: Duration = Duration::from_secs(30);
+
+/// How the agent runs its jobs and API.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Adapter slots, hot reload, probation.
+    pub agent: AgentOptions,
+    /// This host's name in job claims (unique among hosts sharing a queue).
+    pub host_id: String,
+    /// How long a claimed job stays with this host without a heartbeat.
+    pub lease: Duration,
+    /// Jobs written at once per EHR, across all hosts sharing the queue.
+    pub max_per_ehr: u32,
+    /// Retry rules.
+    pub policy: RetryPolicy,
+    /// How long a succeeded job keeps its encrypted snapshot.
+    pub retention: Duration,
+    /// How often to look for due jobs when the queue is idle.
+    pub jobs_interval: Duration,
+    /// The key file that seals job snapshots.
+    pub jobs_key: PathBuf,
+    /// Where the local job API listens (port 0: any free port).
+    pub api_addr: SocketAddr,
+    /// When a claimed job without progress is flagged stuck.
+    pub stuck_after: Duration,
+}
+
+/// A running agent.
+pub struct RunningAgent<Q> {
+    agent: Arc<Agent>,
+    queue: Arc<Q>,
+    health: Arc<StoreHealth>,
+    api_addr: SocketAddr,
+    shutdown: CancellationToken,
+    jobs: JoinHandle<()>,
+    api: JoinHandle<()>,
+}
+
+/// Starts the agent on `host` with `queue`: guards the job key, loads every adapter,
+/// serves the job API and starts writing jobs.
+pub async fn start<Q: Queue + 'static>(host: Host, queue: Q, options: RunOptions, store_name: &str) -> Result<RunningAgent<Q>> {
+    let home = host.home.clone();
+    let sealer = Arc::new(crate::jobs::key::open(&queue, &options.jobs_key).await?);
+    let listener = tokio::net::TcpListener::bind(options.api_addr)
+        .await
+        .with_context(|| format!("cannot listen for the job API on {}", options.api_addr))?;
+    let api_addr = listener.local_addr()?;
+    let token = api::load_or_create_token(&home.api_token())?;
+    crate::fsutil::write_atomic(&home.api_addr(), format!("http://{api_addr}\n").as_bytes())?;
+    let agent = Arc::new(Agent::start(host, options.agent.clone()).await?);
+    let queue = Arc::new(queue);
+    let shutdown = CancellationToken::new();
+    let health = Arc::new(StoreHealth::new(format!("the job store ({store_name})")));
+    let store = crate::store::AdapterStore::new(home.adapters());
+    let known: KnownEhrs = Arc::new(move || store.list().map(|l| l.into_iter().map(|i| i.id).collect()).unwrap_or_default());
+    let router = api::router(ApiConfig {
+        queue: queue.clone(),
+        sealer: sealer.clone(),
+        token,
+        known,
+        stuck_after: options.stuck_after,
+    });
+    let stop_api = shutdown.clone();
+    let api = tokio::spawn(async move {
+        let serve = axum::serve(listener, router).with_graceful_shutdown(async move { stop_api.cancelled().await });
+        if let Err(e) = serve.await {
+            tracing::error!("the job API stopped: {e}");
+        }
+    });
+    let worker = WorkerConfig {
+        host: options.host_id.clone(),
+        lease: options.lease,
+        max_per_ehr: options.max_per_ehr.max(1),
+        policy: options.policy,
+        sealer,
+        retention: options.retention,
+        health: health.clone(),
+        shutdown: shutdown.clone(),
+    };
+    let jobs = tokio::spawn(job_loop(queue.clone(), agent.clone(), worker, options.jobs_interval, options.agent.print));
+    Ok(RunningAgent { agent, queue, health, api_addr, shutdown, jobs, api })
+}
+
+impl<Q: Queue + 'static> RunningAgent<Q> {
+    /// The adapter slots and their events.
+    pub fn agent(&self) -> &Agent {
+        &self.agent
+    }
+
+    /// The queue the agent works from.
+    pub fn queue(&self) -> &Q {
+        &self.queue
+    }
+
+    /// Where the job API listens.
+    pub fn api_addr(&self) -> SocketAddr {
+        self.api_addr
+    }
+
+    /// Whether the job store is reachable.
+    pub fn store_state(&self) -> StoreState {
+        self.health.state()
+    }
+
+    /// Stops taking jobs, lets the job in hand finish and be recorded, stops the API and
+    /// the adapter loop.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let _ = self.jobs.await;
+        let _ = self.api.await;
+        if let Ok(agent) = Arc::try_unwrap(self.agent) {
+            agent.stop().await;
+        }
+    }
+}
+
+/// Writes due jobs one after another; idles `interval` when none is due; backs off
+/// (saying so once) while the store is unavailable.
+async fn job_loop<Q: Queue>(queue: Arc<Q>, agent: Arc<Agent>, config: WorkerConfig, interval: Duration, print: bool) {
+    let mut backoff = interval;
+    loop {
+        let wait = match step(queue.as_ref(), agent.as_ref(), &config, &SystemClock).await {
+            Ok(Some(p)) => {
+                config.health.ok();
+                backoff = interval;
+                if print {
+                    println!("job {}: {}", p.id, p.status.words());
+                }
+                continue;
+            }
+            Ok(None) => {
+                config.health.ok();
+                backoff = interval;
+                interval
+            }
+            Err(QueueError::Storage(e)) => {
+                config.health.failed(&e);
+                backoff = (backoff * 2).clamp(Duration::from_millis(200), MAX_STORE_BACKOFF);
+                backoff
+            }
+            Err(e) => {
+                tracing::error!("job queue: {e}");
+                interval
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = config.shutdown.cancelled() => return,
+        }
+    }
+}

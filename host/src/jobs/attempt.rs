@@ -1,0 +1,45 @@
+//! One write attempt, from the adapter's answer to the report: the single path both the
+//! job worker and `ehr-host write` take, so what a user sees cannot depend on how the
+//! write was started.
+
+use crate::report::{self, AdapterAnswer, AdapterRef, WriteReport};
+use crate::runtime::bindings::latest::{EncounterSnapshot, WriteResult};
+use crate::runtime::{CallError, JobControl, LoadedAdapter};
+
+/// The version that served a call, as reports name it.
+pub fn adapter_ref(adapter: &LoadedAdapter) -> AdapterRef {
+    AdapterRef {
+        id: adapter.manifest.id.clone(),
+        version: adapter.manifest.version.clone(),
+        hash: adapter.hash.clone(),
+    }
+}
+
+/// The report of a write of `snapshot` by `adapter` that ended with `result`; `control`
+/// says whether a cancel was requested and what the adapter reported as landed.
+pub fn report(
+    adapter: &LoadedAdapter,
+    snapshot: &EncounterSnapshot,
+    control: &JobControl,
+    result: Result<WriteResult, CallError>,
+) -> WriteReport {
+    let redact = |text: &str| text.to_string();
+    report::build(
+        AdapterAnswer {
+            snapshot,
+            adapter: adapter_ref(adapter),
+            situation: adapter.situation,
+            redact: &redact,
+            landed: control.landed_so_far(),
+            cancel_requested: control.refused_for_cancel(),
+        },
+        result,
+    )
+}
+
+/// Writes `snapshot` through `adapter` once, outside any queue (`ehr-host write`).
+pub async fn write_once(adapter: &LoadedAdapter, snapshot: EncounterSnapshot) -> WriteReport {
+    let control = std::sync::Arc::new(JobControl::new());
+    let result = adapter.write_job(snapshot.clone(), control.clone()).await;
+    report(adapter, &snapshot, &control, result)
+}

@@ -1,0 +1,90 @@
+//! Whether the job store is reachable, said once when it goes and once when it comes
+//! back — never once per failed operation (a loop retrying every 200 ms would otherwise
+//! write thousands of identical lines and still not say what is going on).
+
+use serde::Serialize;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+/// The store's state, as the agent's status shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum StoreState {
+    /// Operations succeed.
+    Available,
+    /// Operations fail; the agent keeps retrying.
+    Unavailable {
+        /// Since when (RFC 3339).
+        since: String,
+        /// The last error.
+        error: String,
+    },
+}
+
+/// Tracks the store's state across operations.
+#[derive(Debug)]
+pub struct StoreHealth {
+    state: Mutex<StoreState>,
+    what: String,
+}
+
+impl StoreHealth {
+    /// A tracker for the store described as `what` (`the job store /path/jobs.sqlite`).
+    pub fn new(what: impl Into<String>) -> StoreHealth {
+        StoreHealth {
+            state: Mutex::new(StoreState::Available),
+            what: what.into(),
+        }
+    }
+
+    /// An operation failed with `error`; says so if the store was available.
+    pub fn failed(&self, error: &str) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        match &mut *st {
+            StoreState::Available => {
+                tracing::error!(
+                    "{} is unavailable: {error}. Jobs wait; nothing is lost. Retrying with backoff until it is back.",
+                    self.what
+                );
+                *st = StoreState::Unavailable {
+                    since: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
+                    error: error.to_string(),
+                };
+            }
+            StoreState::Unavailable { error: last, .. } => *last = error.to_string(),
+        }
+    }
+
+    /// An operation succeeded; says so if the store had been unavailable.
+    pub fn ok(&self) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if let StoreState::Unavailable { since, .. } = &*st {
+            tracing::warn!("{} is back (unavailable since {since}); resuming jobs", self.what);
+            *st = StoreState::Available;
+        }
+    }
+
+    /// The state now.
+    pub fn state(&self) -> StoreState {
+        self.state.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Many failures make one transition, and one success another.
+    #[test]
+    fn transitions_once() {
+        let h = StoreHealth::new("the job store");
+        assert_eq!(h.state(), StoreState::Available);
+        for i in 0..100 {
+            h.failed(&format!("connection closed #{i}"));
+        }
+        assert!(matches!(h.state(), StoreState::Unavailable { ref error, .. } if error == "connection closed #99"));
+        h.ok();
+        h.ok();
+        assert_eq!(h.state(), StoreState::Available);
+    }
+}

@@ -1,0 +1,332 @@
+//! The embedded job store: one SQLite file, no setup. Every operation runs in an
+//! immediate transaction, so two processes on the same file (or a crash mid-operation)
+//! never see a half-made change. SQLite operations on a local file take well under a
+//! millisecond, so they run inline rather than on a blocking pool.
+//!
+//! When the file cannot be written (disk full, made read-only, removed from under us),
+//! operations fail with [`QueueError::Storage`] and the connection is dropped; the next
+//! operation opens it again, so the queue comes back by itself once the file is
+//! writable. The job loop says once that the store is unavailable and once that it is
+//! back.
+
+mod schema;
+
+use super::clock::Clock;
+use super::lifecycle::{Status, Transition};
+use super::policy::Decision;
+use super::queue::{CancelOutcome, JobRecord, KeyState, Lease, NewJob, Queue, QueueError};
+use super::stored;
+use crate::remediation::Remediation;
+use crate::report::WriteReport;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use schema::{record, COLUMNS};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A job queue in a SQLite file.
+pub struct SqliteQueue {
+    path: PathBuf,
+    conn: Mutex<Option<Connection>>,
+    clock: Arc<dyn Clock>,
+}
+
+fn storage(e: rusqlite::Error) -> QueueError {
+    QueueError::Storage(e.to_string())
+}
+
+fn connect(path: &Path) -> Result<Connection, QueueError> {
+    let conn = Connection::open(path)
+        .map_err(|e| QueueError::Storage(format!("cannot open {}: {e}", path.display())))?;
+    // WAL lets readers (`jobs list`) run beside the agent; FULL sync keeps a committed
+    // job through a power cut.
+    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;")
+        .map_err(storage)?;
+    schema::create(&conn).map_err(storage)?;
+    Ok(conn)
+}
+
+type Tx<'a> = rusqlite::Transaction<'a>;
+
+impl SqliteQueue {
+    /// Opens (creating if needed) the queue in `path`.
+    pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<SqliteQueue, QueueError> {
+        let conn = connect(path)?;
+        Ok(SqliteQueue {
+            path: path.to_path_buf(),
+            conn: Mutex::new(Some(conn)),
+            clock,
+        })
+    }
+
+    /// Runs `f` in an immediate transaction; commits on `Ok`. A storage failure drops
+    /// the connection so the next operation starts from a fresh one.
+    fn tx<T>(&self, f: impl FnOnce(&Tx<'_>, i64) -> Result<T, QueueError>) -> Result<T, QueueError> {
+        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(connect(&self.path)?);
+        }
+        let conn = guard.as_mut().expect("connected above");
+        let now = self.clock.now_ms() as i64;
+        let out = (|| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(storage)?;
+            let out = f(&tx, now)?;
+            tx.commit().map_err(storage)?;
+            Ok(out)
+        })();
+        if matches!(out, Err(QueueError::Storage(_))) {
+            *guard = None;
+        }
+        out
+    }
+
+    fn load(tx: &Tx<'_>, id: &str) -> Result<JobRecord, QueueError> {
+        let mut stmt = tx
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM jobs WHERE id = ?1"))
+            .map_err(storage)?;
+        let mut rows = stmt.query([id]).map_err(storage)?;
+        match rows.next().map_err(storage)? {
+            Some(row) => record(row),
+            None => Err(QueueError::NotFound(id.to_string())),
+        }
+    }
+
+    fn select(tx: &Tx<'_>, sql: &str, p: impl rusqlite::Params) -> Result<Vec<JobRecord>, QueueError> {
+        let mut stmt = tx.prepare(sql).map_err(storage)?;
+        let mut rows = stmt.query(p).map_err(storage)?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(storage)? {
+            out.push(record(row)?);
+        }
+        Ok(out)
+    }
+
+    fn set_status(tx: &Tx<'_>, id: &str, status: Status, now: i64) -> Result<(), QueueError> {
+        tx.execute(
+            "UPDATE jobs SET status = ?2, updated_ms = ?3,
+                 progress = CASE WHEN ?2 = 'claimed' THEN progress ELSE NULL END WHERE id = ?1",
+            params![id, status.as_str(), now],
+        )
+        .map_err(storage)?;
+        Ok(())
+    }
+}
+
+impl Queue for SqliteQueue {
+    async fn submit(&self, job: NewJob) -> Result<(), QueueError> {
+        self.tx(|tx, now| {
+            let inserted = tx
+                .execute(
+                    "INSERT OR IGNORE INTO jobs (id, ehr, status, next_attempt_ms, created_ms, updated_ms, payload)
+                     VALUES (?1, ?2, 'pending', ?3, ?3, ?3, ?4)",
+                    params![job.id, job.ehr, now, job.payload],
+                )
+                .map_err(storage)?;
+            if inserted == 0 {
+                return Err(QueueError::Duplicate(job.id));
+            }
+            Ok(())
+        })
+    }
+
+    async fn claim(&self, host: &str, lease: Duration, max_per_ehr: u32) -> Result<Option<JobRecord>, QueueError> {
+        self.tx(|tx, now| {
+            let id: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM jobs j WHERE status = 'pending' AND next_attempt_ms <= ?1
+                       AND (SELECT COUNT(*) FROM jobs c WHERE c.ehr = j.ehr AND c.status = 'claimed') < ?2
+                     ORDER BY next_attempt_ms, created_ms LIMIT 1",
+                    params![now, max_per_ehr],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(storage)?;
+            let Some(id) = id else { return Ok(None) };
+            tx.execute(
+                "UPDATE jobs SET status = 'claimed', claimed_by = ?2, lease_until_ms = ?3,
+                     last_progress_ms = ?4, progress = 'claimed', attempts = attempts + 1, updated_ms = ?4
+                 WHERE id = ?1",
+                params![id, host, now + lease.as_millis() as i64, now],
+            )
+            .map_err(storage)?;
+            Self::load(tx, &id).map(Some)
+        })
+    }
+
+    async fn heartbeat(&self, id: &str, host: &str, progress: &str, lease: Duration) -> Result<Lease, QueueError> {
+        self.tx(|tx, now| {
+            let job = Self::load(tx, id)?.held_by(host)?;
+            tx.execute(
+                "UPDATE jobs SET lease_until_ms = ?2, last_progress_ms = ?3, progress = ?4, updated_ms = ?3 WHERE id = ?1",
+                params![id, now + lease.as_millis() as i64, now, progress],
+            )
+            .map_err(storage)?;
+            Ok(if job.cancel_requested { Lease::CancelRequested } else { Lease::Held })
+        })
+    }
+
+    async fn succeed(&self, id: &str, host: &str, report: &WriteReport, keep_payload: bool) -> Result<Status, QueueError> {
+        let with_warnings = report.outcome == crate::report::Outcome::SucceededWithWarnings;
+        let outcome = stored::encode_report(report);
+        self.tx(|tx, now| {
+            let job = Self::load(tx, id)?.held_by(host)?;
+            let next = job.next(Transition::Succeed { with_warnings })?;
+            // The snapshot holds patient data: once the chart has it, the queue does not.
+            tx.execute(
+                "UPDATE jobs SET status = ?2, outcome = ?3, error = NULL, error_kind = NULL, failures_in_row = 0,
+                     adapter_hash = ?6, payload = CASE WHEN ?5 THEN payload ELSE NULL END, progress = NULL,
+                     claimed_by = NULL, lease_until_ms = NULL, updated_ms = ?4 WHERE id = ?1",
+                params![id, next.as_str(), outcome, now, keep_payload, report.adapter.hash],
+            )
+            .map_err(storage)?;
+            Ok(next)
+        })
+    }
+
+    async fn fail_attempt(
+        &self,
+        id: &str,
+        host: &str,
+        decision: Decision,
+        report: Option<&WriteReport>,
+        error: &Remediation,
+    ) -> Result<Status, QueueError> {
+        let outcome = report.map(stored::encode_report);
+        let hash = report.map(|r| r.adapter.hash.clone());
+        let text = stored::encode_error(error);
+        self.tx(|tx, now| {
+            let job = Self::load(tx, id)?.held_by(host)?;
+            let next = job.next(job.failed_attempt(decision))?;
+            let due = match decision {
+                Decision::RetryAfter(d) if next == Status::Pending => now + d.as_millis() as i64,
+                _ => now,
+            };
+            tx.execute(
+                "UPDATE jobs SET status = ?2, error = ?3, error_kind = ?4, outcome = COALESCE(?5, outcome),
+                     adapter_hash = ?6, failures_in_row = failures_in_row + 1, next_attempt_ms = ?7,
+                     progress = NULL, claimed_by = NULL, lease_until_ms = NULL, updated_ms = ?8 WHERE id = ?1",
+                params![id, next.as_str(), text, error.kind.as_str(), outcome, hash, due, now],
+            )
+            .map_err(storage)?;
+            Ok(next)
+        })
+    }
+
+    async fn purge_payloads(&self, before_ms: u64) -> Result<u64, QueueError> {
+        self.tx(|tx, _| {
+            let n = tx
+                .execute(
+                    "UPDATE jobs SET payload = NULL WHERE payload IS NOT NULL
+                       AND status IN ('succeeded', 'succeeded_with_warnings') AND updated_ms < ?1",
+                    [before_ms as i64],
+                )
+                .map_err(storage)?;
+            Ok(n as u64)
+        })
+    }
+
+    async fn retry(&self, id: &str) -> Result<(), QueueError> {
+        self.tx(|tx, now| {
+            let job = Self::load(tx, id)?;
+            let next = job.next(Transition::Retry)?;
+            Self::set_status(tx, id, next, now)?;
+            tx.execute("UPDATE jobs SET next_attempt_ms = ?2 WHERE id = ?1", params![id, now])
+                .map_err(storage)?;
+            Ok(())
+        })
+    }
+
+    async fn cancel(&self, id: &str) -> Result<CancelOutcome, QueueError> {
+        self.tx(|tx, now| {
+            let job = Self::load(tx, id)?;
+            let next = job.next(Transition::Cancel)?;
+            if next == Status::Claimed {
+                tx.execute("UPDATE jobs SET cancel_requested = 1, updated_ms = ?2 WHERE id = ?1", params![id, now])
+                    .map_err(storage)?;
+                return Ok(CancelOutcome::Requested);
+            }
+            Self::set_status(tx, id, next, now)?;
+            Ok(CancelOutcome::Cancelled)
+        })
+    }
+
+    async fn reclaim_expired(&self) -> Result<Vec<(String, Status)>, QueueError> {
+        self.tx(|tx, now| {
+            let lapsed = Self::select(
+                tx,
+                &format!("SELECT {COLUMNS} FROM jobs WHERE status = 'claimed' AND lease_until_ms < ?1"),
+                [now],
+            )?;
+            let mut out = Vec::new();
+            for job in lapsed {
+                let next = job.next(job.lapsed())?;
+                tx.execute(
+                    "UPDATE jobs SET status = ?2, claimed_by = NULL, lease_until_ms = NULL,
+                         progress = NULL, updated_ms = ?3 WHERE id = ?1",
+                    params![job.id, next.as_str(), now],
+                )
+                .map_err(storage)?;
+                out.push((job.id, next));
+            }
+            Ok(out)
+        })
+    }
+
+    async fn give_back(&self, ehr: &str, adapter_hash: &str) -> Result<Vec<String>, QueueError> {
+        self.tx(|tx, now| {
+            let mut stmt = tx
+                .prepare(
+                    "UPDATE jobs SET status = 'pending', next_attempt_ms = ?3, given_back = 1, updated_ms = ?3
+                     WHERE status = 'failed' AND ehr = ?1 AND adapter_hash = ?2
+                       AND error_kind = 'adapter_bug' AND given_back = 0 RETURNING id",
+                )
+                .map_err(storage)?;
+            let ids = stmt
+                .query_map(params![ehr, adapter_hash, now], |r| r.get(0))
+                .map_err(storage)?
+                .collect::<Result<Vec<String>, _>>()
+                .map_err(storage)?;
+            Ok(ids)
+        })
+    }
+
+    async fn get(&self, id: &str) -> Result<JobRecord, QueueError> {
+        self.tx(|tx, _| Self::load(tx, id))
+    }
+
+    async fn list(&self, status: Option<Status>) -> Result<Vec<JobRecord>, QueueError> {
+        self.tx(|tx, _| {
+            Self::select(
+                tx,
+                &format!("SELECT {COLUMNS} FROM jobs WHERE ?1 IS NULL OR status = ?1 ORDER BY created_ms, id"),
+                [status.map(|s| s.as_str())],
+            )
+        })
+    }
+
+    async fn key_state(&self) -> Result<KeyState, QueueError> {
+        self.tx(|tx, _| {
+            let check = tx
+                .query_row("SELECT value FROM meta WHERE name = 'key_check'", [], |r| r.get(0))
+                .optional()
+                .map_err(storage)?;
+            let sealed_jobs: i64 = tx
+                .query_row("SELECT COUNT(*) FROM jobs WHERE payload IS NOT NULL", [], |r| r.get(0))
+                .map_err(storage)?;
+            Ok(KeyState { check, sealed_jobs: sealed_jobs as u64 })
+        })
+    }
+
+    async fn record_key_check(&self, check: &[u8]) -> Result<(), QueueError> {
+        self.tx(|tx, _| {
+            tx.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('key_check', ?1)", [check])
+                .map_err(storage)?;
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,120 @@
+//! The host's side of one write job while its adapter works: whether a person asked to
+//! cancel, and what the adapter says has reached the chart so far.
+//!
+//! A cancel is seen by the adapter through the host, between requests or statements:
+//! once requested, the host refuses the adapter's next HTTP request, SQL statement or
+//! commit, so nothing more reaches the EHR (an open local-EHR transaction is rolled back
+//! when the call ends). Adapters built for contract 0.2.0 also ask directly and report
+//! the fields that landed as they go, so a stopped write says exactly what is in the
+//! chart.
+
+use crate::runtime::bindings::latest::FieldResult;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+/// Shared between the job loop (which sets `cancel`) and the adapter call (which reads
+/// it and records progress).
+#[derive(Debug, Default)]
+pub struct JobControl {
+    cancel: AtomicBool,
+    refused: AtomicBool,
+    landed: Mutex<Option<Vec<FieldResult>>>,
+    step: Mutex<Option<String>>,
+}
+
+impl JobControl {
+    /// A control for a job that is not cancelled and has reported nothing.
+    pub fn new() -> JobControl {
+        JobControl::default()
+    }
+
+    /// A person asked to cancel: refuse the adapter's next write.
+    pub fn request_cancel(&self) {
+        self.cancel.store(true, Ordering::SeqCst);
+    }
+
+    /// True once a cancel was requested.
+    pub fn cancel_requested(&self) -> bool {
+        self.cancel.load(Ordering::SeqCst)
+    }
+
+    /// Called by the host before each request or statement the adapter makes: `Err` with
+    /// the words to hand the adapter when the job was cancelled.
+    pub fn before_io(&self) -> Result<(), String> {
+        if self.cancel_requested() {
+            self.refused.store(true, Ordering::SeqCst);
+            return Err("the job was cancelled by a person: nothing more may be written; stop and return".into());
+        }
+        Ok(())
+    }
+
+    /// True when the host refused a request or statement because of the cancel.
+    pub fn refused_for_cancel(&self) -> bool {
+        self.refused.load(Ordering::SeqCst)
+    }
+
+    /// Records that `fields` are now in the chart (adapters on contract 0.2.0 report
+    /// this after each section lands). Later reports of the same field replace earlier.
+    pub fn landed(&self, fields: Vec<FieldResult>) {
+        let mut landed = self.landed.lock().unwrap_or_else(|p| p.into_inner());
+        let list = landed.get_or_insert_with(Vec::new);
+        for f in fields {
+            list.retain(|l| l.field != f.field);
+            list.push(f);
+        }
+    }
+
+    /// Everything reported as landed, or `None` when the adapter never reported (so the
+    /// host cannot tell what landed).
+    pub fn landed_so_far(&self) -> Option<Vec<FieldResult>> {
+        self.landed.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Records the step the adapter is on, in words (`writing refraction`).
+    pub fn set_step(&self, step: String) {
+        *self.step.lock().unwrap_or_else(|p| p.into_inner()) = Some(step);
+    }
+
+    /// The step the adapter last reported.
+    pub fn step(&self) -> Option<String> {
+        self.step.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runtime::bindings::latest::FieldStatus;
+
+    fn written(id: &str) -> FieldResult {
+        FieldResult {
+            field: id.into(),
+            status: FieldStatus::Written,
+            target: None,
+            warnings: vec![],
+        }
+    }
+
+    // Before a cancel every request passes; after it every one is refused and the
+    // refusal is remembered.
+    #[test]
+    fn cancel_refuses_further_io() {
+        let c = JobControl::new();
+        assert!(c.before_io().is_ok());
+        assert!(!c.refused_for_cancel());
+        c.request_cancel();
+        assert!(c.before_io().unwrap_err().contains("cancelled"));
+        assert!(c.refused_for_cancel());
+    }
+
+    // Nothing reported is "unknown"; reports accumulate, the latest line per field wins.
+    #[test]
+    fn landed_accumulates() {
+        let c = JobControl::new();
+        assert!(c.landed_so_far().is_none());
+        c.landed(vec![written("a"), written("b")]);
+        c.landed(vec![written("b"), written("c")]);
+        let ids: Vec<String> = c.landed_so_far().unwrap().into_iter().map(|f| f.field).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+    }
+}
