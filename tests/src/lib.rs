@@ -255,3 +255,20 @@ impl Default for TestRegistry {
         Self::new()
     }
 }
+
+/// A report of job `id`: one field written by `revolution 0.1.0`, for queue tests that
+/// record outcomes without running an adapter.
+pub fn sample_report(id: &str) -> ehr_host::report::WriteReport {
+    use ehr_host::report::{AdapterRef, FieldLine, FieldOutcome, WriteReport};
+    let line = FieldLine {
+        field: "iop.od".into(),
+        outcome: FieldOutcome::Written { target: Some("exam.iop".into()) },
+        warnings: vec![],
+    };
+    let adapter = AdapterRef {
+        id: "revolution".into(),
+        version: semver::Version::new(0, 1, 0),
+        hash: "0".repeat(64),
+    };
+    WriteReport::from_lines(id, adapter, "E5001", vec![line], None)
+}

@@ -62,7 +62,9 @@ async fn two_hosts_never_claim_the_same_job() {
                 "{same_ehr} claimed for {} (limit {limit})",
                 job.ehr
             );
-            q.succeed(&job.id, host, "{}", false, false).await.unwrap();
+            q.succeed(&job.id, host, &ehr_e2e::sample_report(&job.id), false)
+                .await
+                .unwrap();
             mine.push(job.id);
         }
         mine
@@ -95,6 +97,7 @@ async fn jobs_cli_on_a_shared_queue() {
     let server = PostgresServer::start();
     let conn = server.fresh_database("cli").await;
     let home = ehr_e2e::TestHome::new("");
+    home.install("revolution").await;
     let snapshot = ehr_e2e::fixture("snapshot-e5001.json");
     let (code, _, err) = home.cli(&[
         "jobs",

@@ -5,10 +5,11 @@
 use ehr_e2e::{bearer, fixture, revolution_config, TestHome};
 use ehr_host::jobs::worker::{step, Adapters, WorkerConfig};
 use ehr_host::jobs::{
-    Alert, Clock, ManualClock, NewJob, Queue, RetryPolicy, Sealer, SqliteQueue, Status,
+    Alert, Clock, ManualClock, NewJob, Queue, RetryPolicy, Sealer, SqliteQueue, Status, StoreHealth,
 };
 use ehr_host::runtime::bindings::latest::{EncounterSnapshot, WriteResult};
-use ehr_host::runtime::{CallError, LoadedAdapter};
+use ehr_host::remediation::RemediationKind;
+use ehr_host::runtime::{CallError, JobControl, LoadedAdapter};
 use ehr_sandbox::{Fault, FaultMode, Sandbox, SandboxConfig};
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,11 +21,12 @@ impl Adapters for One {
         &self,
         ehr: &str,
         snapshot: EncounterSnapshot,
+        control: Arc<JobControl>,
     ) -> Option<(Arc<LoadedAdapter>, Result<WriteResult, CallError>)> {
         if ehr != "revolution" {
             return None;
         }
-        Some((self.0.clone(), self.0.write_encounter(snapshot).await))
+        Some((self.0.clone(), self.0.write_job(snapshot, control).await))
     }
 }
 
@@ -55,6 +57,8 @@ async fn rig() -> Rig {
         },
         sealer: Arc::new(Sealer::new(&[9; 32])),
         retention: Duration::ZERO,
+        health: Arc::new(StoreHealth::new("the test queue")),
+        shutdown: Default::default(),
     };
     Rig {
         sandbox,
@@ -103,11 +107,8 @@ async fn job_is_written_and_recorded() {
     assert_eq!((p.status, p.alert), (Status::SucceededWithWarnings, None));
     let job = r.queue.get(&p.id).await.unwrap();
     assert_eq!(job.payload, None);
-    let report: serde_json::Value = serde_json::from_str(job.outcome.as_deref().unwrap()).unwrap();
-    assert_eq!(
-        (report["encounter_id"].as_str(), report["skipped"].as_u64()),
-        (Some("E5001"), Some(2))
-    );
+    let report = job.report.unwrap();
+    assert_eq!((report.encounter_id.as_str(), report.skipped), ("E5001", 2));
     assert!(r.step().await.is_none());
     assert_eq!(r.sandbox.state().encounters["E5001"].notes.len(), 1);
 }
@@ -123,8 +124,12 @@ async fn retryable_failure_backs_off_then_recovers() {
     let p = r.step().await.unwrap();
     assert_eq!((p.status, p.alert), (Status::Pending, Some(Alert::Failing)));
     let job = r.queue.get(&p.id).await.unwrap();
-    let error: serde_json::Value = serde_json::from_str(job.error.as_deref().unwrap()).unwrap();
-    assert_eq!(error["kind"], "ehr_internal");
+    let error = job.error.unwrap();
+    assert_eq!(error.kind, RemediationKind::EhrInternal);
+    assert!(
+        matches!(error.next, ehr_host::remediation::NextStep::RetryAutomatically { attempt: 1, .. }),
+        "{error:?}"
+    );
     assert!(r.step().await.is_none(), "retried before its backoff delay");
     r.clock.advance(RetryPolicy::default().base_delay);
     let p = r.step().await.unwrap();
@@ -146,11 +151,9 @@ async fn session_expired_waits_for_a_person() {
     let p = r.step().await.unwrap();
     assert_eq!(p.status, Status::Failed);
     let job = r.queue.get(&p.id).await.unwrap();
-    assert!(job
-        .error
-        .as_deref()
-        .unwrap()
-        .contains("EHR session expired: log back in, then retry"));
+    let error = job.error.unwrap();
+    assert!(error.advice.contains("Replace the token"), "{error:?}");
+    assert_eq!(error.next, ehr_host::remediation::NextStep::WaitForPerson);
     r.clock.advance(Duration::from_secs(3600));
     assert!(
         r.step().await.is_none(),
@@ -190,8 +193,7 @@ async fn takeover_after_a_crash_writes_once() {
     assert_eq!(p.status, Status::SucceededWithWarnings);
     let job = r.queue.get(&p.id).await.unwrap();
     assert_eq!(job.attempts, 2);
-    let report: serde_json::Value = serde_json::from_str(job.outcome.as_deref().unwrap()).unwrap();
-    assert_eq!(report["replayed"], true);
+    assert!(job.report.unwrap().replayed);
     let e = &r.sandbox.state().encounters["E5001"];
     assert_eq!((e.applied_writes, e.notes.len()), (applied, 1));
 }
@@ -216,10 +218,7 @@ async fn cancelled_and_missing_adapter() {
     let p = r.step().await.unwrap();
     assert_eq!(p.status, Status::Failed);
     let error = r.queue.get("J-2").await.unwrap().error.unwrap();
-    assert!(
-        error.contains("Install the `officemate` adapter"),
-        "{error}"
-    );
+    assert!(error.advice.contains("Install the `officemate` adapter"), "{error:?}");
 
     // A payload that is not sealed (or was altered) fails the job, nothing written.
     let job = NewJob {
@@ -230,9 +229,7 @@ async fn cancelled_and_missing_adapter() {
     r.queue.submit(job).await.unwrap();
     assert_eq!(r.step().await.unwrap().status, Status::Failed);
     let error = r.queue.get("J-3").await.unwrap().error.unwrap();
-    assert!(
-        error.contains("snapshot_unreadable") && error.contains("not sealed"),
-        "{error}"
-    );
+    assert_eq!(error.kind, RemediationKind::SnapshotUnreadable);
+    assert!(error.detail.contains("not sealed"), "{error:?}");
     assert!(r.sandbox.state().requests.is_empty());
 }
