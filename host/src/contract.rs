@@ -10,7 +10,17 @@ use semver::Version;
 pub const PACKAGE: &str = "ehr:adapter";
 
 /// Contract versions with bindings in this host, oldest first.
-pub const SUPPORTED: &[&str] = &["0.1.0"];
+pub const SUPPORTED: &[&str] = &["0.1.0", "0.2.0"];
+
+/// The schedule-sync timing assumed for an adapter that does not declare one (contract
+/// 0.1.0): poll at most every 5 minutes; a sync normally shows within 15 minutes and is
+/// abnormal after 30, as the practice guides' table gives for most systems.
+pub const DEFAULT_SYNC_TIMING: crate::runtime::bindings::latest::SyncTiming =
+    crate::runtime::bindings::latest::SyncTiming {
+        min_poll_seconds: 300,
+        normal_minutes: 15,
+        abnormal_minutes: 30,
+    };
 
 /// The newest contract this host knows; what `ehr-host new` scaffolds against.
 pub fn latest() -> Version {
@@ -48,8 +58,9 @@ mod tests {
     #[test]
     fn compatibility() {
         assert!(supports(&"0.1.0".parse().unwrap()));
+        assert!(supports(&"0.2.0".parse().unwrap()));
         assert!(!supports(&"0.1.1".parse().unwrap()));
-        assert!(!supports(&"0.2.0".parse().unwrap()));
+        assert!(!supports(&"0.3.0".parse().unwrap()));
         assert!(!supports(&"1.0.0".parse().unwrap()));
         assert!(!supports(&"0.1.0-rc.1".parse().unwrap()));
     }

@@ -101,7 +101,10 @@ pub struct TestHome {
 impl TestHome {
     /// A new home trusting a fresh key, with `config` (TOML) as its config file.
     pub fn new(config: &str) -> TestHome {
-        let dir = TempDir::new("home");
+        TestHome::at(TempDir::new("home"), config)
+    }
+
+    fn at(dir: TempDir, config: &str) -> TestHome {
         let key = SecretKey::generate().unwrap();
         let mut trust = TrustStore::load(&dir.path().join("trust.json")).unwrap();
         trust.add(&key.public(), "e2e publisher").unwrap();
@@ -262,7 +265,9 @@ pub fn sample_report(id: &str) -> ehr_host::report::WriteReport {
     use ehr_host::report::{AdapterRef, FieldLine, FieldOutcome, WriteReport};
     let line = FieldLine {
         field: "iop.od".into(),
-        outcome: FieldOutcome::Written { target: Some("exam.iop".into()) },
+        outcome: FieldOutcome::Written {
+            target: Some("exam.iop".into()),
+        },
         warnings: vec![],
     };
     let adapter = AdapterRef {

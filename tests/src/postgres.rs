@@ -82,13 +82,20 @@ impl PostgresServer {
                 "--no-sync",
             ],
         );
+        server.start_again();
+        server
+    }
+
+    /// Starts the (stopped) server again on the same port and data.
+    pub fn start_again(&self) {
+        let data = self.dir.path().join("data");
         let opts = format!(
             "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=50",
-            server.port,
-            server.dir.path().display()
+            self.port,
+            self.dir.path().display()
         );
-        let log = server.dir.path().join("server.log");
-        server.pg(
+        let log = self.dir.path().join("server.log");
+        self.pg(
             "pg_ctl",
             &[
                 "-D",
@@ -103,7 +110,22 @@ impl PostgresServer {
                 "start",
             ],
         );
-        server
+    }
+
+    /// Stops the server at once (as a crash or a restart would), keeping its data.
+    pub fn stop(&self) {
+        let data = self.dir.path().join("data");
+        self.pg(
+            "pg_ctl",
+            &[
+                "-D",
+                data.to_str().unwrap(),
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ],
+        );
     }
 
     fn pg(&self, tool: &str, args: &[&str]) {

@@ -49,8 +49,8 @@ async fn agent_writes_submitted_jobs() {
         Command::new(ehr_host_bin())
             .args(["run", "--jobs-interval", "100ms", "--host-id", "agent-test"])
             .env("EHR_HOST_HOME", home.dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stdout(std::fs::File::create(home.dir.path().join("agent.out")).unwrap())
+            .stderr(std::fs::File::create(home.dir.path().join("agent.err")).unwrap())
             .spawn()
             .unwrap(),
     );
@@ -78,6 +78,11 @@ async fn agent_writes_submitted_jobs() {
     let shown: Vec<String> = ["J-A", "J-B", "J-WRONG"]
         .iter()
         .map(|id| home.cli(&["jobs", "show", id]).1)
+        .chain(
+            ["agent.out", "agent.err"]
+                .iter()
+                .map(|f| std::fs::read_to_string(home.dir.path().join(f)).unwrap_or_default()),
+        )
         .collect();
     assert_eq!(
         statuses,

@@ -67,7 +67,10 @@ async fn cancel_retry_show() {
     let (code, out, _) = home.cli(&["jobs", "cancel", "J-2026-11-21-0001"]);
     assert_eq!(
         (code, out.trim()),
-        (0, "job J-2026-11-21-0001 cancelled; nothing of it was written")
+        (
+            0,
+            "job J-2026-11-21-0001 cancelled; nothing of it was written"
+        )
     );
     let (code, _, err) = home.cli(&["jobs", "retry", "J-2026-11-21-0001"]);
     assert_eq!(code, 1);
@@ -75,7 +78,10 @@ async fn cancel_retry_show() {
         err.contains("job `J-2026-11-21-0001` is cancelled: cannot be retried: it was cancelled"),
         "{err}"
     );
-    assert!(!err.contains("Cancelled"), "no type names in messages: {err}");
+    assert!(
+        !err.contains("Cancelled"),
+        "no type names in messages: {err}"
+    );
     let (code, out, _) = home.cli(&["jobs", "show", "J-2026-11-21-0001", "--json"]);
     assert_eq!(code, 0);
     assert_eq!(json(&out)["job"]["status"], "cancelled");
@@ -100,21 +106,40 @@ async fn intake_refusals() {
     for ehr in ["../../x", "officemate"] {
         let (code, _, err) = home.cli(&["jobs", "submit", ehr, good.to_str().unwrap()]);
         assert_eq!(code, 1, "{err}");
-        assert!(err.contains("is installed on this host") && err.contains("installed: revolution"), "{err}");
+        assert!(
+            err.contains("is installed on this host") && err.contains("installed: revolution"),
+            "{err}"
+        );
     }
     let dup = dir.path().join("dup.json");
-    std::fs::write(&dup, text.replacen("\"fields\": {", "\"fields\": {\"iop.od\": 30, ", 1)).unwrap();
+    std::fs::write(
+        &dup,
+        text.replacen("\"fields\": {", "\"fields\": {\"iop.od\": 30, ", 1),
+    )
+    .unwrap();
     let (code, _, err) = home.cli(&["jobs", "submit", "revolution", dup.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(err.contains("`fields.iop.od` appears twice"), "{err}");
     let big = dir.path().join("big.json");
     let note = "x".repeat(2 * 1024 * 1024);
-    std::fs::write(&big, text.replacen("\"fields\": {", &format!("\"fields\": {{\"notes\": \"{note}\", "), 1)).unwrap();
+    std::fs::write(
+        &big,
+        text.replacen(
+            "\"fields\": {",
+            &format!("\"fields\": {{\"notes\": \"{note}\", "),
+            1,
+        ),
+    )
+    .unwrap();
     let (code, _, err) = home.cli(&["jobs", "submit", "revolution", big.to_str().unwrap()]);
     assert_eq!(code, 1);
     assert!(err.contains("the limit is 1048576 bytes"), "{err}");
     let (_, out, _) = home.cli(&["jobs", "list", "--json"]);
-    assert_eq!(json(&out).as_array().unwrap().len(), 0, "nothing may be queued");
+    assert_eq!(
+        json(&out).as_array().unwrap().len(),
+        0,
+        "nothing may be queued"
+    );
     let bom = dir.path().join("bom.json");
     std::fs::write(&bom, format!("\u{feff}{text}")).unwrap();
     let (code, _, err) = home.cli(&["jobs", "submit", "revolution", bom.to_str().unwrap()]);
@@ -136,15 +161,30 @@ async fn job_key_is_guarded() {
     std::fs::remove_file(&key).unwrap();
     let other = TempDir::new("other-snapshot");
     let second = other.path().join("s.json");
-    std::fs::write(&second, std::fs::read_to_string(&good).unwrap().replace("J-2026-11-21-0001", "J-2")).unwrap();
+    std::fs::write(
+        &second,
+        std::fs::read_to_string(&good)
+            .unwrap()
+            .replace("J-2026-11-21-0001", "J-2"),
+    )
+    .unwrap();
     let (code, _, err) = home.cli(&["jobs", "submit", "revolution", second.to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert!(err.contains("jobs.key is missing") && err.contains("1 sealed job"), "{err}");
-    assert!(!key.exists(), "no new key may be made for a queue holding jobs");
+    assert!(
+        err.contains("jobs.key is missing") && err.contains("1 sealed job"),
+        "{err}"
+    );
+    assert!(
+        !key.exists(),
+        "no new key may be made for a queue holding jobs"
+    );
     std::fs::write(&key, format!("{}\n", "ab".repeat(32))).unwrap();
     let (code, _, err) = home.cli(&["jobs", "submit", "revolution", second.to_str().unwrap()]);
     assert_eq!(code, 1);
-    assert!(err.contains("is not the key this job queue's jobs were sealed with"), "{err}");
+    assert!(
+        err.contains("is not the key this job queue's jobs were sealed with"),
+        "{err}"
+    );
     std::fs::write(&key, &saved).unwrap();
     let (code, _, err) = home.cli(&["jobs", "submit", "revolution", second.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");

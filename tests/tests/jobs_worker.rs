@@ -7,8 +7,8 @@ use ehr_host::jobs::worker::{step, Adapters, WorkerConfig};
 use ehr_host::jobs::{
     Alert, Clock, ManualClock, NewJob, Queue, RetryPolicy, Sealer, SqliteQueue, Status, StoreHealth,
 };
-use ehr_host::runtime::bindings::latest::{EncounterSnapshot, WriteResult};
 use ehr_host::remediation::RemediationKind;
+use ehr_host::runtime::bindings::latest::{EncounterSnapshot, WriteResult};
 use ehr_host::runtime::{CallError, JobControl, LoadedAdapter};
 use ehr_sandbox::{Fault, FaultMode, Sandbox, SandboxConfig};
 use std::sync::Arc;
@@ -127,7 +127,10 @@ async fn retryable_failure_backs_off_then_recovers() {
     let error = job.error.unwrap();
     assert_eq!(error.kind, RemediationKind::EhrInternal);
     assert!(
-        matches!(error.next, ehr_host::remediation::NextStep::RetryAutomatically { attempt: 1, .. }),
+        matches!(
+            error.next,
+            ehr_host::remediation::NextStep::RetryAutomatically { attempt: 1, .. }
+        ),
         "{error:?}"
     );
     assert!(r.step().await.is_none(), "retried before its backoff delay");
@@ -218,7 +221,10 @@ async fn cancelled_and_missing_adapter() {
     let p = r.step().await.unwrap();
     assert_eq!(p.status, Status::Failed);
     let error = r.queue.get("J-2").await.unwrap().error.unwrap();
-    assert!(error.advice.contains("Install the `officemate` adapter"), "{error:?}");
+    assert!(
+        error.advice.contains("Install the `officemate` adapter"),
+        "{error:?}"
+    );
 
     // A payload that is not sealed (or was altered) fails the job, nothing written.
     let job = NewJob {

@@ -64,7 +64,7 @@ async fn write_lands_with_honest_report() {
     let (code, out, _) = home.cli(&["write", "revolution", snapshot.to_str().unwrap()]);
     assert_eq!(code, 0);
     assert!(
-        out.contains("skipped  keratometry.od.k1") && out.contains("no mapping"),
+        out.contains("skipped      keratometry.od.k1") && out.contains("no mapping"),
         "{out}"
     );
 }
@@ -141,19 +141,22 @@ async fn oauth2_token_is_refreshed_on_401() {
     );
 }
 
-// A static bearer token that expired cannot be refreshed: the write fails as "EHR
-// session expired" with the seed's advice, exit code 4 (needs a person), nothing written.
+// A static API token that expired cannot be refreshed: the write fails as "EHR session
+// expired", exit code 4 (needs a person), nothing written, and the advice is to replace
+// the token in config.toml, not to log in.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn expired_session_tells_user_to_log_in() {
+async fn expired_token_tells_user_to_replace_it() {
     let (sandbox, home) = setup(|u| bearer(u, "sandbox-token")).await;
     sandbox.expire_tokens();
     let snapshot = fixture("snapshot-e5001.json");
     let (code, _, err) = home.cli(&["write", "revolution", snapshot.to_str().unwrap()]);
     assert_eq!(code, 4, "{err}");
+    // The credential is an API token in config.toml: logging in would not fix it.
     assert!(
-        err.contains("EHR session expired: log back in, then retry"),
+        err.contains("EHR session expired") && err.contains("Replace the token"),
         "{err}"
     );
+    assert!(!err.contains("log back in"), "{err}");
     assert_eq!(sandbox.state().encounters["E5001"].applied_writes, 0);
 }
 

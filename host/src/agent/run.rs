@@ -44,6 +44,24 @@ pub struct RunOptions {
     pub stuck_after: Duration,
 }
 
+impl RunOptions {
+    /// The defaults of `ehr-host run` for an agent in `home`.
+    pub fn for_home(home: &crate::home::Home) -> RunOptions {
+        RunOptions {
+            agent: AgentOptions::default(),
+            host_id: format!("agent-{}", std::process::id()),
+            lease: Duration::from_secs(60),
+            max_per_ehr: 4,
+            policy: RetryPolicy::default(),
+            retention: Duration::ZERO,
+            jobs_interval: Duration::from_secs(1),
+            jobs_key: home.jobs_key(),
+            api_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            stuck_after: crate::jobs::STUCK_AFTER,
+        }
+    }
+}
+
 /// A running agent.
 pub struct RunningAgent<Q> {
     agent: Arc<Agent>,
@@ -57,7 +75,12 @@ pub struct RunningAgent<Q> {
 
 /// Starts the agent on `host` with `queue`: guards the job key, loads every adapter,
 /// serves the job API and starts writing jobs.
-pub async fn start<Q: Queue + 'static>(host: Host, queue: Q, options: RunOptions, store_name: &str) -> Result<RunningAgent<Q>> {
+pub async fn start<Q: Queue + 'static>(
+    host: Host,
+    queue: Q,
+    options: RunOptions,
+    store_name: &str,
+) -> Result<RunningAgent<Q>> {
     let home = host.home.clone();
     let sealer = Arc::new(crate::jobs::key::open(&queue, &options.jobs_key).await?);
     let listener = tokio::net::TcpListener::bind(options.api_addr)
@@ -71,7 +94,12 @@ pub async fn start<Q: Queue + 'static>(host: Host, queue: Q, options: RunOptions
     let shutdown = CancellationToken::new();
     let health = Arc::new(StoreHealth::new(format!("the job store ({store_name})")));
     let store = crate::store::AdapterStore::new(home.adapters());
-    let known: KnownEhrs = Arc::new(move || store.list().map(|l| l.into_iter().map(|i| i.id).collect()).unwrap_or_default());
+    let known: KnownEhrs = Arc::new(move || {
+        store
+            .list()
+            .map(|l| l.into_iter().map(|i| i.id).collect())
+            .unwrap_or_default()
+    });
     let router = api::router(ApiConfig {
         queue: queue.clone(),
         sealer: sealer.clone(),
@@ -81,7 +109,8 @@ pub async fn start<Q: Queue + 'static>(host: Host, queue: Q, options: RunOptions
     });
     let stop_api = shutdown.clone();
     let api = tokio::spawn(async move {
-        let serve = axum::serve(listener, router).with_graceful_shutdown(async move { stop_api.cancelled().await });
+        let serve = axum::serve(listener, router)
+            .with_graceful_shutdown(async move { stop_api.cancelled().await });
         if let Err(e) = serve.await {
             tracing::error!("the job API stopped: {e}");
         }
@@ -96,8 +125,22 @@ pub async fn start<Q: Queue + 'static>(host: Host, queue: Q, options: RunOptions
         health: health.clone(),
         shutdown: shutdown.clone(),
     };
-    let jobs = tokio::spawn(job_loop(queue.clone(), agent.clone(), worker, options.jobs_interval, options.agent.print));
-    Ok(RunningAgent { agent, queue, health, api_addr, shutdown, jobs, api })
+    let jobs = tokio::spawn(job_loop(
+        queue.clone(),
+        agent.clone(),
+        worker,
+        options.jobs_interval,
+        options.agent.print,
+    ));
+    Ok(RunningAgent {
+        agent,
+        queue,
+        health,
+        api_addr,
+        shutdown,
+        jobs,
+        api,
+    })
 }
 
 impl<Q: Queue + 'static> RunningAgent<Q> {
@@ -135,7 +178,13 @@ impl<Q: Queue + 'static> RunningAgent<Q> {
 
 /// Writes due jobs one after another; idles `interval` when none is due; backs off
 /// (saying so once) while the store is unavailable.
-async fn job_loop<Q: Queue>(queue: Arc<Q>, agent: Arc<Agent>, config: WorkerConfig, interval: Duration, print: bool) {
+async fn job_loop<Q: Queue>(
+    queue: Arc<Q>,
+    agent: Arc<Agent>,
+    config: WorkerConfig,
+    interval: Duration,
+    print: bool,
+) {
     let mut backoff = interval;
     loop {
         let wait = match step(queue.as_ref(), agent.as_ref(), &config, &SystemClock).await {

@@ -95,12 +95,18 @@ pub async fn run(home: &Home, a: RunArgs) -> Result<i32> {
     match &a.jobs_db {
         Some(conn) => {
             let queue = PostgresQueue::connect(conn, Arc::new(SystemClock)).await?;
-            println!("jobs: shared PostgreSQL queue, claiming as `{}`", options.host_id);
+            println!(
+                "jobs: shared PostgreSQL queue, claiming as `{}`",
+                options.host_id
+            );
             serve(run::start(host, queue, options, "PostgreSQL").await?, home).await
         }
         None => {
             let queue = SqliteQueue::open(&home.jobs(), Arc::new(SystemClock))?;
-            println!("jobs: {} (submit with `ehr-host jobs submit`)", home.jobs().display());
+            println!(
+                "jobs: {} (submit with `ehr-host jobs submit`)",
+                home.jobs().display()
+            );
             let name = home.jobs().display().to_string();
             serve(run::start(host, queue, options, &name).await?, home).await
         }

@@ -3,10 +3,11 @@
 
 use super::{exit, print_json};
 use crate::home::Home;
-use crate::report::{Landed, WriteReport};
 use crate::jobs::{
-    key, submit, CancelOutcome, Clock, JobView, PostgresQueue, Queue, SqliteQueue, Status, SubmitError, SystemClock,
+    key, submit, CancelOutcome, Clock, JobView, PostgresQueue, Queue, SqliteQueue, Status,
+    SubmitError, SystemClock,
 };
+use crate::report::{Landed, WriteReport};
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -93,8 +94,10 @@ async fn exec<Q: Queue>(home: &Home, queue: Q, a: JobsArgs) -> Result<i32> {
     let view = |j| JobView::new(j, SystemClock.now_ms(), a.stuck_after);
     match a.command {
         JobsCommand::Submit { ehr, snapshot } => {
-            let bytes = std::fs::read(&snapshot).with_context(|| format!("cannot read snapshot {}", snapshot.display()))?;
-            let sealer = key::open(&queue, a.jobs_key.as_deref().unwrap_or(&home.jobs_key())).await?;
+            let bytes = std::fs::read(&snapshot)
+                .with_context(|| format!("cannot read snapshot {}", snapshot.display()))?;
+            let sealer =
+                key::open(&queue, a.jobs_key.as_deref().unwrap_or(&home.jobs_key())).await?;
             let known: Vec<String> = crate::store::AdapterStore::new(home.adapters())
                 .list()?
                 .into_iter()

@@ -71,7 +71,11 @@ pub fn load_or_create_token(path: &std::path::Path) -> anyhow::Result<String> {
 type Api<Q> = State<Arc<ApiConfig<Q>>>;
 
 fn error(status: StatusCode, message: impl Into<String>, details: Vec<String>) -> Response {
-    (status, Json(json!({"error": message.into(), "details": details}))).into_response()
+    (
+        status,
+        Json(json!({"error": message.into(), "details": details})),
+    )
+        .into_response()
 }
 
 fn authorized<Q>(api: &ApiConfig<Q>, headers: &HeaderMap) -> Result<(), Response> {
@@ -96,7 +100,9 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 fn queue_error(e: QueueError) -> Response {
     let status = match &e {
         QueueError::NotFound(_) => StatusCode::NOT_FOUND,
-        QueueError::Duplicate(_) | QueueError::Transition { .. } | QueueError::LostClaim { .. } => StatusCode::CONFLICT,
+        QueueError::Duplicate(_) | QueueError::Transition { .. } | QueueError::LostClaim { .. } => {
+            StatusCode::CONFLICT
+        }
         QueueError::Unreadable { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         QueueError::Storage(_) => StatusCode::SERVICE_UNAVAILABLE,
     };
@@ -116,7 +122,13 @@ async fn submit<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, body: String) 
     }
     let req: Submit = match serde_json::from_str(&body) {
         Ok(r) => r,
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("not a job submission (`{{\"ehr\": ..., \"snapshot\": {{...}}}}`): {e}"), vec![]),
+        Err(e) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("not a job submission (`{{\"ehr\": ..., \"snapshot\": {{...}}}}`): {e}"),
+                vec![],
+            )
+        }
     };
     let known = (api.known)();
     let snapshot = req.snapshot.get().as_bytes();
@@ -128,11 +140,19 @@ async fn submit<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, body: String) 
             } else {
                 StatusCode::BAD_REQUEST
             };
-            error(status, "the snapshot is not valid, nothing was accepted", e.0)
+            error(
+                status,
+                "the snapshot is not valid, nothing was accepted",
+                e.0,
+            )
         }
-        Err(e @ SubmitError::UnknownEhr { .. }) => error(StatusCode::BAD_REQUEST, e.to_string(), vec![]),
+        Err(e @ SubmitError::UnknownEhr { .. }) => {
+            error(StatusCode::BAD_REQUEST, e.to_string(), vec![])
+        }
         Err(SubmitError::Queue(e)) => queue_error(e),
-        Err(e @ SubmitError::Seal(_)) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), vec![]),
+        Err(e @ SubmitError::Seal(_)) => {
+            error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string(), vec![])
+        }
     }
 }
 
@@ -141,7 +161,11 @@ struct ListQuery {
     status: Option<String>,
 }
 
-async fn list<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, Query(q): Query<ListQuery>) -> Response {
+async fn list<Q: Queue>(
+    State(api): Api<Q>,
+    headers: HeaderMap,
+    Query(q): Query<ListQuery>,
+) -> Response {
     if let Err(r) = authorized(&api, &headers) {
         return r;
     }
@@ -149,20 +173,33 @@ async fn list<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, Query(q): Query<
         None => None,
         Some(s) => match Status::parse(s) {
             Some(st) => Some(st),
-            None => return error(StatusCode::BAD_REQUEST, format!("`{}` is not a job status", crate::untrusted::clean(s, 40)), vec![]),
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("`{}` is not a job status", crate::untrusted::clean(s, 40)),
+                    vec![],
+                )
+            }
         },
     };
     let now = SystemClock.now_ms();
     match api.queue.list(status).await {
         Ok(jobs) => {
-            let views: Vec<JobView> = jobs.into_iter().map(|j| JobView::new(j, now, api.stuck_after)).collect();
+            let views: Vec<JobView> = jobs
+                .into_iter()
+                .map(|j| JobView::new(j, now, api.stuck_after))
+                .collect();
             Json(json!(views)).into_response()
         }
         Err(e) => queue_error(e),
     }
 }
 
-async fn show<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn show<Q: Queue>(
+    State(api): Api<Q>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(r) = authorized(&api, &headers) {
         return r;
     }
@@ -172,7 +209,11 @@ async fn show<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, Path(id): Path<S
     }
 }
 
-async fn retry<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn retry<Q: Queue>(
+    State(api): Api<Q>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(r) = authorized(&api, &headers) {
         return r;
     }
@@ -182,7 +223,11 @@ async fn retry<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, Path(id): Path<
     }
 }
 
-async fn cancel<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn cancel<Q: Queue>(
+    State(api): Api<Q>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     if let Err(r) = authorized(&api, &headers) {
         return r;
     }

@@ -31,7 +31,7 @@ pub fn report(
             situation: adapter.situation,
             redact: &redact,
             landed: control.landed_so_far(),
-            cancel_requested: control.refused_for_cancel(),
+            cancel_requested: control.cancel_requested(),
         },
         result,
     )

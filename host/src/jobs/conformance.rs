@@ -27,17 +27,26 @@ fn job(id: &str, ehr: &str) -> NewJob {
 fn report(id: &str, hash: &str, with_warnings: bool) -> WriteReport {
     let mut lines = vec![FieldLine {
         field: "iop.od".into(),
-        outcome: FieldOutcome::Written { target: Some("exam.iop".into()) },
+        outcome: FieldOutcome::Written {
+            target: Some("exam.iop".into()),
+        },
         warnings: vec![],
     }];
     if with_warnings {
         lines.push(FieldLine {
             field: "notes".into(),
-            outcome: FieldOutcome::Skipped { reason: SkipReason::NoMapping, detail: "none".into() },
+            outcome: FieldOutcome::Skipped {
+                reason: SkipReason::NoMapping,
+                detail: "none".into(),
+            },
             warnings: vec![],
         });
     }
-    let adapter = AdapterRef { id: "rev".into(), version: semver::Version::new(1, 0, 0), hash: hash.into() };
+    let adapter = AdapterRef {
+        id: "rev".into(),
+        version: semver::Version::new(1, 0, 0),
+        hash: hash.into(),
+    };
     WriteReport::from_lines(id, adapter, "E1", lines, None)
 }
 
@@ -138,11 +147,14 @@ async fn lease_expiry_takeover<Q: Queue, F: Future<Output = Q>>(
         Err(QueueError::LostClaim { .. })
     ));
     assert!(matches!(
-        q.succeed("J", "dead", &report("J", "h", false), false).await,
+        q.succeed("J", "dead", &report("J", "h", false), false)
+            .await,
         Err(QueueError::LostClaim { .. })
     ));
     assert_eq!(
-        q.succeed("J", "alive", &report("J", "h", false), false).await.unwrap(),
+        q.succeed("J", "alive", &report("J", "h", false), false)
+            .await
+            .unwrap(),
         Status::Succeeded
     );
 }
@@ -159,7 +171,11 @@ async fn success_drops_payload<Q: Queue, F: Future<Output = Q>>(
     let s = q.succeed("J", "h", &r, false).await.unwrap();
     assert_eq!(s, Status::SucceededWithWarnings);
     let j = q.get("J").await.unwrap();
-    assert_eq!(j.report.as_ref(), Some(&r), "the report reads back typed and whole");
+    assert_eq!(
+        j.report.as_ref(),
+        Some(&r),
+        "the report reads back typed and whole"
+    );
     assert_eq!(j.progress, None, "no progress shown once the job is done");
     assert_eq!(j.payload, None);
     assert!(matches!(
@@ -191,7 +207,13 @@ async fn retry_backoff_and_person_retry<Q: Queue, F: Future<Output = Q>>(
     clock.advance(Duration::from_secs(1));
     q.claim("h", LEASE, 5).await.unwrap().unwrap();
     let s = q
-        .fail_attempt("J", "h", Decision::WaitForPerson, None, &remediation::adapter_missing("rev"))
+        .fail_attempt(
+            "J",
+            "h",
+            Decision::WaitForPerson,
+            None,
+            &remediation::adapter_missing("rev"),
+        )
         .await
         .unwrap();
     assert_eq!(s, Status::Failed);
@@ -220,26 +242,46 @@ async fn cancel_pending_and_claimed<Q: Queue, F: Future<Output = Q>>(
     q.submit(job("P", "rev")).await.unwrap();
     assert_eq!(q.cancel("P").await.unwrap(), CancelOutcome::Cancelled);
     assert!(q.claim("h", LEASE, 5).await.unwrap().is_none());
-    assert!(matches!(q.retry("P").await, Err(QueueError::Transition { .. })));
+    assert!(matches!(
+        q.retry("P").await,
+        Err(QueueError::Transition { .. })
+    ));
 
     q.submit(job("C", "rev")).await.unwrap();
     q.claim("h", LEASE, 5).await.unwrap().unwrap();
     assert_eq!(q.cancel("C").await.unwrap(), CancelOutcome::Requested);
     let j = q.get("C").await.unwrap();
     assert_eq!((j.status, j.cancel_requested), (Status::Claimed, true));
-    assert_eq!(q.heartbeat("C", "h", "writing", LEASE).await.unwrap(), Lease::CancelRequested);
-    assert_eq!(q.succeed("C", "h", &report("C", "h", false), false).await.unwrap(), Status::Succeeded);
+    assert_eq!(
+        q.heartbeat("C", "h", "writing", LEASE).await.unwrap(),
+        Lease::CancelRequested
+    );
+    assert_eq!(
+        q.succeed("C", "h", &report("C", "h", false), false)
+            .await
+            .unwrap(),
+        Status::Succeeded
+    );
 
     q.submit(job("D", "rev")).await.unwrap();
     q.claim("h", LEASE, 5).await.unwrap().unwrap();
     q.cancel("D").await.unwrap();
     let s = q
-        .fail_attempt("D", "h", Decision::RetryAfter(Duration::from_secs(5)), None, &remediation::cancelled(0))
+        .fail_attempt(
+            "D",
+            "h",
+            Decision::RetryAfter(Duration::from_secs(5)),
+            None,
+            &remediation::cancelled(0),
+        )
         .await
         .unwrap();
     assert_eq!(s, Status::Cancelled, "a cancelled job is not retried");
     assert_eq!(q.list(Some(Status::Cancelled)).await.unwrap().len(), 2);
-    assert!(matches!(q.cancel("D").await, Err(QueueError::Transition { .. })));
+    assert!(matches!(
+        q.cancel("D").await,
+        Err(QueueError::Transition { .. })
+    ));
 }
 
 // A host that dies after a cancel was requested does not hand the job to another host:
@@ -252,7 +294,10 @@ async fn cancel_request_outlives_the_host<Q: Queue, F: Future<Output = Q>>(
     q.claim("dead", LEASE, 5).await.unwrap().unwrap();
     q.cancel("K").await.unwrap();
     clock.advance(LEASE * 2);
-    assert_eq!(q.reclaim_expired().await.unwrap(), vec![("K".to_string(), Status::Cancelled)]);
+    assert_eq!(
+        q.reclaim_expired().await.unwrap(),
+        vec![("K".to_string(), Status::Cancelled)]
+    );
     assert!(q.claim("alive", LEASE, 5).await.unwrap().is_none());
 }
 
@@ -266,8 +311,12 @@ async fn retention_then_purge<Q: Queue, F: Future<Output = Q>>(
         q.submit(job(id, "rev")).await.unwrap();
         q.claim("h", LEASE, 5).await.unwrap().unwrap();
     }
-    q.succeed("S", "h", &report("S", "h", false), true).await.unwrap();
-    q.fail_attempt("F", "h", Decision::Stop, None, &failure()).await.unwrap();
+    q.succeed("S", "h", &report("S", "h", false), true)
+        .await
+        .unwrap();
+    q.fail_attempt("F", "h", Decision::Stop, None, &failure())
+        .await
+        .unwrap();
     assert!(q.get("S").await.unwrap().payload.is_some());
     let cut = clock.now_ms();
     assert_eq!(
@@ -289,18 +338,38 @@ async fn retention_then_purge<Q: Queue, F: Future<Output = Q>>(
 async fn give_back_once<Q: Queue, F: Future<Output = Q>>(make: &impl Fn(Arc<ManualClock>) -> F) {
     let (q, _) = fresh(make).await;
     let bug = remediation::report_invalid("missing fields");
-    for (id, hash, error) in [("B1", "bad", &bug), ("B2", "good", &bug), ("B3", "bad", &failure())] {
+    for (id, hash, error) in [
+        ("B1", "bad", &bug),
+        ("B2", "good", &bug),
+        ("B3", "bad", &failure()),
+    ] {
         q.submit(job(id, "rev")).await.unwrap();
         q.claim("h", LEASE, 5).await.unwrap().unwrap();
         let r = report(id, hash, false);
-        q.fail_attempt(id, "h", Decision::Stop, Some(&r), error).await.unwrap();
+        q.fail_attempt(id, "h", Decision::Stop, Some(&r), error)
+            .await
+            .unwrap();
     }
-    assert_eq!(q.give_back("rev", "bad").await.unwrap(), vec!["B1".to_string()]);
+    assert_eq!(
+        q.give_back("rev", "bad").await.unwrap(),
+        vec!["B1".to_string()]
+    );
     let j = q.get("B1").await.unwrap();
     assert_eq!((j.status, j.given_back), (Status::Pending, true));
     q.claim("h", LEASE, 5).await.unwrap().unwrap();
-    q.fail_attempt("B1", "h", Decision::Stop, Some(&report("B1", "bad", false)), &bug).await.unwrap();
-    assert!(q.give_back("rev", "bad").await.unwrap().is_empty(), "given back once, never twice");
+    q.fail_attempt(
+        "B1",
+        "h",
+        Decision::Stop,
+        Some(&report("B1", "bad", false)),
+        &bug,
+    )
+    .await
+    .unwrap();
+    assert!(
+        q.give_back("rev", "bad").await.unwrap().is_empty(),
+        "given back once, never twice"
+    );
     assert_eq!(q.get("B2").await.unwrap().status, Status::Failed);
     assert_eq!(q.get("B3").await.unwrap().status, Status::Failed);
 }
@@ -313,5 +382,8 @@ async fn key_check<Q: Queue, F: Future<Output = Q>>(make: &impl Fn(Arc<ManualClo
     q.record_key_check(b"first").await.unwrap();
     q.record_key_check(b"second").await.unwrap();
     let state = q.key_state().await.unwrap();
-    assert_eq!((state.check.as_deref(), state.sealed_jobs), (Some(&b"first"[..]), 1));
+    assert_eq!(
+        (state.check.as_deref(), state.sealed_jobs),
+        (Some(&b"first"[..]), 1)
+    );
 }

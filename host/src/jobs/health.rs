@@ -59,7 +59,10 @@ impl StoreHealth {
     pub fn ok(&self) {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
         if let StoreState::Unavailable { since, .. } = &*st {
-            tracing::warn!("{} is back (unavailable since {since}); resuming jobs", self.what);
+            tracing::warn!(
+                "{} is back (unavailable since {since}); resuming jobs",
+                self.what
+            );
             *st = StoreState::Available;
         }
     }
@@ -82,7 +85,9 @@ mod tests {
         for i in 0..100 {
             h.failed(&format!("connection closed #{i}"));
         }
-        assert!(matches!(h.state(), StoreState::Unavailable { ref error, .. } if error == "connection closed #99"));
+        assert!(
+            matches!(h.state(), StoreState::Unavailable { ref error, .. } if error == "connection closed #99")
+        );
         h.ok();
         h.ok();
         assert_eq!(h.state(), StoreState::Available);

@@ -56,7 +56,9 @@ pub async fn submit<Q: Queue>(
     }
     let parsed = crate::snapshot::parse_bytes(snapshot)?;
     let id = parsed.job_id;
-    let payload = sealer.seal(&id, snapshot).map_err(|e| SubmitError::Seal(format!("{e:#}")))?;
+    let payload = sealer
+        .seal(&id, snapshot)
+        .map_err(|e| SubmitError::Seal(format!("{e:#}")))?;
     queue
         .submit(NewJob {
             id: id.clone(),
@@ -64,5 +66,8 @@ pub async fn submit<Q: Queue>(
             payload,
         })
         .await?;
-    Ok(Submitted { id, ehr: ehr.to_string() })
+    Ok(Submitted {
+        id,
+        ehr: ehr.to_string(),
+    })
 }

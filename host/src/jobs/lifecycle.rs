@@ -90,7 +90,9 @@ impl Status {
             (Succeeded | SucceededWithWarnings, Retry) => {
                 refused("be retried: it already succeeded, and a retry would write it twice")
             }
-            (Cancelled, Retry) => refused("be retried: it was cancelled; send it again from Doctora if it is still wanted"),
+            (Cancelled, Retry) => refused(
+                "be retried: it was cancelled; send it again from Doctora if it is still wanted",
+            ),
             (_, Retry) => refused("be retried: only failed jobs can be retried"),
             (Cancelled, Cancel) => refused("be cancelled again"),
             (_, Cancel) => refused("be cancelled: it has finished"),

@@ -28,12 +28,12 @@ pub mod view;
 pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use lifecycle::{Status, Transition, TransitionError};
 pub use health::{StoreHealth, StoreState};
 pub use intake::{submit, SubmitError, Submitted};
+pub use lifecycle::{Status, Transition, TransitionError};
 pub use policy::{alert, is_stuck, Alert, Decision, RetryPolicy, STUCK_AFTER};
 pub use postgres::PostgresQueue;
 pub use queue::{CancelOutcome, JobRecord, KeyState, Lease, NewJob, Queue, QueueError};
-pub use view::JobView;
 pub use seal::Sealer;
 pub use sqlite::SqliteQueue;
+pub use view::JobView;

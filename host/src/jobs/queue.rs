@@ -265,8 +265,6 @@ pub trait Queue: Send + Sync {
     fn key_state(&self) -> impl Future<Output = Result<KeyState, QueueError>> + Send;
 
     /// Records `check` (a value sealed with the job key) unless one is recorded already.
-    fn record_key_check(
-        &self,
-        check: &[u8],
-    ) -> impl Future<Output = Result<(), QueueError>> + Send;
+    fn record_key_check(&self, check: &[u8])
+        -> impl Future<Output = Result<(), QueueError>> + Send;
 }

@@ -37,11 +37,12 @@ pub fn decode_report(id: &str, text: &str) -> Result<WriteReport, QueueError> {
 
 /// A stored failure, typed.
 pub fn decode_error(id: &str, text: &str) -> Result<Remediation, QueueError> {
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| QueueError::Unreadable {
-        id: id.to_string(),
-        what: "failure",
-        reason: format!("not JSON ({e})"),
-    })?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| QueueError::Unreadable {
+            id: id.to_string(),
+            what: "failure",
+            reason: format!("not JSON ({e})"),
+        })?;
     serde_json::from_value(value).map_err(|e| QueueError::Unreadable {
         id: id.to_string(),
         what: "failure",
@@ -52,7 +53,9 @@ pub fn decode_error(id: &str, text: &str) -> Result<Remediation, QueueError> {
 /// Reports of ehr-host 0.1 (wave 1): no schema, the adapter as `"id version"`, field
 /// statuses as strings. Read so that jobs from before an upgrade still show.
 mod legacy {
-    use crate::report::{AdapterRef, FieldLine, FieldOutcome, Landed, Outcome, Warning, WriteReport};
+    use crate::report::{
+        AdapterRef, FieldLine, FieldOutcome, Landed, Outcome, Warning, WriteReport,
+    };
     use serde::Deserialize;
 
     #[derive(Deserialize)]
@@ -80,7 +83,10 @@ mod legacy {
     pub(super) fn report(value: serde_json::Value) -> Result<WriteReport, String> {
         let old: Old = serde_json::from_value(value)
             .map_err(|e| format!("neither a current nor an ehr-host 0.1 report: {e}"))?;
-        let (id, version) = old.adapter.split_once(' ').unwrap_or((&old.adapter, "0.0.0"));
+        let (id, version) = old
+            .adapter
+            .split_once(' ')
+            .unwrap_or((&old.adapter, "0.0.0"));
         let fields = old
             .fields
             .into_iter()
@@ -102,13 +108,18 @@ mod legacy {
             .collect::<Result<Vec<_>, String>>()?;
         let adapter = AdapterRef {
             id: id.to_string(),
-            version: version.parse().map_err(|e| format!("adapter version `{version}`: {e}"))?,
+            version: version
+                .parse()
+                .map_err(|e| format!("adapter version `{version}`: {e}"))?,
             hash: String::new(),
         };
         let mut r = WriteReport::from_lines(&old.job_id, adapter, &old.encounter_id, fields, None);
         r.record_id = old.record_id;
         r.replayed = old.replayed;
-        debug_assert!(matches!(r.outcome, Outcome::Succeeded | Outcome::SucceededWithWarnings));
+        debug_assert!(matches!(
+            r.outcome,
+            Outcome::Succeeded | Outcome::SucceededWithWarnings
+        ));
         debug_assert_eq!(r.landed, Landed::Complete);
         Ok(r)
     }
@@ -127,7 +138,10 @@ mod tests {
             {"field":"iop.od","status":"written","target":"exam.iop","warnings":[]},
             {"field":"keratometry.od.k1","status":"skipped","reason":"no_mapping","detail":"none","warnings":[]}]}"#;
         let r = decode_report("J1", old).unwrap();
-        assert_eq!((r.outcome, r.written, r.skipped), (Outcome::SucceededWithWarnings, 1, 1));
+        assert_eq!(
+            (r.outcome, r.written, r.skipped),
+            (Outcome::SucceededWithWarnings, 1, 1)
+        );
         assert_eq!(r.adapter.to_string(), "revolution 0.1.0");
         assert!(matches!(r.fields[1].outcome, FieldOutcome::Skipped { .. }));
         // And round-trips in the current schema.
@@ -138,10 +152,17 @@ mod tests {
     #[test]
     fn unreadable_reports_say_so() {
         let e = decode_report("J2", "{not json").unwrap_err().to_string();
-        assert!(e.starts_with("the stored report of job `J2` cannot be read: not JSON"), "{e}");
-        let e = decode_report("J3", r#"{"schema":99}"#).unwrap_err().to_string();
+        assert!(
+            e.starts_with("the stored report of job `J2` cannot be read: not JSON"),
+            "{e}"
+        );
+        let e = decode_report("J3", r#"{"schema":99}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("newer ehr-host (report schema 99"), "{e}");
-        let e = decode_error("J4", r#"{"kind":"made_up"}"#).unwrap_err().to_string();
+        let e = decode_error("J4", r#"{"kind":"made_up"}"#)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("stored failure of job `J4`"), "{e}");
     }
 }

@@ -27,20 +27,33 @@ impl JobView {
     /// The view of `job` at `now_ms`, flagging it stuck after `stuck_after`.
     pub fn new(mut job: JobRecord, now_ms: u64, stuck_after: Duration) -> JobView {
         let stuck = job.status == Status::Claimed
-            && job.last_progress_ms.is_some_and(|t| is_stuck(t, now_ms, stuck_after));
+            && job
+                .last_progress_ms
+                .is_some_and(|t| is_stuck(t, now_ms, stuck_after));
         let report = job.report.take();
         let error = job.error.take();
         if job.status != Status::Claimed {
             // Progress is only shown while it is true.
             job.progress = None;
         }
-        JobView { job, stuck, report, error }
+        JobView {
+            job,
+            stuck,
+            report,
+            error,
+        }
     }
 
     /// One line for `jobs list`.
     pub fn line(&self) -> String {
         let j = &self.job;
-        let mut s = format!("{:28} {:12} {:24} attempts {}", j.id, j.ehr, j.status.words(), j.attempts);
+        let mut s = format!(
+            "{:28} {:12} {:24} attempts {}",
+            j.id,
+            j.ehr,
+            j.status.words(),
+            j.attempts
+        );
         if j.cancel_requested && j.status == Status::Claimed {
             s.push_str("  cancel requested");
         }
@@ -53,7 +66,13 @@ impl JobView {
     /// The whole job for `jobs show`.
     pub fn render(&self) -> String {
         let j = &self.job;
-        let mut s = format!("job {} for {}: {} (attempts {})\n", j.id, j.ehr, j.status.words(), j.attempts);
+        let mut s = format!(
+            "job {} for {}: {} (attempts {})\n",
+            j.id,
+            j.ehr,
+            j.status.words(),
+            j.attempts
+        );
         if let Some(p) = &j.progress {
             let _ = writeln!(s, "progress: {p}");
         }
@@ -61,13 +80,20 @@ impl JobView {
             let _ = writeln!(s, "cancel requested: the agent stops before its next write and records what is in the chart");
         }
         if self.stuck {
-            let _ = writeln!(s, "STUCK: claimed without progress for too long: contact support");
+            let _ = writeln!(
+                s,
+                "STUCK: claimed without progress for too long: contact support"
+            );
         }
         if let Some(r) = &self.report {
             s.push_str(&r.render());
         }
         // A failure that came after the report (found before the adapter was called).
-        if let Some(e) = self.error.as_ref().filter(|e| self.report.as_ref().and_then(|r| r.error.as_ref()) != Some(*e)) {
+        if let Some(e) = self
+            .error
+            .as_ref()
+            .filter(|e| self.report.as_ref().and_then(|r| r.error.as_ref()) != Some(*e))
+        {
             let _ = write!(s, "last failure: {}", crate::report::render_remediation(e));
         }
         s

@@ -34,7 +34,9 @@ pub trait Adapters: Send + Sync {
         ehr: &str,
         snapshot: EncounterSnapshot,
         control: Arc<JobControl>,
-    ) -> impl std::future::Future<Output = Option<(Arc<LoadedAdapter>, Result<WriteResult, CallError>)>> + Send;
+    ) -> impl std::future::Future<
+        Output = Option<(Arc<LoadedAdapter>, Result<WriteResult, CallError>)>,
+    > + Send;
 }
 
 /// How a worker behaves.
@@ -80,16 +82,25 @@ pub async fn step<Q: Queue, A: Adapters>(
     clock: &dyn Clock,
 ) -> Result<Option<Processed>, QueueError> {
     if !config.retention.is_zero() {
-        let before = clock.now_ms().saturating_sub(config.retention.as_millis() as u64);
+        let before = clock
+            .now_ms()
+            .saturating_sub(config.retention.as_millis() as u64);
         queue.purge_payloads(before).await?;
     }
     for (id, status) in queue.reclaim_expired().await? {
         match status {
-            Status::Cancelled => tracing::warn!(job = %id, "lease expired after a cancel was requested: the job is cancelled"),
-            _ => tracing::warn!(job = %id, "lease expired: its host stopped; the job goes back to the queue"),
+            Status::Cancelled => {
+                tracing::warn!(job = %id, "lease expired after a cancel was requested: the job is cancelled")
+            }
+            _ => {
+                tracing::warn!(job = %id, "lease expired: its host stopped; the job goes back to the queue")
+            }
         }
     }
-    let Some(job) = queue.claim(&config.host, config.lease, config.max_per_ehr).await? else {
+    let Some(job) = queue
+        .claim(&config.host, config.lease, config.max_per_ehr)
+        .await?
+    else {
         return Ok(None);
     };
     let failures_before = job.failures_in_row;
@@ -104,7 +115,11 @@ pub async fn step<Q: Queue, A: Adapters>(
         Some(Alert::Recovered) => tracing::info!(job = %job.id, ehr = %job.ehr, "job recovered"),
         None => {}
     }
-    Ok(Some(Processed { id: job.id, status, alert }))
+    Ok(Some(Processed {
+        id: job.id,
+        status,
+        alert,
+    }))
 }
 
 async fn process<Q: Queue, A: Adapters>(
@@ -118,28 +133,60 @@ async fn process<Q: Queue, A: Adapters>(
         Ok(s) => s,
         Err(rem) => return fail(queue, config, job, Decision::Stop, None, rem, clock).await,
     };
-    if queue.heartbeat(&job.id, &config.host, "writing to the EHR", config.lease).await? == Lease::CancelRequested {
-        return fail(queue, config, job, Decision::Stop, None, remediation::cancelled(0), clock).await;
+    if queue
+        .heartbeat(&job.id, &config.host, "writing to the EHR", config.lease)
+        .await?
+        == Lease::CancelRequested
+    {
+        return fail(
+            queue,
+            config,
+            job,
+            Decision::Stop,
+            None,
+            remediation::cancelled(0),
+            clock,
+        )
+        .await;
     }
     let control = Arc::new(JobControl::new());
     let write = adapters.write(&job.ehr, snapshot.clone(), control.clone());
     let Some((adapter, result)) = watch(queue, config, job, &control, write).await else {
         let rem = remediation::adapter_missing(&job.ehr);
-        return fail(queue, config, job, Decision::WaitForPerson, None, rem, clock).await;
+        return fail(
+            queue,
+            config,
+            job,
+            Decision::WaitForPerson,
+            None,
+            rem,
+            clock,
+        )
+        .await;
     };
     let report = attempt::report(&adapter, &snapshot, &control, result);
     if report.succeeded() {
         let keep = !config.retention.is_zero();
-        let status = settle(config, || queue.succeed(&job.id, &config.host, &report, keep)).await?;
+        let status = settle(config, || {
+            queue.succeed(&job.id, &config.host, &report, keep)
+        })
+        .await?;
         return Ok((status, true));
     }
-    let rem = report.error.clone().expect("a report that did not succeed has its failure");
-    let decision = if control.refused_for_cancel() {
+    let rem = report
+        .error
+        .clone()
+        .expect("a report that did not succeed has its failure");
+    let decision = if control.cancel_requested() {
         Decision::Stop
     } else {
-        let retry_after = rem.retry_after_seconds.map(|s| Duration::from_secs(s.into()));
+        let retry_after = rem
+            .retry_after_seconds
+            .map(|s| Duration::from_secs(s.into()));
         let random = (clock.now_ms() % 1000) as f64 / 1000.0;
-        config.policy.decide(rem.class, job.attempts, retry_after, random)
+        config
+            .policy
+            .decide(rem.class, job.attempts, retry_after, random)
     };
     fail(queue, config, job, decision, Some(report), rem, clock).await
 }
@@ -150,7 +197,8 @@ fn open_snapshot(config: &WorkerConfig, job: &JobRecord) -> Result<EncounterSnap
         .sealer
         .open(&job.id, sealed)
         .map_err(|e| remediation::snapshot_unreadable(format!("{e:#}")))?;
-    crate::snapshot::parse_bytes(&plain).map_err(|e| remediation::snapshot_unreadable(e.to_string()))
+    crate::snapshot::parse_bytes(&plain)
+        .map_err(|e| remediation::snapshot_unreadable(e.to_string()))
 }
 
 /// Records a failed attempt with its next step decided, and the report of what it left
@@ -170,11 +218,20 @@ async fn fail<Q: Queue>(
         r.error = Some(rem.clone());
         r
     });
-    let status = settle(config, || queue.fail_attempt(&job.id, &config.host, decision, report.as_ref(), &rem)).await?;
+    let status = settle(config, || {
+        queue.fail_attempt(&job.id, &config.host, decision, report.as_ref(), &rem)
+    })
+    .await?;
     Ok((status, false))
 }
 
-fn next_step(rem: &Remediation, decision: Decision, job: &JobRecord, config: &WorkerConfig, clock: &dyn Clock) -> NextStep {
+fn next_step(
+    rem: &Remediation,
+    decision: Decision,
+    job: &JobRecord,
+    config: &WorkerConfig,
+    clock: &dyn Clock,
+) -> NextStep {
     if rem.kind == remediation::RemediationKind::Cancelled {
         return NextStep::Stopped;
     }
@@ -184,7 +241,9 @@ fn next_step(rem: &Remediation, decision: Decision, job: &JobRecord, config: &Wo
             attempt: job.attempts,
             max_attempts: config.policy.max_attempts,
         },
-        Decision::GaveUp => NextStep::GaveUp { attempts: job.attempts },
+        Decision::GaveUp => NextStep::GaveUp {
+            attempts: job.attempts,
+        },
         Decision::WaitForPerson => NextStep::WaitForPerson,
         Decision::Stop => NextStep::WillNotSucceed,
     }

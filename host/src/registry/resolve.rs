@@ -169,7 +169,7 @@ mod tests {
             entry("1.0.0", "0.1.0", false),
             entry("1.1.0", "0.1.0", false),
             entry("1.2.0", "0.1.0", true),
-            entry("1.3.0", "0.2.0", false),
+            entry("1.3.0", "0.3.0", false),
             entry("2.0.0", "0.1.0", false),
         ]);
         let pick = |r: &str| {
@@ -190,7 +190,7 @@ mod tests {
     fn explains_when_nothing_matches() {
         let idx = indexes(vec![
             entry("1.2.0", "0.1.0", true),
-            entry("1.3.0", "0.2.0", false),
+            entry("1.3.0", "0.3.0", false),
         ]);
         let err = resolve(&idx, "a", &"=1.2.0".parse().unwrap()).unwrap_err();
         let refusal = err.downcast_ref::<RegistryRefusal>().unwrap();
@@ -202,7 +202,7 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(
-            err.contains("1.3.0 (needs host contract 0.2.0; update the agent"),
+            err.contains("1.3.0 (needs host contract 0.3.0; update the agent"),
             "{err}"
         );
         assert!(err.contains("1.2.0 (outside ^1.3)"), "{err}");

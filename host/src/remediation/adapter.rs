@@ -73,6 +73,7 @@ fn for_adapter_error(e: &AdapterError, at: Situation, detail: String) -> Remedia
             "If it persists, escalate to EHR vendor support with the request ID and time shown below.", detail),
         AdapterError::Misconfigured(_) => Remediation::new(K::Misconfigured, NeedsPerson, "The adapter is not configured",
             "A setting or grant the adapter needs is missing from the host configuration (details below). Fix the configuration, then retry.", detail),
+        AdapterError::Cancelled(_) => super::cancelled(0),
         AdapterError::AdapterBug(_) => Remediation::new(K::AdapterBug, Terminal, "The adapter failed unexpectedly",
             "This is a fault in the EHR adapter, not in your data. Contact support with the error message and the agent version.", detail),
     }

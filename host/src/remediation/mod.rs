@@ -192,7 +192,10 @@ pub struct Situation {
 impl Situation {
     /// The situation of an adapter with `manifest`, whose host holds `credential` (the
     /// first one configured) for its EHR.
-    pub fn of(manifest: &crate::package::Manifest, credential: Option<&crate::config::Credential>) -> Situation {
+    pub fn of(
+        manifest: &crate::package::Manifest,
+        credential: Option<&crate::config::Credential>,
+    ) -> Situation {
         let local = manifest.is_local();
         let credential = match credential {
             Some(crate::config::Credential::Bearer { .. }) => CredentialKind::ApiToken,

@@ -5,8 +5,8 @@
 //! success.
 
 use super::check::{self, ReportProblem};
-use super::{AdapterRef, FieldLine, FieldOutcome, Landed, SkipReason, Warning, WarningKind};
 use super::WriteReport;
+use super::{AdapterRef, FieldLine, FieldOutcome, Landed, SkipReason, Warning, WarningKind};
 use crate::remediation::{self, Remediation, Situation};
 use crate::runtime::bindings::latest as wit;
 use crate::runtime::CallError;
@@ -51,7 +51,8 @@ pub fn build(a: AdapterAnswer<'_>, result: Result<wit::WriteResult, CallError>) 
             if let Err(problem) = check::against_snapshot(s, &lines) {
                 return invalid(&a, &problem);
             }
-            let mut report = WriteReport::from_lines(&s.job_id, a.adapter.clone(), &s.encounter_id, lines, None);
+            let mut report =
+                WriteReport::from_lines(&s.job_id, a.adapter.clone(), &s.encounter_id, lines, None);
             report.record_id = r.record_id.as_deref().map(|id| a.safe(id, TARGET));
             report.replayed = r.replayed;
             report
@@ -59,7 +60,9 @@ pub fn build(a: AdapterAnswer<'_>, result: Result<wit::WriteResult, CallError>) 
         Err(e) => {
             let detail = a.safe(&e.to_string(), untrusted::MESSAGE);
             let known = landed_lines(&a, &e);
-            let written = known.as_ref().map_or(0, |l| l.iter().filter(|f| f.is_written()).count());
+            let written = known
+                .as_ref()
+                .map_or(0, |l| l.iter().filter(|f| f.is_written()).count());
             let error = if a.cancel_requested {
                 remediation::cancelled(written)
             } else {
@@ -72,10 +75,20 @@ pub fn build(a: AdapterAnswer<'_>, result: Result<wit::WriteResult, CallError>) 
 
 /// The report of an attempt that stopped with `error` before or while writing; `known`
 /// lists what is in the chart when the host knows.
-fn stopped(a: &AdapterAnswer<'_>, known: Option<Vec<FieldLine>>, error: Remediation) -> WriteReport {
+fn stopped(
+    a: &AdapterAnswer<'_>,
+    known: Option<Vec<FieldLine>>,
+    error: Remediation,
+) -> WriteReport {
     let s = a.snapshot;
     let unknown = known.is_none();
-    let mut report = WriteReport::from_lines(&s.job_id, a.adapter.clone(), &s.encounter_id, known.unwrap_or_default(), Some(error));
+    let mut report = WriteReport::from_lines(
+        &s.job_id,
+        a.adapter.clone(),
+        &s.encounter_id,
+        known.unwrap_or_default(),
+        Some(error),
+    );
     if unknown {
         report.landed = Landed::Unknown;
     }
@@ -105,7 +118,11 @@ fn landed_lines(a: &AdapterAnswer<'_>, e: &CallError) -> Option<Vec<FieldLine>> 
             )
     );
     let landed: Vec<FieldLine> = match (&a.landed, before_any_write) {
-        (Some(l), _) => l.iter().map(|f| line(a, f)).filter(|l| l.is_written()).collect(),
+        (Some(l), _) => l
+            .iter()
+            .map(|f| line(a, f))
+            .filter(|l| l.is_written())
+            .collect(),
         (None, true) => Vec::new(),
         (None, false) => return None,
     };

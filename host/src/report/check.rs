@@ -46,7 +46,10 @@ fn names(ids: &[String]) -> String {
 }
 
 /// `Ok` when `lines` name every field of `snapshot` exactly once and nothing else.
-pub fn against_snapshot(snapshot: &EncounterSnapshot, lines: &[FieldLine]) -> Result<(), ReportProblem> {
+pub fn against_snapshot(
+    snapshot: &EncounterSnapshot,
+    lines: &[FieldLine],
+) -> Result<(), ReportProblem> {
     let sent: BTreeSet<&str> = snapshot.fields.iter().map(|f| f.id.as_str()).collect();
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for l in lines {
@@ -132,7 +135,10 @@ mod tests {
     #[test]
     fn complete_report_passes() {
         let s = snapshot(&["iop.od", "notes"]);
-        assert_eq!(against_snapshot(&s, &[written("iop.od"), skipped("notes")]), Ok(()));
+        assert_eq!(
+            against_snapshot(&s, &[written("iop.od"), skipped("notes")]),
+            Ok(())
+        );
     }
 
     // The attacks of the review: no field at all, one of many, invented fields, and every
@@ -146,15 +152,30 @@ mod tests {
         let e = against_snapshot(&s, &[written("iop.od")]).unwrap_err();
         assert_eq!(e.missing, ["iop.os", "notes"]);
 
-        let lines = [written("iop.od"), written("iop.os"), written("notes"), written("not.a.catalog.field")];
+        let lines = [
+            written("iop.od"),
+            written("iop.os"),
+            written("notes"),
+            written("not.a.catalog.field"),
+        ];
         let e = against_snapshot(&s, &lines).unwrap_err();
-        assert_eq!((e.unknown.as_slice(), e.missing.len()), (&["not.a.catalog.field".to_string()][..], 0));
+        assert_eq!(
+            (e.unknown.as_slice(), e.missing.len()),
+            (&["not.a.catalog.field".to_string()][..], 0)
+        );
 
-        let mut both: Vec<FieldLine> = ["iop.od", "iop.os", "notes"].iter().map(|f| written(f)).collect();
+        let mut both: Vec<FieldLine> = ["iop.od", "iop.os", "notes"]
+            .iter()
+            .map(|f| written(f))
+            .collect();
         both.extend(["iop.od", "iop.os", "notes"].iter().map(|f| skipped(f)));
         let e = against_snapshot(&s, &both).unwrap_err();
         assert_eq!(e.repeated, ["iop.od", "iop.os", "notes"]);
-        assert!(e.to_string().contains("reported more than once: iop.od, iop.os, notes"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("reported more than once: iop.od, iop.os, notes"),
+            "{e}"
+        );
     }
 
     // Long lists are cut in messages, with a count.

@@ -53,9 +53,14 @@ impl Runtime {
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(anyhow::Error::from)
             .context("linking WASI into the host")?;
+        // Every supported contract version's imports, side by side: an adapter links to
+        // the ones of the version it was built for.
         bindings::v0_1_0::add_to_linker(&mut linker)
             .map_err(anyhow::Error::from)
-            .context("linking the host capabilities")?;
+            .context("linking the host capabilities (contract 0.1.0)")?;
+        bindings::v0_2_0::add_to_linker(&mut linker)
+            .map_err(anyhow::Error::from)
+            .context("linking the host capabilities (contract 0.2.0)")?;
         let stop = Arc::new(AtomicBool::new(false));
         spawn_ticker(engine.clone(), stop.clone());
         let ticker = Arc::new(Ticker { stop });
@@ -148,14 +153,12 @@ impl Runtime {
                     m.id, m.version
                 )
             })?;
-        let pre = bindings::latest::EhrAdapterPre::new(pre)
-            .map_err(anyhow::Error::from)
-            .with_context(|| {
-                format!(
-                    "adapter {} {} does not match contract {}",
-                    m.id, m.version, m.contract
-                )
-            })?;
+        let pre = bindings::AdapterPre::new(pre, &m.contract).with_context(|| {
+            format!(
+                "adapter {} {} does not match contract {}",
+                m.id, m.version, m.contract
+            )
+        })?;
         let grants = Arc::new(Grants::new(m, config));
         Ok(LoadedAdapter::new(
             pre,

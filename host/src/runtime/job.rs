@@ -43,7 +43,10 @@ impl JobControl {
     pub fn before_io(&self) -> Result<(), String> {
         if self.cancel_requested() {
             self.refused.store(true, Ordering::SeqCst);
-            return Err("the job was cancelled by a person: nothing more may be written; stop and return".into());
+            return Err(
+                "the job was cancelled by a person: nothing more may be written; stop and return"
+                    .into(),
+            );
         }
         Ok(())
     }
@@ -67,7 +70,10 @@ impl JobControl {
     /// Everything reported as landed, or `None` when the adapter never reported (so the
     /// host cannot tell what landed).
     pub fn landed_so_far(&self) -> Option<Vec<FieldResult>> {
-        self.landed.lock().unwrap_or_else(|p| p.into_inner()).clone()
+        self.landed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Records the step the adapter is on, in words (`writing refraction`).
@@ -114,7 +120,12 @@ mod tests {
         assert!(c.landed_so_far().is_none());
         c.landed(vec![written("a"), written("b")]);
         c.landed(vec![written("b"), written("c")]);
-        let ids: Vec<String> = c.landed_so_far().unwrap().into_iter().map(|f| f.field).collect();
+        let ids: Vec<String> = c
+            .landed_so_far()
+            .unwrap()
+            .into_iter()
+            .map(|f| f.field)
+            .collect();
         assert_eq!(ids, ["a", "b", "c"]);
     }
 }

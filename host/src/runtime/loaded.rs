@@ -2,9 +2,10 @@
 //! new `Store` and instance, runs under the limits, and is dropped afterwards.
 
 use super::bindings::latest::{
-    AdapterError, AdapterInfo, Appointment, CheckReport, EhrAdapterPre, EncounterSnapshot, Patient,
-    ScheduleQuery, WriteResult,
+    AdapterInfo, Appointment, CheckReport, EncounterSnapshot, Patient, Provider, ScheduleQuery,
+    StaffUser, WriteResult,
 };
+use super::bindings::{AdapterPre, Answer, Call};
 use super::error::CallError;
 use super::job::JobControl;
 use super::limits::{Limits, MemoryLimitExceeded};
@@ -28,7 +29,7 @@ struct DeadlineExceeded;
 
 /// One adapter version, ready to be called.
 pub struct LoadedAdapter {
-    pre: EhrAdapterPre<CallState>,
+    pre: AdapterPre,
     /// Its manifest.
     pub manifest: Manifest,
     /// SHA-256 of its package file.
@@ -54,25 +55,9 @@ pub(crate) struct Outbound {
     pub databases: Arc<Databases>,
 }
 
-enum Op {
-    Describe,
-    Check,
-    Write(EncounterSnapshot),
-    Schedule(ScheduleQuery),
-    Patient(String),
-}
-
-enum Output {
-    Describe(AdapterInfo),
-    Check(Result<CheckReport, AdapterError>),
-    Write(Result<WriteResult, AdapterError>),
-    Schedule(Result<Vec<Appointment>, AdapterError>),
-    Patient(Result<Patient, AdapterError>),
-}
-
 impl LoadedAdapter {
     pub(crate) fn new(
-        pre: EhrAdapterPre<CallState>,
+        pre: AdapterPre,
         package: &VerifiedPackage,
         grants: Arc<Grants>,
         credentials: Arc<Credentials>,
@@ -101,16 +86,16 @@ impl LoadedAdapter {
 
     /// `describe`: what the adapter is and maps.
     pub async fn describe(&self) -> Result<AdapterInfo, CallError> {
-        match self.run(None, Op::Describe).await? {
-            Output::Describe(info) => Ok(info),
+        match self.run(None, Call::Describe).await? {
+            Answer::Describe(info) => Ok(info),
             _ => unreachable!("describe returns describe output"),
         }
     }
 
     /// `check`: is the EHR reachable and the session valid.
     pub async fn check(&self) -> Result<CheckReport, CallError> {
-        match self.run(None, Op::Check).await? {
-            Output::Check(r) => r.map_err(CallError::Adapter),
+        match self.run(None, Call::Check).await? {
+            Answer::Check(r) => r.map_err(CallError::Adapter),
             _ => unreachable!("check returns check output"),
         }
     }
@@ -131,25 +116,44 @@ impl LoadedAdapter {
         control: Arc<JobControl>,
     ) -> Result<WriteResult, CallError> {
         let job = snapshot.job_id.clone();
-        match self.run_with(Some(&job), Some(control), Op::Write(snapshot)).await? {
-            Output::Write(r) => r.map_err(CallError::Adapter),
+        match self
+            .run_with(Some(&job), Some(control), Call::Write(snapshot))
+            .await?
+        {
+            Answer::Write(r) => r.map_err(CallError::Adapter),
             _ => unreachable!("write returns write output"),
         }
     }
 
     /// `read-schedule`.
     pub async fn read_schedule(&self, query: ScheduleQuery) -> Result<Vec<Appointment>, CallError> {
-        match self.run(None, Op::Schedule(query)).await? {
-            Output::Schedule(r) => r.map_err(CallError::Adapter),
+        match self.run(None, Call::Schedule(query)).await? {
+            Answer::Schedule(r) => r.map_err(CallError::Adapter),
             _ => unreachable!("read-schedule returns schedule output"),
         }
     }
 
     /// `read-patient`.
     pub async fn read_patient(&self, patient_id: String) -> Result<Patient, CallError> {
-        match self.run(None, Op::Patient(patient_id)).await? {
-            Output::Patient(r) => r.map_err(CallError::Adapter),
+        match self.run(None, Call::Patient(patient_id)).await? {
+            Answer::Patient(r) => r.map_err(CallError::Adapter),
             _ => unreachable!("read-patient returns patient output"),
+        }
+    }
+
+    /// `read-providers` (an adapter on contract 0.1.0 answers that it cannot).
+    pub async fn read_providers(&self) -> Result<Vec<Provider>, CallError> {
+        match self.run(None, Call::Providers).await? {
+            Answer::Providers(r) => r.map_err(CallError::Adapter),
+            _ => unreachable!("read-providers returns providers"),
+        }
+    }
+
+    /// `read-staff` (an adapter on contract 0.1.0 answers that it cannot).
+    pub async fn read_staff(&self) -> Result<Vec<StaffUser>, CallError> {
+        match self.run(None, Call::Staff).await? {
+            Answer::Staff(r) => r.map_err(CallError::Adapter),
+            _ => unreachable!("read-staff returns staff users"),
         }
     }
 
@@ -185,43 +189,19 @@ impl LoadedAdapter {
         store
     }
 
-    async fn run(&self, job: Option<&str>, op: Op) -> Result<Output, CallError> {
-        self.run_with(job, None, op).await
+    async fn run(&self, job: Option<&str>, call: Call) -> Result<Answer, CallError> {
+        self.run_with(job, None, call).await
     }
 
     async fn run_with(
         &self,
         job: Option<&str>,
         control: Option<Arc<JobControl>>,
-        op: Op,
-    ) -> Result<Output, CallError> {
+        call: Call,
+    ) -> Result<Answer, CallError> {
         let mut store = self.new_store(job, control);
         let started = Instant::now();
-        let call = async {
-            let instance = self
-                .pre
-                .instantiate_async(&mut store)
-                .await
-                .map_err(|e| (true, e))?;
-            let a = instance.ehr_adapter_adapter();
-            let out = match op {
-                Op::Describe => a.call_describe(&mut store).await.map(Output::Describe),
-                Op::Check => a.call_check(&mut store).await.map(Output::Check),
-                Op::Write(s) => a
-                    .call_write_encounter(&mut store, &s)
-                    .await
-                    .map(Output::Write),
-                Op::Schedule(q) => a
-                    .call_read_schedule(&mut store, &q)
-                    .await
-                    .map(Output::Schedule),
-                Op::Patient(p) => a
-                    .call_read_patient(&mut store, &p)
-                    .await
-                    .map(Output::Patient),
-            };
-            out.map_err(|e| (false, e))
-        };
+        let call = self.pre.call(&mut store, call);
         // Host calls (HTTP, SQL) are awaited outside wasm, where epochs cannot stop them;
         // the outer timeout covers those, with a little grace so the epoch fires first.
         let grace = super::engine::TICK * 10;
@@ -271,14 +251,8 @@ impl LoadedAdapter {
         CallError::Trapped { message }
     }
 
-    fn check_output_size(&self, output: &Output) -> Result<(), CallError> {
-        let size = match output {
-            Output::Describe(v) => json_len(v),
-            Output::Check(v) => json_len(v),
-            Output::Write(v) => json_len(v),
-            Output::Schedule(v) => json_len(v),
-            Output::Patient(v) => json_len(v),
-        };
+    fn check_output_size(&self, output: &Answer) -> Result<(), CallError> {
+        let size = json_len(output);
         if size > self.limits.output_bytes {
             return Err(CallError::OutputTooLarge {
                 size,

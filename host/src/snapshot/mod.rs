@@ -87,7 +87,8 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<EncounterSnapshot, SnapshotErrors> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let text = std::str::from_utf8(bytes)
         .map_err(|e| one(format!("the snapshot is not UTF-8 text: {e}")))?;
-    strict::no_duplicate_keys(text).map_err(|e| one(format!("not a valid snapshot document: {e}")))?;
+    strict::no_duplicate_keys(text)
+        .map_err(|e| one(format!("not a valid snapshot document: {e}")))?;
     let doc: Doc = serde_json::from_str(text)
         .map_err(|e| one(format!("not a valid snapshot document: {e}")))?;
     let mut errors = Vec::new();
@@ -111,7 +112,10 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<EncounterSnapshot, SnapshotErrors> {
         ("template.id", &doc.template.id),
         ("provider_id", provider),
     ] {
-        need(!value.trim().is_empty(), format!("{name}: must not be empty"));
+        need(
+            !value.trim().is_empty(),
+            format!("{name}: must not be empty"),
+        );
         need(
             value.chars().count() <= MAX_ID_CHARS,
             format!("{name}: longer than {MAX_ID_CHARS} characters"),
@@ -121,7 +125,10 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<EncounterSnapshot, SnapshotErrors> {
         ("patient.first_name", &doc.patient.first_name),
         ("patient.last_name", &doc.patient.last_name),
     ] {
-        need(!value.trim().is_empty(), format!("{name}: must not be empty"));
+        need(
+            !value.trim().is_empty(),
+            format!("{name}: must not be empty"),
+        );
         need(
             value.chars().count() <= MAX_NAME_CHARS,
             format!("{name}: longer than {MAX_NAME_CHARS} characters"),
@@ -144,7 +151,10 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<EncounterSnapshot, SnapshotErrors> {
     for f in &doc.template.fields {
         need(
             catalog::field(f).is_some(),
-            format!("template.fields: `{}` is not a catalog field (see `ehr-host catalog`)", shown(f)),
+            format!(
+                "template.fields: `{}` is not a catalog field (see `ehr-host catalog`)",
+                shown(f)
+            ),
         );
     }
     need(
@@ -158,7 +168,10 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<EncounterSnapshot, SnapshotErrors> {
                 id: id.clone(),
                 value: v,
             }),
-            Err(e) => errors.push(format!("fields.{}: {e}", crate::untrusted::clean(id, MAX_ID_CHARS))),
+            Err(e) => errors.push(format!(
+                "fields.{}: {e}",
+                crate::untrusted::clean(id, MAX_ID_CHARS)
+            )),
         }
     }
     if !errors.is_empty() {

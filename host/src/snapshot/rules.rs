@@ -10,7 +10,8 @@ use serde_json::Value;
 
 /// The typed value of field `id`, or what is wrong with it.
 pub fn field_value(id: &str, value: &Value) -> Result<FieldValue, String> {
-    let field = catalog::field(id).ok_or_else(|| "not a catalog field (see `ehr-host catalog`)".to_string())?;
+    let field = catalog::field(id)
+        .ok_or_else(|| "not a catalog field (see `ehr-host catalog`)".to_string())?;
     if value.is_null() {
         return Err("is null; leave the field out instead".into());
     }
@@ -29,10 +30,14 @@ pub fn field_value(id: &str, value: &Value) -> Result<FieldValue, String> {
 }
 
 fn text(field: &Field, value: &Value) -> Result<String, String> {
-    let s = value.as_str().ok_or_else(|| format!("expected text, got {value}"))?;
+    let s = value
+        .as_str()
+        .ok_or_else(|| format!("expected text, got {value}"))?;
     let chars = s.chars().count();
     if chars > MAX_TEXT_CHARS {
-        return Err(format!("is {chars} characters long; the limit is {MAX_TEXT_CHARS}"));
+        return Err(format!(
+            "is {chars} characters long; the limit is {MAX_TEXT_CHARS}"
+        ));
     }
     match field.format.as_deref() {
         Some("snellen") if !ehr_adapter_sdk::text::is_snellen_acuity(s) => Err(format!(
@@ -49,9 +54,12 @@ fn text(field: &Field, value: &Value) -> Result<String, String> {
 
 fn number(field: &Field, value: &Value) -> Result<f64, String> {
     let unit = field.unit.as_deref().unwrap_or("");
-    let n = value
-        .as_f64()
-        .ok_or_else(|| format!("expected a number in {}, got {value}", if unit.is_empty() { "units" } else { unit }))?;
+    let n = value.as_f64().ok_or_else(|| {
+        format!(
+            "expected a number in {}, got {value}",
+            if unit.is_empty() { "units" } else { unit }
+        )
+    })?;
     let (lo, hi) = (field.min.unwrap_or(f64::MIN), field.max.unwrap_or(f64::MAX));
     if n < lo || n > hi {
         return Err(format!("{n} is outside {lo}..{hi} {unit}"));
@@ -69,10 +77,19 @@ fn number(field: &Field, value: &Value) -> Result<f64, String> {
     Ok(n)
 }
 
-fn items<T>(value: &Value, what: &str, item: fn(&Value) -> Result<T, String>) -> Result<Vec<T>, String> {
-    let list = value.as_array().ok_or_else(|| format!("expected a list of {what}"))?;
+fn items<T>(
+    value: &Value,
+    what: &str,
+    item: fn(&Value) -> Result<T, String>,
+) -> Result<Vec<T>, String> {
+    let list = value
+        .as_array()
+        .ok_or_else(|| format!("expected a list of {what}"))?;
     if list.len() > MAX_LIST_ITEMS {
-        return Err(format!("holds {} {what}; the limit is {MAX_LIST_ITEMS}", list.len()));
+        return Err(format!(
+            "holds {} {what}; the limit is {MAX_LIST_ITEMS}",
+            list.len()
+        ));
     }
     list.iter()
         .enumerate()
@@ -85,8 +102,12 @@ fn valid_time(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 5
         && b[2] == b':'
-        && s[..2].parse::<u8>().is_ok_and(|h| h < 24 && b[0].is_ascii_digit() && b[1].is_ascii_digit())
-        && s[3..].parse::<u8>().is_ok_and(|m| m < 60 && b[3].is_ascii_digit() && b[4].is_ascii_digit())
+        && s[..2]
+            .parse::<u8>()
+            .is_ok_and(|h| h < 24 && b[0].is_ascii_digit() && b[1].is_ascii_digit())
+        && s[3..]
+            .parse::<u8>()
+            .is_ok_and(|m| m < 60 && b[3].is_ascii_digit() && b[4].is_ascii_digit())
 }
 
 #[derive(Deserialize)]
@@ -104,10 +125,15 @@ struct DiagnosisDoc {
 fn diagnosis(v: &Value) -> Result<Diagnosis, String> {
     let d: DiagnosisDoc = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
     if !valid_icd10(&d.code) {
-        return Err(format!("`{}` is not an ICD-10-CM code", crate::untrusted::clean(&d.code, 40)));
+        return Err(format!(
+            "`{}` is not an ICD-10-CM code",
+            crate::untrusted::clean(&d.code, 40)
+        ));
     }
     if d.description.chars().count() > MAX_DESCRIPTION_CHARS {
-        return Err(format!("the description is longer than {MAX_DESCRIPTION_CHARS} characters"));
+        return Err(format!(
+            "the description is longer than {MAX_DESCRIPTION_CHARS} characters"
+        ));
     }
     let laterality = match d.laterality.as_deref().unwrap_or("not_applicable") {
         "right" | "od" | "OD" => Laterality::Right,
@@ -156,7 +182,11 @@ fn procedure(v: &Value) -> Result<Procedure, String> {
     if p.units == 0 {
         return Err("units must be at least 1".into());
     }
-    if p.modifiers.len() > 4 || p.modifiers.iter().any(|m| m.len() != 2 || !m.chars().all(|c| c.is_ascii_alphanumeric())) {
+    if p.modifiers.len() > 4
+        || p.modifiers
+            .iter()
+            .any(|m| m.len() != 2 || !m.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
         return Err("modifiers are at most 4 codes of 2 letters or digits".into());
     }
     if p.diagnosis_pointers.len() > 12 {
@@ -192,8 +222,13 @@ mod tests {
     fn step_is_enforced() {
         assert!(field_value("refraction.manifest.od.sphere", &json!(-1.25)).is_ok());
         let e = field_value("refraction.manifest.od.sphere", &json!(-1.13)).unwrap_err();
-        assert!(e.contains("not a multiple of 0.25 D") && e.contains("-1.25 or -1"), "{e}");
-        assert!(field_value("iop.od", &json!(15.5)).unwrap_err().contains("multiple of 1 mmHg"));
+        assert!(
+            e.contains("not a multiple of 0.25 D") && e.contains("-1.25 or -1"),
+            "{e}"
+        );
+        assert!(field_value("iop.od", &json!(15.5))
+            .unwrap_err()
+            .contains("multiple of 1 mmHg"));
         assert!(field_value("iop.od", &json!(16)).is_ok());
     }
 
@@ -214,7 +249,9 @@ mod tests {
         let long = "a".repeat(MAX_TEXT_CHARS + 1);
         let e = field_value("chief_complaint", &json!(long)).unwrap_err();
         assert!(e.contains(&format!("the limit is {MAX_TEXT_CHARS}")), "{e}");
-        let many: Vec<_> = (0..=MAX_LIST_ITEMS).map(|_| json!({"code": "H40.11"})).collect();
+        let many: Vec<_> = (0..=MAX_LIST_ITEMS)
+            .map(|_| json!({"code": "H40.11"}))
+            .collect();
         let e = field_value("diagnoses", &json!(many)).unwrap_err();
         assert!(e.contains(&format!("the limit is {MAX_LIST_ITEMS}")), "{e}");
     }

@@ -10,9 +10,11 @@ use std::fmt;
 /// `Err` naming the first repeated key (with its path, `fields.iop.od`), if any.
 pub fn no_duplicate_keys(text: &str) -> Result<(), String> {
     let mut de = serde_json::Deserializer::from_str(text);
-    Walk { path: String::new() }
-        .deserialize(&mut de)
-        .map_err(|e| e.to_string())?;
+    Walk {
+        path: String::new(),
+    }
+    .deserialize(&mut de)
+    .map_err(|e| e.to_string())?;
     de.end().map_err(|e| e.to_string())
 }
 
@@ -55,7 +57,9 @@ impl<'de> Visitor<'de> for Walk {
                     self.at(&key)
                 )));
             }
-            map.next_value_seed(Walk { path: self.at(&key) })?;
+            map.next_value_seed(Walk {
+                path: self.at(&key),
+            })?;
         }
         Ok(())
     }
@@ -105,7 +109,11 @@ mod tests {
         assert!(e.contains("`fields.iop.od` appears twice"), "{e}");
         let e = no_duplicate_keys(r#"{"job_id":"a","job_id":"b"}"#).unwrap_err();
         assert!(e.contains("`job_id` appears twice"), "{e}");
-        let e = no_duplicate_keys(r#"{"fields":{"diagnoses":[{"code":"H1","code":"H2"}]}}"#).unwrap_err();
-        assert!(e.contains("`fields.diagnoses[0].code` appears twice"), "{e}");
+        let e = no_duplicate_keys(r#"{"fields":{"diagnoses":[{"code":"H1","code":"H2"}]}}"#)
+            .unwrap_err();
+        assert!(
+            e.contains("`fields.diagnoses[0].code` appears twice"),
+            "{e}"
+        );
     }
 }

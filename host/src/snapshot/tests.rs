@@ -64,7 +64,10 @@ fn byte_order_mark_is_accepted() {
 #[test]
 fn duplicate_keys_are_refused() {
     let e = parse(&doc(r#"{"iop.od":17,"iop.od":30}"#)).unwrap_err();
-    assert!(e.to_string().contains("`fields.iop.od` appears twice"), "{e}");
+    assert!(
+        e.to_string().contains("`fields.iop.od` appears twice"),
+        "{e}"
+    );
 }
 
 // An oversized snapshot is refused before it is read, naming the limit.
@@ -72,7 +75,13 @@ fn duplicate_keys_are_refused() {
 fn oversized_snapshot_is_refused() {
     let note = "x".repeat(limits::MAX_SNAPSHOT_BYTES);
     let e = parse(&doc(&format!(r#"{{"notes":"{note}"}}"#))).unwrap_err();
-    assert!(e.to_string().contains(&format!("the limit is {} bytes", limits::MAX_SNAPSHOT_BYTES)), "{e}");
+    assert!(
+        e.to_string().contains(&format!(
+            "the limit is {} bytes",
+            limits::MAX_SNAPSHOT_BYTES
+        )),
+        "{e}"
+    );
 }
 
 // Control characters in echoed input cannot reach the terminal raw.

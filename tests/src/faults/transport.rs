@@ -32,7 +32,7 @@ pub async fn slow_reply(target: &Target) {
         5,
         "timeout",
         "retryable",
-        &["will be retried automatically", "no answer from"],
+        &["may be overloaded", "no answer from"],
     );
     expect_nothing_written(&sandbox);
 }
@@ -43,7 +43,7 @@ pub async fn rate_limited_with_retry_after(target: &Target) {
         retry_after: Some(7),
     });
     let (sandbox, run) = fault_case(target, fault).await;
-    expect_failure(&run, 5, "rate_limited", "retryable", &["after 7 seconds"]);
+    expect_failure(&run, 5, "rate_limited", "retryable", &["wait 7 seconds"]);
     assert_eq!(run.report["error"]["retry_after_seconds"], 7);
     expect_nothing_written(&sandbox);
 }

@@ -60,11 +60,13 @@ impl Connection {
 }
 
 async fn connect(config: &str) -> Result<Client, QueueError> {
-    let unreachable = |e: String| QueueError::Storage(format!("cannot connect to the PostgreSQL job store: {e}"));
-    let (client, connection) = tokio::time::timeout(CONNECT_TIMEOUT, tokio_postgres::connect(config, NoTls))
-        .await
-        .map_err(|_| unreachable(format!("no answer within {}s", CONNECT_TIMEOUT.as_secs())))?
-        .map_err(|e| unreachable(e.to_string()))?;
+    let unreachable =
+        |e: String| QueueError::Storage(format!("cannot connect to the PostgreSQL job store: {e}"));
+    let (client, connection) =
+        tokio::time::timeout(CONNECT_TIMEOUT, tokio_postgres::connect(config, NoTls))
+            .await
+            .map_err(|_| unreachable(format!("no answer within {}s", CONNECT_TIMEOUT.as_secs())))?
+            .map_err(|e| unreachable(e.to_string()))?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!("PostgreSQL job store connection ended: {e}");

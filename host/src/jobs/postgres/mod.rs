@@ -45,7 +45,10 @@ impl PostgresQueue {
     }
 
     async fn load(tx: &Transaction<'_>, id: &str, lock: bool) -> Result<JobRecord, QueueError> {
-        let sql = format!("SELECT {COLUMNS} FROM jobs WHERE id = $1{}", if lock { " FOR UPDATE" } else { "" });
+        let sql = format!(
+            "SELECT {COLUMNS} FROM jobs WHERE id = $1{}",
+            if lock { " FOR UPDATE" } else { "" }
+        );
         let row = tx.query_opt(&sql, &[&id]).await.map_err(storage)?;
         record(&row.ok_or_else(|| QueueError::NotFound(id.to_string()))?)
     }
@@ -85,13 +88,20 @@ impl Queue for PostgresQueue {
         })
     }
 
-    async fn claim(&self, host: &str, lease: Duration, max_per_ehr: u32) -> Result<Option<JobRecord>, QueueError> {
+    async fn claim(
+        &self,
+        host: &str,
+        lease: Duration,
+        max_per_ehr: u32,
+    ) -> Result<Option<JobRecord>, QueueError> {
         let now = self.now();
         let until = now + lease.as_millis() as i64;
         let max = max_per_ehr as i64;
         on_client!(self, |c| async {
             let tx = c.transaction().await.map_err(storage)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CLAIM_LOCK]).await.map_err(storage)?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CLAIM_LOCK])
+                .await
+                .map_err(storage)?;
             let sql = format!(
                 "WITH candidate AS (
                     SELECT id FROM jobs j
@@ -105,13 +115,22 @@ impl Queue for PostgresQueue {
                  RETURNING {}",
                 qualified_columns()
             );
-            let row = tx.query_opt(&sql, &[&now, &max, &host, &until]).await.map_err(storage)?;
+            let row = tx
+                .query_opt(&sql, &[&now, &max, &host, &until])
+                .await
+                .map_err(storage)?;
             tx.commit().await.map_err(storage)?;
             row.as_ref().map(record).transpose()
         })
     }
 
-    async fn heartbeat(&self, id: &str, host: &str, progress: &str, lease: Duration) -> Result<Lease, QueueError> {
+    async fn heartbeat(
+        &self,
+        id: &str,
+        host: &str,
+        progress: &str,
+        lease: Duration,
+    ) -> Result<Lease, QueueError> {
         let now = self.now();
         let until = now + lease.as_millis() as i64;
         on_client!(self, |c| async {
@@ -124,11 +143,21 @@ impl Queue for PostgresQueue {
             .await
             .map_err(storage)?;
             tx.commit().await.map_err(storage)?;
-            Ok(if job.cancel_requested { Lease::CancelRequested } else { Lease::Held })
+            Ok(if job.cancel_requested {
+                Lease::CancelRequested
+            } else {
+                Lease::Held
+            })
         })
     }
 
-    async fn succeed(&self, id: &str, host: &str, report: &WriteReport, keep_payload: bool) -> Result<Status, QueueError> {
+    async fn succeed(
+        &self,
+        id: &str,
+        host: &str,
+        report: &WriteReport,
+        keep_payload: bool,
+    ) -> Result<Status, QueueError> {
         let now = self.now();
         let with_warnings = report.outcome == crate::report::Outcome::SucceededWithWarnings;
         let outcome = stored::encode_report(report);
@@ -216,9 +245,12 @@ impl Queue for PostgresQueue {
             let tx = c.transaction().await.map_err(storage)?;
             let next = Self::load(&tx, id, true).await?.next(Transition::Cancel)?;
             let outcome = if next == Status::Claimed {
-                tx.execute("UPDATE jobs SET cancel_requested = TRUE, updated_ms = $2 WHERE id = $1", &[&id, &now])
-                    .await
-                    .map_err(storage)?;
+                tx.execute(
+                    "UPDATE jobs SET cancel_requested = TRUE, updated_ms = $2 WHERE id = $1",
+                    &[&id, &now],
+                )
+                .await
+                .map_err(storage)?;
                 CancelOutcome::Requested
             } else {
                 tx.execute(
@@ -314,15 +346,21 @@ impl Queue for PostgresQueue {
                 .await
                 .map_err(storage)?
                 .get(0);
-            Ok(KeyState { check, sealed_jobs: sealed as u64 })
+            Ok(KeyState {
+                check,
+                sealed_jobs: sealed as u64,
+            })
         })
     }
 
     async fn record_key_check(&self, check: &[u8]) -> Result<(), QueueError> {
         on_client!(self, |c| async {
-            c.execute("INSERT INTO meta (name, value) VALUES ('key_check', $1) ON CONFLICT DO NOTHING", &[&check])
-                .await
-                .map_err(storage)?;
+            c.execute(
+                "INSERT INTO meta (name, value) VALUES ('key_check', $1) ON CONFLICT DO NOTHING",
+                &[&check],
+            )
+            .await
+            .map_err(storage)?;
             Ok(())
         })
     }

@@ -35,13 +35,18 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
 ";
 
 /// The columns every read selects, in [`record`]'s order.
-pub const COLUMNS: &str = "id, ehr, status, attempts, failures_in_row, next_attempt_ms, claimed_by, \
+pub const COLUMNS: &str =
+    "id, ehr, status, attempts, failures_in_row, next_attempt_ms, claimed_by, \
     lease_until_ms, last_progress_ms, progress, created_ms, updated_ms, outcome, error, payload, \
     cancel_requested, given_back";
 
 /// [`COLUMNS`] qualified with `jobs.` (for `UPDATE ... FROM ... RETURNING`).
 pub fn qualified_columns() -> String {
-    COLUMNS.split(", ").map(|c| format!("jobs.{c}")).collect::<Vec<_>>().join(", ")
+    COLUMNS
+        .split(", ")
+        .map(|c| format!("jobs.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One row, typed.
@@ -53,7 +58,9 @@ pub fn record(row: &Row) -> Result<JobRecord, QueueError> {
     Ok(JobRecord {
         ehr: row.get(1),
         status: Status::parse(&status).ok_or_else(|| {
-            QueueError::Storage(format!("job `{id}` has an unknown status `{status}` in the store"))
+            QueueError::Storage(format!(
+                "job `{id}` has an unknown status `{status}` in the store"
+            ))
         })?,
         attempts: row.get::<_, i32>(3) as u32,
         failures_in_row: row.get::<_, i32>(4) as u32,
@@ -64,8 +71,14 @@ pub fn record(row: &Row) -> Result<JobRecord, QueueError> {
         progress: row.get(9),
         created_ms: row.get::<_, i64>(10) as u64,
         updated_ms: row.get::<_, i64>(11) as u64,
-        report: outcome.as_deref().map(|o| stored::decode_report(&id, o)).transpose()?,
-        error: error.as_deref().map(|e| stored::decode_error(&id, e)).transpose()?,
+        report: outcome
+            .as_deref()
+            .map(|o| stored::decode_report(&id, o))
+            .transpose()?,
+        error: error
+            .as_deref()
+            .map(|e| stored::decode_error(&id, e))
+            .transpose()?,
         payload: row.get(14),
         cancel_requested: row.get(15),
         given_back: row.get(16),

@@ -40,8 +40,10 @@ fn connect(path: &Path) -> Result<Connection, QueueError> {
         .map_err(|e| QueueError::Storage(format!("cannot open {}: {e}", path.display())))?;
     // WAL lets readers (`jobs list`) run beside the agent; FULL sync keeps a committed
     // job through a power cut.
-    conn.execute_batch("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;")
-        .map_err(storage)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;",
+    )
+    .map_err(storage)?;
     schema::create(&conn).map_err(storage)?;
     Ok(conn)
 }
@@ -61,7 +63,10 @@ impl SqliteQueue {
 
     /// Runs `f` in an immediate transaction; commits on `Ok`. A storage failure drops
     /// the connection so the next operation starts from a fresh one.
-    fn tx<T>(&self, f: impl FnOnce(&Tx<'_>, i64) -> Result<T, QueueError>) -> Result<T, QueueError> {
+    fn tx<T>(
+        &self,
+        f: impl FnOnce(&Tx<'_>, i64) -> Result<T, QueueError>,
+    ) -> Result<T, QueueError> {
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             *guard = Some(connect(&self.path)?);
@@ -93,7 +98,11 @@ impl SqliteQueue {
         }
     }
 
-    fn select(tx: &Tx<'_>, sql: &str, p: impl rusqlite::Params) -> Result<Vec<JobRecord>, QueueError> {
+    fn select(
+        tx: &Tx<'_>,
+        sql: &str,
+        p: impl rusqlite::Params,
+    ) -> Result<Vec<JobRecord>, QueueError> {
         let mut stmt = tx.prepare(sql).map_err(storage)?;
         let mut rows = stmt.query(p).map_err(storage)?;
         let mut out = Vec::new();
@@ -131,7 +140,12 @@ impl Queue for SqliteQueue {
         })
     }
 
-    async fn claim(&self, host: &str, lease: Duration, max_per_ehr: u32) -> Result<Option<JobRecord>, QueueError> {
+    async fn claim(
+        &self,
+        host: &str,
+        lease: Duration,
+        max_per_ehr: u32,
+    ) -> Result<Option<JobRecord>, QueueError> {
         self.tx(|tx, now| {
             let id: Option<String> = tx
                 .query_row(
@@ -155,7 +169,13 @@ impl Queue for SqliteQueue {
         })
     }
 
-    async fn heartbeat(&self, id: &str, host: &str, progress: &str, lease: Duration) -> Result<Lease, QueueError> {
+    async fn heartbeat(
+        &self,
+        id: &str,
+        host: &str,
+        progress: &str,
+        lease: Duration,
+    ) -> Result<Lease, QueueError> {
         self.tx(|tx, now| {
             let job = Self::load(tx, id)?.held_by(host)?;
             tx.execute(
@@ -167,7 +187,13 @@ impl Queue for SqliteQueue {
         })
     }
 
-    async fn succeed(&self, id: &str, host: &str, report: &WriteReport, keep_payload: bool) -> Result<Status, QueueError> {
+    async fn succeed(
+        &self,
+        id: &str,
+        host: &str,
+        report: &WriteReport,
+        keep_payload: bool,
+    ) -> Result<Status, QueueError> {
         let with_warnings = report.outcome == crate::report::Outcome::SucceededWithWarnings;
         let outcome = stored::encode_report(report);
         self.tx(|tx, now| {
@@ -232,8 +258,11 @@ impl Queue for SqliteQueue {
             let job = Self::load(tx, id)?;
             let next = job.next(Transition::Retry)?;
             Self::set_status(tx, id, next, now)?;
-            tx.execute("UPDATE jobs SET next_attempt_ms = ?2 WHERE id = ?1", params![id, now])
-                .map_err(storage)?;
+            tx.execute(
+                "UPDATE jobs SET next_attempt_ms = ?2 WHERE id = ?1",
+                params![id, now],
+            )
+            .map_err(storage)?;
             Ok(())
         })
     }
@@ -243,8 +272,11 @@ impl Queue for SqliteQueue {
             let job = Self::load(tx, id)?;
             let next = job.next(Transition::Cancel)?;
             if next == Status::Claimed {
-                tx.execute("UPDATE jobs SET cancel_requested = 1, updated_ms = ?2 WHERE id = ?1", params![id, now])
-                    .map_err(storage)?;
+                tx.execute(
+                    "UPDATE jobs SET cancel_requested = 1, updated_ms = ?2 WHERE id = ?1",
+                    params![id, now],
+                )
+                .map_err(storage)?;
                 return Ok(CancelOutcome::Requested);
             }
             Self::set_status(tx, id, next, now)?;
@@ -256,7 +288,9 @@ impl Queue for SqliteQueue {
         self.tx(|tx, now| {
             let lapsed = Self::select(
                 tx,
-                &format!("SELECT {COLUMNS} FROM jobs WHERE status = 'claimed' AND lease_until_ms < ?1"),
+                &format!(
+                    "SELECT {COLUMNS} FROM jobs WHERE status = 'claimed' AND lease_until_ms < ?1"
+                ),
                 [now],
             )?;
             let mut out = Vec::new();
@@ -309,20 +343,32 @@ impl Queue for SqliteQueue {
     async fn key_state(&self) -> Result<KeyState, QueueError> {
         self.tx(|tx, _| {
             let check = tx
-                .query_row("SELECT value FROM meta WHERE name = 'key_check'", [], |r| r.get(0))
+                .query_row("SELECT value FROM meta WHERE name = 'key_check'", [], |r| {
+                    r.get(0)
+                })
                 .optional()
                 .map_err(storage)?;
             let sealed_jobs: i64 = tx
-                .query_row("SELECT COUNT(*) FROM jobs WHERE payload IS NOT NULL", [], |r| r.get(0))
+                .query_row(
+                    "SELECT COUNT(*) FROM jobs WHERE payload IS NOT NULL",
+                    [],
+                    |r| r.get(0),
+                )
                 .map_err(storage)?;
-            Ok(KeyState { check, sealed_jobs: sealed_jobs as u64 })
+            Ok(KeyState {
+                check,
+                sealed_jobs: sealed_jobs as u64,
+            })
         })
     }
 
     async fn record_key_check(&self, check: &[u8]) -> Result<(), QueueError> {
         self.tx(|tx, _| {
-            tx.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('key_check', ?1)", [check])
-                .map_err(storage)?;
+            tx.execute(
+                "INSERT OR IGNORE INTO meta (name, value) VALUES ('key_check', ?1)",
+                [check],
+            )
+            .map_err(storage)?;
             Ok(())
         })
     }

@@ -36,7 +36,8 @@ const ADDED: &[(&str, &str)] = &[
 ];
 
 /// The columns every read selects, in [`record`]'s order.
-pub const COLUMNS: &str = "id, ehr, status, attempts, failures_in_row, next_attempt_ms, claimed_by, \
+pub const COLUMNS: &str =
+    "id, ehr, status, attempts, failures_in_row, next_attempt_ms, claimed_by, \
     lease_until_ms, last_progress_ms, progress, created_ms, updated_ms, outcome, error, payload, \
     cancel_requested, given_back";
 
@@ -63,11 +64,17 @@ pub fn record(row: &Row<'_>) -> Result<JobRecord, QueueError> {
     let status: String = row.get(2).map_err(db)?;
     let outcome: Option<String> = row.get(12).map_err(db)?;
     let error: Option<String> = row.get(13).map_err(db)?;
-    let ms = |i| row.get::<_, Option<i64>>(i).map(|v| v.map(|v| v as u64)).map_err(db);
+    let ms = |i| {
+        row.get::<_, Option<i64>>(i)
+            .map(|v| v.map(|v| v as u64))
+            .map_err(db)
+    };
     Ok(JobRecord {
         ehr: row.get(1).map_err(db)?,
         status: Status::parse(&status).ok_or_else(|| {
-            QueueError::Storage(format!("job `{id}` has an unknown status `{status}` in the store"))
+            QueueError::Storage(format!(
+                "job `{id}` has an unknown status `{status}` in the store"
+            ))
         })?,
         attempts: row.get(3).map_err(db)?,
         failures_in_row: row.get(4).map_err(db)?,
@@ -78,8 +85,14 @@ pub fn record(row: &Row<'_>) -> Result<JobRecord, QueueError> {
         progress: row.get(9).map_err(db)?,
         created_ms: row.get::<_, i64>(10).map_err(db)? as u64,
         updated_ms: row.get::<_, i64>(11).map_err(db)? as u64,
-        report: outcome.as_deref().map(|o| stored::decode_report(&id, o)).transpose()?,
-        error: error.as_deref().map(|e| stored::decode_error(&id, e)).transpose()?,
+        report: outcome
+            .as_deref()
+            .map(|o| stored::decode_report(&id, o))
+            .transpose()?,
+        error: error
+            .as_deref()
+            .map(|e| stored::decode_error(&id, e))
+            .transpose()?,
         payload: row.get(14).map_err(db)?,
         cancel_requested: row.get(15).map_err(db)?,
         given_back: row.get(16).map_err(db)?,

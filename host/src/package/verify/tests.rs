@@ -82,11 +82,11 @@ fn signer_problems_are_named() {
 #[test]
 fn newer_contract_is_refused() {
     let key = SecretKey::generate().unwrap();
-    let bytes = build_signed(&manifest("0.2.0"), b"c".to_vec(), &key);
+    let bytes = build_signed(&manifest("0.3.0"), b"c".to_vec(), &key);
     let err = verify(&bytes, &trusted(&key)).unwrap_err();
     assert!(
         err.to_string()
-            .contains("needs host contract 0.2.0; update the agent"),
+            .contains("needs host contract 0.3.0; update the agent"),
         "{err}"
     );
 }

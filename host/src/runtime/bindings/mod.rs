@@ -1,10 +1,14 @@
-//! Host bindings, one module per supported contract version (`v0_1_0`, ...), kept side
-//! by side so adapters built for an older contract keep loading. `latest` is the newest;
-//! the rest of the host speaks its types.
+//! Host bindings, one module per supported contract version (`v0_1_0`, `v0_2_0`), kept
+//! side by side so adapters built for an older contract keep loading (as Zed's extension
+//! host keeps its `since_v0_x_y` modules). `latest` is the newest; the rest of the host
+//! speaks its types, and [`AdapterPre`] calls any version in them.
 
+mod pre;
 pub mod v0_1_0;
+pub mod v0_2_0;
 
-pub use v0_1_0 as latest;
+pub use pre::{AdapterPre, Answer, Call};
+pub use v0_2_0 as latest;
 
 use latest::AdapterError;
 
@@ -37,5 +41,6 @@ pub fn describe_error(e: &AdapterError) -> String {
         AdapterError::EhrInternal(m) => format!("EHR internal error: {m}"),
         AdapterError::Misconfigured(m) => format!("misconfigured: {m}"),
         AdapterError::AdapterBug(m) => format!("adapter bug: {m}"),
+        AdapterError::Cancelled(m) => format!("cancelled: {m}"),
     }
 }

@@ -1,60 +1,99 @@
-//! Bindings for contract `ehr:adapter@0.1.0` (`wit/v0.1.0`), and the host side of its
-//! imports: each delegates to the version-independent capability in `capabilities`.
+//! Bindings for contract `ehr:adapter@0.1.0` (`wit/v0.1.0`), kept so adapters built for
+//! it keep working beside newer ones. Its imports delegate to the newest contract's
+//! (`latest`), and its values convert to and from the newest types, so the rest of the
+//! host never sees a 0.1.0 type. What 0.1.0 lacks is filled in plainly: no encounter
+//! notices, no sync timing (the defaults), no insurance; an adapter on it cannot report
+//! progress (the host then cannot say which fields landed before a failure) and cannot
+//! read providers or staff.
 
-use crate::capabilities::http::{HttpFailure, OutboundRequest};
-use crate::capabilities::log::Level as LogLevel;
-use crate::capabilities::sql::{SqlFailure, SqlValue};
+use super::latest as new;
 use crate::runtime::state::CallState;
-use std::time::Duration;
+use ehr::adapter::{config, http, log, sql, types as old};
 
 wasmtime::component::bindgen!({
     path: "../wit/v0.1.0",
     world: "ehr-adapter",
     imports: { default: async },
     exports: { default: async },
-    additional_derives: [serde::Serialize],
 });
 
-pub use ehr::adapter::types::*;
 pub use exports::ehr::adapter::adapter::Guest;
 
-use ehr::adapter::{config, http, log, sql};
-
-impl ehr::adapter::types::Host for CallState {}
+impl old::Host for CallState {}
 
 impl http::Host for CallState {
     async fn send(&mut self, req: http::Request) -> Result<http::Response, http::HttpError> {
-        self.before_io().map_err(http::HttpError::InvalidRequest)?;
         let method = match req.method {
-            http::Method::Get => reqwest::Method::GET,
-            http::Method::Post => reqwest::Method::POST,
-            http::Method::Put => reqwest::Method::PUT,
-            http::Method::Patch => reqwest::Method::PATCH,
-            http::Method::Delete => reqwest::Method::DELETE,
-            http::Method::Head => reqwest::Method::HEAD,
+            http::Method::Get => new::http::Method::Get,
+            http::Method::Post => new::http::Method::Post,
+            http::Method::Put => new::http::Method::Put,
+            http::Method::Patch => new::http::Method::Patch,
+            http::Method::Delete => new::http::Method::Delete,
+            http::Method::Head => new::http::Method::Head,
         };
-        let outbound = OutboundRequest {
+        let req = new::http::Request {
             method,
             url: req.url,
             headers: req.headers,
             body: req.body,
-            timeout: req.timeout_ms.map(|ms| Duration::from_millis(ms.into())),
+            timeout_ms: req.timeout_ms,
         };
-        match self.http.send(outbound).await {
+        match new::http::Host::send(self, req).await {
             Ok(r) => Ok(http::Response {
                 status: r.status,
                 headers: r.headers,
                 body: r.body,
             }),
-            Err(f) => Err(match f {
-                HttpFailure::Denied(m) => http::HttpError::Denied(m),
-                HttpFailure::Unreachable(m) => http::HttpError::Unreachable(m),
-                HttpFailure::Timeout(m) => http::HttpError::Timeout(m),
-                HttpFailure::InvalidRequest(m) => http::HttpError::InvalidRequest(m),
-                HttpFailure::Credentials(m) => http::HttpError::Credentials(m),
-                HttpFailure::TooLarge(m) => http::HttpError::TooLarge(m),
+            Err(e) => Err(match e {
+                new::http::HttpError::Denied(m) => http::HttpError::Denied(m),
+                new::http::HttpError::Unreachable(m) => http::HttpError::Unreachable(m),
+                new::http::HttpError::Timeout(m) => http::HttpError::Timeout(m),
+                new::http::HttpError::InvalidRequest(m) => http::HttpError::InvalidRequest(m),
+                new::http::HttpError::Credentials(m) => http::HttpError::Credentials(m),
+                new::http::HttpError::TooLarge(m) => http::HttpError::TooLarge(m),
             }),
         }
+    }
+}
+
+fn value_in(v: sql::Value) -> new::sql::Value {
+    use new::sql::Value as N;
+    match v {
+        sql::Value::Null => N::Null,
+        sql::Value::Int(i) => N::Int(i),
+        sql::Value::Decimal(s) => N::Decimal(s),
+        sql::Value::Float(f) => N::Float(f),
+        sql::Value::Text(s) => N::Text(s),
+        sql::Value::Bytes(b) => N::Bytes(b),
+        sql::Value::Boolean(b) => N::Boolean(b),
+        sql::Value::Date(s) => N::Date(s),
+        sql::Value::Datetime(s) => N::Datetime(s),
+    }
+}
+
+fn value_out(v: new::sql::Value) -> sql::Value {
+    use new::sql::Value as N;
+    match v {
+        N::Null => sql::Value::Null,
+        N::Int(i) => sql::Value::Int(i),
+        N::Decimal(s) => sql::Value::Decimal(s),
+        N::Float(f) => sql::Value::Float(f),
+        N::Text(s) => sql::Value::Text(s),
+        N::Bytes(b) => sql::Value::Bytes(b),
+        N::Boolean(b) => sql::Value::Boolean(b),
+        N::Date(s) => sql::Value::Date(s),
+        N::Datetime(s) => sql::Value::Datetime(s),
+    }
+}
+
+fn sql_error(e: new::sql::SqlError) -> sql::SqlError {
+    use new::sql::SqlError as N;
+    match e {
+        N::Denied(m) => sql::SqlError::Denied(m),
+        N::Unreachable(m) => sql::SqlError::Unreachable(m),
+        N::Timeout(m) => sql::SqlError::Timeout(m),
+        N::Constraint(m) => sql::SqlError::Constraint(m),
+        N::Failed(m) => sql::SqlError::Failed(m),
     }
 }
 
@@ -65,19 +104,16 @@ impl sql::Host for CallState {
         statement: String,
         params: Vec<sql::Value>,
     ) -> Result<sql::Rows, sql::SqlError> {
-        self.before_io().map_err(sql::SqlError::Denied)?;
-        let params: Vec<SqlValue> = params.into_iter().map(from_wit).collect();
-        let rows = self
-            .sql
-            .query(&database, &statement, &params)
+        let params = params.into_iter().map(value_in).collect();
+        let rows = new::sql::Host::query(self, database, statement, params)
             .await
-            .map_err(to_wit_error)?;
+            .map_err(sql_error)?;
         Ok(sql::Rows {
             columns: rows.columns,
             rows: rows
                 .rows
                 .into_iter()
-                .map(|r| r.into_iter().map(to_wit).collect())
+                .map(|r| r.into_iter().map(value_out).collect())
                 .collect(),
         })
     }
@@ -88,92 +124,51 @@ impl sql::Host for CallState {
         statement: String,
         params: Vec<sql::Value>,
     ) -> Result<u64, sql::SqlError> {
-        self.before_io().map_err(sql::SqlError::Denied)?;
-        let params: Vec<SqlValue> = params.into_iter().map(from_wit).collect();
-        self.sql
-            .execute(&database, &statement, &params)
+        let params = params.into_iter().map(value_in).collect();
+        new::sql::Host::execute(self, database, statement, params)
             .await
-            .map_err(to_wit_error)
+            .map_err(sql_error)
     }
 
     async fn begin(&mut self, database: String) -> Result<(), sql::SqlError> {
-        self.before_io().map_err(sql::SqlError::Denied)?;
-        self.sql.begin(&database).await.map_err(to_wit_error)
+        new::sql::Host::begin(self, database)
+            .await
+            .map_err(sql_error)
     }
 
     async fn commit(&mut self, database: String) -> Result<(), sql::SqlError> {
-        // A cancel refuses the commit: the open transaction is rolled back when the call
-        // ends, so nothing of this attempt reaches the local EHR.
-        self.before_io().map_err(sql::SqlError::Denied)?;
-        self.sql.commit(&database).await.map_err(to_wit_error)
+        new::sql::Host::commit(self, database)
+            .await
+            .map_err(sql_error)
     }
 
     async fn rollback(&mut self, database: String) -> Result<(), sql::SqlError> {
-        self.sql.rollback(&database).await.map_err(to_wit_error)
-    }
-}
-
-fn from_wit(v: sql::Value) -> SqlValue {
-    match v {
-        sql::Value::Null => SqlValue::Null,
-        sql::Value::Int(i) => SqlValue::Int(i),
-        sql::Value::Decimal(s) => SqlValue::Decimal(s),
-        sql::Value::Float(f) => SqlValue::Float(f),
-        sql::Value::Text(s) => SqlValue::Text(s),
-        sql::Value::Bytes(b) => SqlValue::Bytes(b),
-        sql::Value::Boolean(b) => SqlValue::Boolean(b),
-        sql::Value::Date(s) => SqlValue::Date(s),
-        sql::Value::Datetime(s) => SqlValue::Datetime(s),
-    }
-}
-
-fn to_wit(v: SqlValue) -> sql::Value {
-    match v {
-        SqlValue::Null => sql::Value::Null,
-        SqlValue::Int(i) => sql::Value::Int(i),
-        SqlValue::Decimal(s) => sql::Value::Decimal(s),
-        SqlValue::Float(f) => sql::Value::Float(f),
-        SqlValue::Text(s) => sql::Value::Text(s),
-        SqlValue::Bytes(b) => sql::Value::Bytes(b),
-        SqlValue::Boolean(b) => sql::Value::Boolean(b),
-        SqlValue::Date(s) => sql::Value::Date(s),
-        SqlValue::Datetime(s) => sql::Value::Datetime(s),
-    }
-}
-
-fn to_wit_error(f: SqlFailure) -> sql::SqlError {
-    match f {
-        SqlFailure::Denied(m) => sql::SqlError::Denied(m),
-        SqlFailure::Unreachable(m) => sql::SqlError::Unreachable(m),
-        SqlFailure::Timeout(m) => sql::SqlError::Timeout(m),
-        SqlFailure::Constraint(m) => sql::SqlError::Constraint(m),
-        SqlFailure::Failed(m) => sql::SqlError::Failed(m),
+        new::sql::Host::rollback(self, database)
+            .await
+            .map_err(sql_error)
     }
 }
 
 impl log::Host for CallState {
     async fn log(&mut self, level: log::Level, message: String) {
         let level = match level {
-            log::Level::Trace => LogLevel::Trace,
-            log::Level::Debug => LogLevel::Debug,
-            log::Level::Info => LogLevel::Info,
-            log::Level::Warn => LogLevel::Warn,
-            log::Level::Error => LogLevel::Error,
+            log::Level::Trace => new::log::Level::Trace,
+            log::Level::Debug => new::log::Level::Debug,
+            log::Level::Info => new::log::Level::Info,
+            log::Level::Warn => new::log::Level::Warn,
+            log::Level::Error => new::log::Level::Error,
         };
-        self.log.log(level, &message);
+        new::log::Host::log(self, level, message).await
     }
 }
 
 impl config::Host for CallState {
     async fn get(&mut self, key: String) -> Option<String> {
-        self.settings.get(&key).cloned()
+        new::config::Host::get(self, key).await
     }
 
     async fn all(&mut self) -> Vec<(String, String)> {
-        self.settings
-            .iter()
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+        new::config::Host::all(self).await
     }
 }
 
@@ -181,3 +176,6 @@ impl config::Host for CallState {
 pub fn add_to_linker(linker: &mut wasmtime::component::Linker<CallState>) -> wasmtime::Result<()> {
     EhrAdapter::add_to_linker::<CallState, wasmtime::component::HasSelf<CallState>>(linker, |s| s)
 }
+
+mod convert;
+pub use convert::*;
