@@ -8,9 +8,11 @@
 use ehr_e2e::postgres::PostgresServer;
 use ehr_e2e::{bearer, fixture, revolution_config, TestHome};
 use ehr_host::jobs::worker::{step, Adapters, WorkerConfig};
-use ehr_host::jobs::{NewJob, PostgresQueue, Queue, RetryPolicy, Sealer, SqliteQueue, SystemClock};
+use ehr_host::jobs::{
+    NewJob, PostgresQueue, Queue, RetryPolicy, Sealer, SqliteQueue, StoreHealth, SystemClock,
+};
 use ehr_host::runtime::bindings::latest::{EncounterSnapshot, WriteResult};
-use ehr_host::runtime::{CallError, LoadedAdapter};
+use ehr_host::runtime::{CallError, JobControl, LoadedAdapter};
 use ehr_sandbox::{Sandbox, SandboxConfig};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -22,8 +24,9 @@ impl Adapters for One {
         &self,
         _: &str,
         s: EncounterSnapshot,
+        control: Arc<JobControl>,
     ) -> Option<(Arc<LoadedAdapter>, Result<WriteResult, CallError>)> {
-        Some((self.0.clone(), self.0.write_encounter(s).await))
+        Some((self.0.clone(), self.0.write_job(s, control).await))
     }
 }
 
@@ -35,6 +38,8 @@ fn config(host: &str, sealer: &Arc<Sealer>) -> WorkerConfig {
         policy: RetryPolicy::default(),
         sealer: sealer.clone(),
         retention: Duration::ZERO,
+        health: Arc::new(StoreHealth::new("the bench queue")),
+        shutdown: Default::default(),
     }
 }
 
@@ -47,13 +52,9 @@ async fn fill<Q: Queue>(q: &Q, n: usize, tag: &str, sealer: &Sealer) {
         let id = format!("{tag}-{i:05}");
         s["job_id"] = id.clone().into();
         let payload = sealer.seal(&id, s.to_string().as_bytes()).unwrap();
-        q.submit(NewJob {
-            id,
-            ehr: "revolution".into(),
-            payload,
-        })
-        .await
-        .unwrap();
+        q.submit(NewJob::new(id, "revolution", payload))
+            .await
+            .unwrap();
     }
 }
 

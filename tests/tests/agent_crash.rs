@@ -93,13 +93,7 @@ async fn crash_run(sandbox: &Sandbox, home: &TestHome, store: Store) {
         s["job_id"] = id.clone().into();
         s["fields"]["notes"] = format!("note of job {i}").into();
         let payload = sealer.seal(&id, s.to_string().as_bytes()).unwrap();
-        store
-            .submit(NewJob {
-                id,
-                ehr: "revolution".into(),
-                payload,
-            })
-            .await;
+        store.submit(NewJob::new(id, "revolution", payload)).await;
     }
 
     sandbox.set_fault(Fault::new(FaultMode::Slow { delay_ms: 3 }).on_path("/exam/"));

@@ -43,13 +43,9 @@ async fn two_hosts_never_claim_the_same_job() {
     );
     for i in 0..200 {
         let ehr = if i % 2 == 0 { "rev" } else { "eye" };
-        a.submit(NewJob {
-            id: format!("J{i:03}"),
-            ehr: ehr.into(),
-            payload: vec![1],
-        })
-        .await
-        .unwrap();
+        a.submit(NewJob::new(format!("J{i:03}"), ehr, vec![1]))
+            .await
+            .unwrap();
     }
     let limit = 3;
     let worker = |q: Arc<PostgresQueue>, host: &'static str| async move {

@@ -77,11 +77,11 @@ fn snapshot() -> Vec<u8> {
 impl Rig {
     async fn submit(&self) {
         let id = "J-2026-11-21-0001";
-        let job = NewJob {
-            id: id.into(),
-            ehr: "revolution".into(),
-            payload: self.config.sealer.seal(id, &snapshot()).unwrap(),
-        };
+        let job = NewJob::new(
+            id,
+            "revolution",
+            self.config.sealer.seal(id, &snapshot()).unwrap(),
+        );
         self.queue.submit(job).await.unwrap();
     }
 
@@ -212,11 +212,11 @@ async fn cancelled_and_missing_adapter() {
     assert!(r.step().await.is_none());
     assert!(r.sandbox.state().requests.is_empty());
 
-    let job = NewJob {
-        id: "J-2".into(),
-        ehr: "officemate".into(),
-        payload: r.config.sealer.seal("J-2", &snapshot()).unwrap(),
-    };
+    let job = NewJob::new(
+        "J-2",
+        "officemate",
+        r.config.sealer.seal("J-2", &snapshot()).unwrap(),
+    );
     r.queue.submit(job).await.unwrap();
     let p = r.step().await.unwrap();
     assert_eq!(p.status, Status::Failed);
@@ -227,11 +227,7 @@ async fn cancelled_and_missing_adapter() {
     );
 
     // A payload that is not sealed (or was altered) fails the job, nothing written.
-    let job = NewJob {
-        id: "J-3".into(),
-        ehr: "revolution".into(),
-        payload: snapshot(),
-    };
+    let job = NewJob::new("J-3", "revolution", snapshot());
     r.queue.submit(job).await.unwrap();
     assert_eq!(r.step().await.unwrap().status, Status::Failed);
     let error = r.queue.get("J-3").await.unwrap().error.unwrap();

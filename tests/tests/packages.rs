@@ -123,13 +123,13 @@ async fn newer_contract_is_refused() {
     let dir = TempDir::new("contract");
     let signed = Package::parse(&home.package("misbehaving").await).unwrap();
     let mut manifest = Manifest::parse(&signed.manifest).unwrap();
-    manifest.contract = "0.2.0".parse().unwrap();
+    manifest.contract = "0.3.0".parse().unwrap();
     let bytes = ehr_host::package::verify::build_signed(&manifest, signed.component, &home.key);
     let path = write(&dir, "future.ehrpkg", &bytes);
     let (code, _, err) = home.cli(&["install", &path]);
     assert_eq!(code, 3);
     assert!(
-        err.contains("needs host contract 0.2.0; update the agent"),
+        err.contains("needs host contract 0.3.0; update the agent"),
         "{err}"
     );
     assert!(installed_ids(&home).is_empty());

@@ -5,7 +5,7 @@
 //! back.
 
 use ehr_e2e::postgres::PostgresServer;
-use ehr_e2e::{bearer, ehr_host_bin, fixture, revolution_config, TempDir, TestHome};
+use ehr_e2e::{bearer, ehr_host_bin, fixture, revolution_config, TestHome};
 use ehr_host::agent::run::{self, RunOptions};
 use ehr_host::jobs::{
     key, submit, PostgresQueue, Queue, SqliteQueue, Status, StoreState, SystemClock,

@@ -130,7 +130,7 @@ async fn stubbed_429_carries_retry_after() {
     let limited = json!({"status": 429, "headers": {"retry-after": "12"}, "jsonBody": {"error": "rate_limited"}});
     wm.stub(stub("GET", "/ehr/v2/visits/[^/]+", limited)).await;
     let run = write(&home, "eyefinity", &cloud::snapshot(&EYEFINITY, |_| {}));
-    expect_failure(&run, 5, "rate_limited", "retryable", &["after 12 seconds"]);
+    expect_failure(&run, 5, "rate_limited", "retryable", &["wait 12 seconds"]);
     assert_eq!(run.report["error"]["retry_after_seconds"], 12);
     expect_nothing_written(&sandbox);
 }

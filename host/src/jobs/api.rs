@@ -78,19 +78,20 @@ fn error(status: StatusCode, message: impl Into<String>, details: Vec<String>) -
         .into_response()
 }
 
-fn authorized<Q>(api: &ApiConfig<Q>, headers: &HeaderMap) -> Result<(), Response> {
+fn authorized<Q>(api: &ApiConfig<Q>, headers: &HeaderMap) -> bool {
     let given = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "));
-    if given.is_some_and(|t| constant_time_eq(t.as_bytes(), api.token.as_bytes())) {
-        return Ok(());
-    }
-    Err(error(
+    given.is_some_and(|t| constant_time_eq(t.as_bytes(), api.token.as_bytes()))
+}
+
+fn unauthorized() -> Response {
+    error(
         StatusCode::UNAUTHORIZED,
         "missing or wrong API token: send `Authorization: Bearer <token from api.token in the host's home>`",
         vec![],
-    ))
+    )
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -117,8 +118,8 @@ struct Submit {
 }
 
 async fn submit<Q: Queue>(State(api): Api<Q>, headers: HeaderMap, body: String) -> Response {
-    if let Err(r) = authorized(&api, &headers) {
-        return r;
+    if !authorized(&api, &headers) {
+        return unauthorized();
     }
     let req: Submit = match serde_json::from_str(&body) {
         Ok(r) => r,
@@ -166,8 +167,8 @@ async fn list<Q: Queue>(
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    if let Err(r) = authorized(&api, &headers) {
-        return r;
+    if !authorized(&api, &headers) {
+        return unauthorized();
     }
     let status = match q.status.as_deref() {
         None => None,
@@ -200,8 +201,8 @@ async fn show<Q: Queue>(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = authorized(&api, &headers) {
-        return r;
+    if !authorized(&api, &headers) {
+        return unauthorized();
     }
     match api.queue.get(&id).await {
         Ok(j) => Json(JobView::new(j, SystemClock.now_ms(), api.stuck_after)).into_response(),
@@ -214,8 +215,8 @@ async fn retry<Q: Queue>(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = authorized(&api, &headers) {
-        return r;
+    if !authorized(&api, &headers) {
+        return unauthorized();
     }
     match api.queue.retry(&id).await {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
@@ -228,8 +229,8 @@ async fn cancel<Q: Queue>(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(r) = authorized(&api, &headers) {
-        return r;
+    if !authorized(&api, &headers) {
+        return unauthorized();
     }
     match api.queue.cancel(&id).await {
         Ok(outcome) => {

@@ -5,7 +5,7 @@
 use super::clock::{Clock, ManualClock};
 use super::lifecycle::Status;
 use super::policy::Decision;
-use super::queue::{CancelOutcome, Lease, NewJob, Queue, QueueError};
+use super::queue::{CancelOutcome, ClaimFilter, Lease, NewJob, Queue, QueueError};
 use crate::remediation::{self, Remediation};
 use crate::report::{AdapterRef, FieldLine, FieldOutcome, SkipReason, WriteReport};
 use std::future::Future;
@@ -15,11 +15,7 @@ use std::time::Duration;
 const LEASE: Duration = Duration::from_secs(30);
 
 fn job(id: &str, ehr: &str) -> NewJob {
-    NewJob {
-        id: id.into(),
-        ehr: ehr.into(),
-        payload: format!("snapshot of {id}").into_bytes(),
-    }
+    NewJob::new(id, ehr, format!("snapshot of {id}").into_bytes())
 }
 
 /// A report of `id` by adapter package `hash`: one field written, and one skipped when
@@ -65,6 +61,7 @@ pub async fn run_all<Q: Queue, F: Future<Output = Q>>(make: impl Fn(Arc<ManualCl
     cancel_request_outlives_the_host(&make).await;
     retention_then_purge(&make).await;
     give_back_once(&make).await;
+    scoped_claims(&make).await;
     key_check(&make).await;
 }
 
@@ -386,4 +383,66 @@ async fn key_check<Q: Queue, F: Future<Output = Q>>(make: &impl Fn(Arc<ManualClo
         (state.check.as_deref(), state.sealed_jobs),
         (Some(&b"first"[..]), 1)
     );
+}
+
+// A hub's claims: only one tenant's jobs, only some EHRs; the per-EHR limit counts per
+// tenant, so one practice at its limit does not hold back another.
+async fn scoped_claims<Q: Queue, F: Future<Output = Q>>(make: &impl Fn(Arc<ManualClock>) -> F) {
+    let (q, clock) = fresh(make).await;
+    for (id, ehr, scope) in [
+        ("A1", "crystalpm", "pa"),
+        ("A2", "revolution", "pa"),
+        ("B1", "crystalpm", "pb"),
+        ("B2", "crystalpm", "pb"),
+    ] {
+        let mut j = job(id, ehr);
+        j.scope = Some(scope.into());
+        q.submit(j).await.unwrap();
+        clock.advance(Duration::from_millis(1));
+    }
+    let local = ["crystalpm".to_string()];
+    let for_b = ClaimFilter {
+        scope: Some("pb"),
+        ehrs: Some(&local),
+    };
+    let b = q
+        .claim_where("agent-b", LEASE, 1, for_b)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((b.id.as_str(), b.scope.as_deref()), ("B1", Some("pb")));
+    assert!(
+        q.claim_where("agent-b", LEASE, 1, for_b)
+            .await
+            .unwrap()
+            .is_none(),
+        "pb's crystalpm is at its limit"
+    );
+    let for_a = ClaimFilter {
+        scope: Some("pa"),
+        ehrs: Some(&local),
+    };
+    assert_eq!(
+        q.claim_where("agent-a", LEASE, 1, for_a)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "A1",
+        "another practice is not held back"
+    );
+    let cloud = ["revolution".to_string()];
+    let hub = ClaimFilter {
+        scope: None,
+        ehrs: Some(&cloud),
+    };
+    assert_eq!(
+        q.claim_where("hub", LEASE, 1, hub)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "A2"
+    );
+    assert_eq!(q.list_where(None, Some("pb")).await.unwrap().len(), 2);
 }

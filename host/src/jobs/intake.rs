@@ -60,11 +60,7 @@ pub async fn submit<Q: Queue>(
         .seal(&id, snapshot)
         .map_err(|e| SubmitError::Seal(format!("{e:#}")))?;
     queue
-        .submit(NewJob {
-            id: id.clone(),
-            ehr: ehr.to_string(),
-            payload,
-        })
+        .submit(NewJob::new(id.clone(), ehr.to_string(), payload))
         .await?;
     Ok(Submitted {
         id,

@@ -33,7 +33,9 @@ pub use intake::{submit, SubmitError, Submitted};
 pub use lifecycle::{Status, Transition, TransitionError};
 pub use policy::{alert, is_stuck, Alert, Decision, RetryPolicy, STUCK_AFTER};
 pub use postgres::PostgresQueue;
-pub use queue::{CancelOutcome, JobRecord, KeyState, Lease, NewJob, Queue, QueueError};
+pub use queue::{
+    CancelOutcome, ClaimFilter, JobRecord, KeyState, Lease, NewJob, Queue, QueueError,
+};
 pub use seal::Sealer;
 pub use sqlite::SqliteQueue;
 pub use view::JobView;

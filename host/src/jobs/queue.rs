@@ -11,7 +11,7 @@ use std::future::Future;
 use std::time::Duration;
 
 /// A job to submit.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewJob {
     /// The job id; also the idempotency key adapters receive.
     pub id: String,
@@ -19,6 +19,17 @@ pub struct NewJob {
     pub ehr: String,
     /// The snapshot, as stored (the caller encrypts it).
     pub payload: Vec<u8>,
+    /// The tenant the job belongs to on a hub (the practice); `None` on an agent.
+    pub scope: Option<String>,
+}
+
+/// Which jobs a claim may take.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClaimFilter<'a> {
+    /// Only jobs of this tenant (a hub routes a practice's jobs to its agents).
+    pub scope: Option<&'a str>,
+    /// Only jobs for these EHR adapters (a hub's own workers take the cloud EHRs).
+    pub ehrs: Option<&'a [String]>,
 }
 
 /// A job as stored.
@@ -28,6 +39,8 @@ pub struct JobRecord {
     pub id: String,
     /// The adapter that writes it.
     pub ehr: String,
+    /// The tenant it belongs to on a hub (the practice); `None` on an agent.
+    pub scope: Option<String>,
     /// Where it is in its life.
     pub status: Status,
     /// Attempts started so far.
@@ -191,6 +204,18 @@ pub trait Queue: Send + Sync {
         host: &str,
         lease: Duration,
         max_per_ehr: u32,
+    ) -> impl Future<Output = Result<Option<JobRecord>, QueueError>> + Send {
+        self.claim_where(host, lease, max_per_ehr, ClaimFilter::default())
+    }
+
+    /// [`Queue::claim`] among the jobs `filter` allows; the per-EHR limit counts the
+    /// jobs of the same EHR and tenant.
+    fn claim_where(
+        &self,
+        host: &str,
+        lease: Duration,
+        max_per_ehr: u32,
+        filter: ClaimFilter<'_>,
     ) -> impl Future<Output = Result<Option<JobRecord>, QueueError>> + Send;
 
     /// Renews `host`'s lease and records a progress step. [`QueueError::LostClaim`] tells
@@ -259,6 +284,15 @@ pub trait Queue: Send + Sync {
     fn list(
         &self,
         status: Option<Status>,
+    ) -> impl Future<Output = Result<Vec<JobRecord>, QueueError>> + Send {
+        self.list_where(status, None)
+    }
+
+    /// Jobs, optionally of one status and of one tenant, oldest first.
+    fn list_where(
+        &self,
+        status: Option<Status>,
+        scope: Option<&str>,
     ) -> impl Future<Output = Result<Vec<JobRecord>, QueueError>> + Send;
 
     /// What the store knows about the job key its snapshots are sealed with.
@@ -267,4 +301,16 @@ pub trait Queue: Send + Sync {
     /// Records `check` (a value sealed with the job key) unless one is recorded already.
     fn record_key_check(&self, check: &[u8])
         -> impl Future<Output = Result<(), QueueError>> + Send;
+}
+
+impl NewJob {
+    /// A job `id` for adapter `ehr` with its sealed `payload`, not in any tenant.
+    pub fn new(id: impl Into<String>, ehr: impl Into<String>, payload: Vec<u8>) -> NewJob {
+        NewJob {
+            id: id.into(),
+            ehr: ehr.into(),
+            payload,
+            scope: None,
+        }
+    }
 }

@@ -11,7 +11,9 @@ mod schema;
 use super::clock::Clock;
 use super::lifecycle::{Status, Transition};
 use super::policy::Decision;
-use super::queue::{CancelOutcome, JobRecord, KeyState, Lease, NewJob, Queue, QueueError};
+use super::queue::{
+    CancelOutcome, ClaimFilter, JobRecord, KeyState, Lease, NewJob, Queue, QueueError,
+};
 use super::stored;
 use crate::remediation::Remediation;
 use crate::report::WriteReport;
@@ -75,9 +77,9 @@ impl Queue for PostgresQueue {
         on_client!(self, |c| async {
             let n = c
                 .execute(
-                    "INSERT INTO jobs (id, ehr, status, next_attempt_ms, created_ms, updated_ms, payload)
-                     VALUES ($1, $2, 'pending', $3, $3, $3, $4) ON CONFLICT (id) DO NOTHING",
-                    &[&job.id, &job.ehr, &now, &job.payload],
+                    "INSERT INTO jobs (id, ehr, status, next_attempt_ms, created_ms, updated_ms, payload, scope)
+                     VALUES ($1, $2, 'pending', $3, $3, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+                    &[&job.id, &job.ehr, &now, &job.payload, &job.scope],
                 )
                 .await
                 .map_err(storage)?;
@@ -88,13 +90,16 @@ impl Queue for PostgresQueue {
         })
     }
 
-    async fn claim(
+    async fn claim_where(
         &self,
         host: &str,
         lease: Duration,
         max_per_ehr: u32,
+        filter: ClaimFilter<'_>,
     ) -> Result<Option<JobRecord>, QueueError> {
         let now = self.now();
+        let scope = filter.scope;
+        let ehrs = filter.ehrs.map(|e| e.to_vec());
         let until = now + lease.as_millis() as i64;
         let max = max_per_ehr as i64;
         on_client!(self, |c| async {
@@ -106,7 +111,10 @@ impl Queue for PostgresQueue {
                 "WITH candidate AS (
                     SELECT id FROM jobs j
                     WHERE status = 'pending' AND next_attempt_ms <= $1
-                      AND (SELECT count(*) FROM jobs c WHERE c.ehr = j.ehr AND c.status = 'claimed') < $2
+                      AND ($5::text IS NULL OR scope = $5)
+                      AND ($6::text[] IS NULL OR ehr = ANY($6))
+                      AND (SELECT count(*) FROM jobs c WHERE c.ehr = j.ehr AND c.scope IS NOT DISTINCT FROM j.scope
+                           AND c.status = 'claimed') < $2
                     ORDER BY next_attempt_ms, created_ms
                     LIMIT 1 FOR UPDATE SKIP LOCKED)
                  UPDATE jobs SET status = 'claimed', claimed_by = $3, lease_until_ms = $4,
@@ -116,7 +124,7 @@ impl Queue for PostgresQueue {
                 qualified_columns()
             );
             let row = tx
-                .query_opt(&sql, &[&now, &max, &host, &until])
+                .query_opt(&sql, &[&now, &max, &host, &until, &scope, &ehrs])
                 .await
                 .map_err(storage)?;
             tx.commit().await.map_err(storage)?;
@@ -320,13 +328,20 @@ impl Queue for PostgresQueue {
         })
     }
 
-    async fn list(&self, status: Option<Status>) -> Result<Vec<JobRecord>, QueueError> {
+    async fn list_where(
+        &self,
+        status: Option<Status>,
+        scope: Option<&str>,
+    ) -> Result<Vec<JobRecord>, QueueError> {
         let status = status.map(|s| s.as_str().to_string());
         on_client!(self, |c| async {
             let rows = c
                 .query(
-                    &format!("SELECT {COLUMNS} FROM jobs WHERE $1::text IS NULL OR status = $1 ORDER BY created_ms, id"),
-                    &[&status],
+                    &format!(
+                        "SELECT {COLUMNS} FROM jobs WHERE ($1::text IS NULL OR status = $1) AND ($2::text IS NULL OR scope = $2)
+                         ORDER BY created_ms, id"
+                    ),
+                    &[&status, &scope],
                 )
                 .await
                 .map_err(storage)?;

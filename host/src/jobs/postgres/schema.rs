@@ -31,6 +31,7 @@ ALTER TABLE jobs ADD COLUMN IF NOT EXISTS cancel_requested BOOLEAN NOT NULL DEFA
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS given_back BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS adapter_hash TEXT;
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS error_kind TEXT;
+ALTER TABLE jobs ADD COLUMN IF NOT EXISTS scope TEXT;
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
 ";
 
@@ -38,7 +39,7 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
 pub const COLUMNS: &str =
     "id, ehr, status, attempts, failures_in_row, next_attempt_ms, claimed_by, \
     lease_until_ms, last_progress_ms, progress, created_ms, updated_ms, outcome, error, payload, \
-    cancel_requested, given_back";
+    cancel_requested, given_back, scope";
 
 /// [`COLUMNS`] qualified with `jobs.` (for `UPDATE ... FROM ... RETURNING`).
 pub fn qualified_columns() -> String {
@@ -82,6 +83,7 @@ pub fn record(row: &Row) -> Result<JobRecord, QueueError> {
         payload: row.get(14),
         cancel_requested: row.get(15),
         given_back: row.get(16),
+        scope: row.get(17),
         id,
     })
 }

@@ -14,7 +14,9 @@ mod schema;
 use super::clock::Clock;
 use super::lifecycle::{Status, Transition};
 use super::policy::Decision;
-use super::queue::{CancelOutcome, JobRecord, KeyState, Lease, NewJob, Queue, QueueError};
+use super::queue::{
+    CancelOutcome, ClaimFilter, JobRecord, KeyState, Lease, NewJob, Queue, QueueError,
+};
 use super::stored;
 use crate::remediation::Remediation;
 use crate::report::WriteReport;
@@ -128,9 +130,9 @@ impl Queue for SqliteQueue {
         self.tx(|tx, now| {
             let inserted = tx
                 .execute(
-                    "INSERT OR IGNORE INTO jobs (id, ehr, status, next_attempt_ms, created_ms, updated_ms, payload)
-                     VALUES (?1, ?2, 'pending', ?3, ?3, ?3, ?4)",
-                    params![job.id, job.ehr, now, job.payload],
+                    "INSERT OR IGNORE INTO jobs (id, ehr, status, next_attempt_ms, created_ms, updated_ms, payload, scope)
+                     VALUES (?1, ?2, 'pending', ?3, ?3, ?3, ?4, ?5)",
+                    params![job.id, job.ehr, now, job.payload, job.scope],
                 )
                 .map_err(storage)?;
             if inserted == 0 {
@@ -140,19 +142,26 @@ impl Queue for SqliteQueue {
         })
     }
 
-    async fn claim(
+    async fn claim_where(
         &self,
         host: &str,
         lease: Duration,
         max_per_ehr: u32,
+        filter: ClaimFilter<'_>,
     ) -> Result<Option<JobRecord>, QueueError> {
+        let ehrs = filter
+            .ehrs
+            .map(|e| serde_json::to_string(e).expect("a list of strings"));
         self.tx(|tx, now| {
             let id: Option<String> = tx
                 .query_row(
                     "SELECT id FROM jobs j WHERE status = 'pending' AND next_attempt_ms <= ?1
-                       AND (SELECT COUNT(*) FROM jobs c WHERE c.ehr = j.ehr AND c.status = 'claimed') < ?2
+                       AND (?3 IS NULL OR scope = ?3)
+                       AND (?4 IS NULL OR ehr IN (SELECT value FROM json_each(?4)))
+                       AND (SELECT COUNT(*) FROM jobs c WHERE c.ehr = j.ehr AND c.scope IS j.scope
+                            AND c.status = 'claimed') < ?2
                      ORDER BY next_attempt_ms, created_ms LIMIT 1",
-                    params![now, max_per_ehr],
+                    params![now, max_per_ehr, filter.scope, ehrs],
                     |r| r.get(0),
                 )
                 .optional()
@@ -330,12 +339,19 @@ impl Queue for SqliteQueue {
         self.tx(|tx, _| Self::load(tx, id))
     }
 
-    async fn list(&self, status: Option<Status>) -> Result<Vec<JobRecord>, QueueError> {
+    async fn list_where(
+        &self,
+        status: Option<Status>,
+        scope: Option<&str>,
+    ) -> Result<Vec<JobRecord>, QueueError> {
         self.tx(|tx, _| {
             Self::select(
                 tx,
-                &format!("SELECT {COLUMNS} FROM jobs WHERE ?1 IS NULL OR status = ?1 ORDER BY created_ms, id"),
-                [status.map(|s| s.as_str())],
+                &format!(
+                    "SELECT {COLUMNS} FROM jobs WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR scope = ?2)
+                     ORDER BY created_ms, id"
+                ),
+                params![status.map(|s| s.as_str()), scope],
             )
         })
     }

@@ -33,13 +33,14 @@ const ADDED: &[(&str, &str)] = &[
     ("given_back", "INTEGER NOT NULL DEFAULT 0"),
     ("adapter_hash", "TEXT"),
     ("error_kind", "TEXT"),
+    ("scope", "TEXT"),
 ];
 
 /// The columns every read selects, in [`record`]'s order.
 pub const COLUMNS: &str =
     "id, ehr, status, attempts, failures_in_row, next_attempt_ms, claimed_by, \
     lease_until_ms, last_progress_ms, progress, created_ms, updated_ms, outcome, error, payload, \
-    cancel_requested, given_back";
+    cancel_requested, given_back, scope";
 
 /// Creates the tables, or brings an older file up to date.
 pub fn create(conn: &Connection) -> rusqlite::Result<()> {
@@ -96,6 +97,7 @@ pub fn record(row: &Row<'_>) -> Result<JobRecord, QueueError> {
         payload: row.get(14).map_err(db)?,
         cancel_requested: row.get(15).map_err(db)?,
         given_back: row.get(16).map_err(db)?,
+        scope: row.get(17).map_err(db)?,
         id,
     })
 }

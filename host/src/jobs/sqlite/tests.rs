@@ -29,13 +29,9 @@ async fn survives_reopen() {
     let clock = Arc::new(ManualClock::at(1_000));
     {
         let q = SqliteQueue::open(&path, clock.clone()).unwrap();
-        q.submit(NewJob {
-            id: "J".into(),
-            ehr: "rev".into(),
-            payload: b"p".to_vec(),
-        })
-        .await
-        .unwrap();
+        q.submit(NewJob::new("J", "rev", b"p".to_vec()))
+            .await
+            .unwrap();
         q.claim("h1", Duration::from_secs(10), 5)
             .await
             .unwrap()

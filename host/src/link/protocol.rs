@@ -1,0 +1,292 @@
+//! The link between a practice's agent and the hub, as types: every request and answer
+//! body of `/link/v1`, shared by the hub (server) and the agent (client), so the two
+//! cannot drift. The wire format and the rules are in `PROTOCOL.md` beside this file.
+
+use crate::remediation::Remediation;
+use crate::report::WriteReport;
+use serde::{Deserialize, Serialize};
+
+/// The path prefix of every link endpoint.
+pub const PREFIX: &str = "/link/v1";
+
+/// Header naming the agent on a signed request.
+pub const AGENT_HEADER: &str = "x-ehr-agent";
+/// Header with the request time, milliseconds since the Unix epoch.
+pub const TIME_HEADER: &str = "x-ehr-time";
+/// Header with a random nonce, 32 hex characters.
+pub const NONCE_HEADER: &str = "x-ehr-nonce";
+/// Header with the ed25519 signature of the request, hex.
+pub const SIGNATURE_HEADER: &str = "x-ehr-signature";
+
+/// How far a signed request's time may be from the hub's clock.
+pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
+/// The longest a job poll is held open, seconds.
+pub const MAX_POLL_SECONDS: u32 = 50;
+
+/// The bytes an agent signs: method, path with query, time, nonce and the SHA-256 of the
+/// body (hex), one per line.
+pub fn signing_input(method: &str, path_and_query: &str, time_ms: u64, nonce: &str, body: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    let body_hash = hex::encode(sha2::Sha256::digest(body));
+    format!("{method}\n{path_and_query}\n{time_ms}\n{nonce}\n{body_hash}").into_bytes()
+}
+
+/// `POST /link/v1/pair`: an agent presents a one-time pairing code and its new public key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PairRequest {
+    /// The code the operator created (`BCDF-GHJK`; case and the dash do not matter).
+    pub code: String,
+    /// The agent's ed25519 public key, 64 hex characters. The secret half never leaves
+    /// the agent.
+    pub public_key: String,
+    /// A name for people (`Front desk PC`), defaulting to the computer's name.
+    pub name: String,
+    /// The agent's version (semver).
+    pub version: String,
+}
+
+/// The answer to a pairing: who the agent now is, and how often to talk.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Paired {
+    /// The agent's id at the hub.
+    pub agent_id: String,
+    /// The practice it belongs to.
+    pub practice_id: String,
+    /// The practice's name, for status.
+    pub practice_name: String,
+    /// When the pairing expires (ms since the epoch), if it does.
+    pub expires_ms: Option<u64>,
+    /// The intervals to use.
+    pub intervals: Intervals,
+}
+
+/// How often an agent talks to the hub; chosen by the hub, changeable at any answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Intervals {
+    /// Between heartbeats, seconds.
+    pub heartbeat_seconds: u32,
+    /// How long a job poll is held open, seconds (at most [`MAX_POLL_SECONDS`]).
+    pub poll_seconds: u32,
+    /// A job handed out is the agent's for this long unless renewed, seconds.
+    pub lease_seconds: u32,
+}
+
+/// `POST /link/v1/session` (signed, empty body): a short-lived token for the other calls.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    /// Sent as `Authorization: Bearer <token>`.
+    pub token: String,
+    /// When it stops working (ms since the epoch); the agent gets a new one before.
+    pub expires_ms: u64,
+    /// The intervals to use now.
+    pub intervals: Intervals,
+}
+
+/// `POST /link/v1/heartbeat`: the agent's health, as the hub shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// The agent's version (semver).
+    pub version: String,
+    /// Every adapter it serves, with its EHR's connectivity.
+    pub adapters: Vec<AdapterHealth>,
+    /// Its local queue.
+    pub queue: QueueCounts,
+}
+
+/// One adapter the agent serves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdapterHealth {
+    /// Adapter id.
+    pub id: String,
+    /// Its version.
+    pub version: String,
+    /// The EHR's connectivity, from the adapter's last `check`.
+    pub ehr: EhrConnectivity,
+}
+
+/// Whether an adapter's EHR answered its last check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum EhrConnectivity {
+    /// `check` succeeded.
+    Connected {
+        /// When (ms since the epoch).
+        checked_ms: u64,
+    },
+    /// `check` failed.
+    Unreachable {
+        /// When (ms since the epoch).
+        checked_ms: u64,
+        /// The failure kind (`unreachable`, `session_expired`, ...).
+        kind: String,
+        /// The headline users see.
+        title: String,
+    },
+    /// Not checked yet.
+    Unknown,
+}
+
+/// Job counts of the agent's local queue.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueueCounts {
+    /// Waiting (new or retrying later).
+    pub pending: u32,
+    /// Being written.
+    pub claimed: u32,
+    /// Failed, waiting for a person.
+    pub failed: u32,
+    /// Results not yet acknowledged by the hub.
+    pub unreported: u32,
+}
+
+/// The hub's answer to a heartbeat.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HeartbeatAck {
+    /// The intervals to use from now on.
+    pub intervals: Intervals,
+    /// The lowest agent version the hub hands jobs to.
+    pub min_version: String,
+}
+
+/// `GET /link/v1/jobs?wait=S`: jobs handed to the agent (an empty list after the wait).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Jobs {
+    /// The jobs, each leased to this agent.
+    pub jobs: Vec<LinkJob>,
+}
+
+/// One job handed to an agent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkJob {
+    /// The job id: also the EHR-side idempotency key, so a job handed out twice is
+    /// written once.
+    pub id: String,
+    /// The adapter that writes it.
+    pub ehr: String,
+    /// The snapshot document, as submitted (JSON text).
+    pub snapshot: String,
+    /// The hub's attempt count for this job.
+    pub attempt: u32,
+    /// A person asked for another try after a failure (the agent retries its own
+    /// failed copy of the job).
+    pub retry: bool,
+}
+
+/// `POST /link/v1/jobs/{id}/lease`: the agent still has the job.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LeaseRenewal {
+    /// What it is doing, in words (`writing refraction`), when it is being written.
+    pub progress: Option<String>,
+}
+
+/// The answer to a lease renewal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaseAnswer {
+    /// A person asked to cancel: stop before the next write and report what landed.
+    pub cancel_requested: bool,
+}
+
+/// Where a job stands at the agent, as reported to the hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkOutcome {
+    /// Written.
+    Succeeded,
+    /// Written with fields skipped or changed.
+    SucceededWithWarnings,
+    /// Failed; the agent will not retry it by itself (a person must, or it is terminal).
+    Failed,
+    /// Cancelled.
+    Cancelled,
+}
+
+/// `POST /link/v1/jobs/{id}/result`: what happened to a job. Posting the same result
+/// twice is harmless; the hub acknowledges both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobResult {
+    /// Where the job ended.
+    pub outcome: LinkOutcome,
+    /// The last attempt's per-field report, when the adapter was called.
+    pub report: Option<WriteReport>,
+    /// The failure, when it failed or was cancelled.
+    pub error: Option<Remediation>,
+}
+
+/// The hub's acknowledgement of a result: the agent may forget it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResultAck {
+    /// Always true; a refusal is an HTTP error instead.
+    pub acknowledged: bool,
+}
+
+/// Every error the link answers, as the body of a non-2xx status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LinkError {
+    /// What went wrong.
+    pub error: LinkErrorKind,
+    /// In words, for the log.
+    pub message: String,
+    /// For `agent_needs_update`: the lowest version the hub accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_version: Option<String>,
+}
+
+/// Why the hub refused a link request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkErrorKind {
+    /// 400: the request is malformed.
+    BadRequest,
+    /// 400: the pairing code is unknown, used or expired.
+    BadCode,
+    /// 401: no valid token, or a bad signature.
+    Unauthenticated,
+    /// 401: the pairing expired: pair again with a new code.
+    PairingExpired,
+    /// 401: the operator revoked this device.
+    Revoked,
+    /// 404: no such job for this agent.
+    NotFound,
+    /// 409: the job is no longer this agent's (its lease lapsed and it was handed on).
+    LeaseLost,
+    /// 426: the agent is older than the hub's minimum version.
+    AgentNeedsUpdate,
+    /// 429: too many requests; wait `Retry-After` seconds.
+    RateLimited,
+    /// 503: the hub's store is unavailable.
+    Unavailable,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // The signing input binds every part of the request: changing any one changes it.
+    #[test]
+    fn signing_input_binds_the_request() {
+        let base = signing_input("POST", "/link/v1/session", 1, "ab", b"{}");
+        for other in [
+            signing_input("GET", "/link/v1/session", 1, "ab", b"{}"),
+            signing_input("POST", "/link/v1/jobs", 1, "ab", b"{}"),
+            signing_input("POST", "/link/v1/session", 2, "ab", b"{}"),
+            signing_input("POST", "/link/v1/session", 1, "ac", b"{}"),
+            signing_input("POST", "/link/v1/session", 1, "ab", b"{ }"),
+        ] {
+            assert_ne!(base, other);
+        }
+    }
+
+    // Errors travel as snake_case kinds.
+    #[test]
+    fn error_kinds_are_stable() {
+        let e = LinkError {
+            error: LinkErrorKind::AgentNeedsUpdate,
+            message: "x".into(),
+            min_version: Some("0.3.0".into()),
+        };
+        let json = serde_json::to_value(&e).unwrap();
+        assert_eq!(json["error"], "agent_needs_update");
+        assert_eq!(serde_json::from_value::<LinkError>(json).unwrap(), e);
+    }
+}
