@@ -7,6 +7,7 @@
 //! - [`store`]: installed adapters on disk, with atomic installs and rollback;
 //! - [`registry`]: signed registries: publishing, verified pulls, resolution, package cache;
 //! - [`agent`]: the running agent: adapter slots, hot reload, automatic rollback;
+//! - [`link`]: the agent's link to a hub (its protocol shared with the hub);
 //! - [`runtime`]: wasmtime engine, per-call stores, limits and the contract bindings;
 //! - [`capabilities`]: what the host lends adapters (http, sql, log, config, grants);
 //! - [`snapshot`], [`report`], [`remediation`]: job input, per-field output and the
@@ -26,6 +27,7 @@ pub mod fsutil;
 pub mod home;
 pub mod host;
 pub mod jobs;
+pub mod link;
 pub mod package;
 pub mod registry;
 pub mod remediation;

@@ -25,7 +25,13 @@ pub const MAX_POLL_SECONDS: u32 = 50;
 
 /// The bytes an agent signs: method, path with query, time, nonce and the SHA-256 of the
 /// body (hex), one per line.
-pub fn signing_input(method: &str, path_and_query: &str, time_ms: u64, nonce: &str, body: &[u8]) -> Vec<u8> {
+pub fn signing_input(
+    method: &str,
+    path_and_query: &str,
+    time_ms: u64,
+    nonce: &str,
+    body: &[u8],
+) -> Vec<u8> {
     use sha2::Digest;
     let body_hash = hex::encode(sha2::Sha256::digest(body));
     format!("{method}\n{path_and_query}\n{time_ms}\n{nonce}\n{body_hash}").into_bytes()
