@@ -5,7 +5,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
-bash tests/setup.sh
+bash tests/setup.sh --demo
 target="${CARGO_TARGET_DIR:-$root/target}"
 bin="$target/debug"
 work=$(mktemp -d)

@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Prepares everything the demo and the tests need, and is fast when it is all there:
-# the wasm32-wasip2 target, the adapter components, the ehr-host and ehr-sandbox binaries,
-# WireMock for the HTTP-level fault tests, MariaDB for crystalpm and the iridium_server
+# Prepares what the tests need, and is fast when it is all there: the wasm32-wasip2
+# target, the adapter components, the ehr-host and ehr-sandbox binaries, WireMock for the
+# HTTP-level fault tests, PostgreSQL and MariaDB server binaries, and the iridium_server
 # SQL Server emulator for officemate.
+#
+# `tests/setup.sh --demo` prepares only what the demo uses: the wasm32-wasip2 target,
+# the revolution component, and the ehr-host and ehr-sandbox binaries.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 target="${CARGO_TARGET_DIR:-$root/target}"
+demo=false
+[ "${1:-}" = "--demo" ] && demo=true
 
 if [ ! -d "$(rustc --print sysroot)/lib/rustlib/wasm32-wasip2/lib" ]; then
   echo "setup: installing the wasm32-wasip2 target" >&2
@@ -19,6 +24,13 @@ if [ ! -d "$(rustc --print sysroot)/lib/rustlib/wasm32-wasip2/lib" ]; then
       exit 1
     fi
   fi
+fi
+
+if $demo; then
+  echo "setup: building the revolution component (wasm32-wasip2), ehr-host and ehr-sandbox" >&2
+  cargo build --quiet --release --target wasm32-wasip2 -p revolution
+  cargo build --quiet -p ehr-host -p ehr-sandbox
+  exit 0
 fi
 
 # The PostgreSQL job-store tests start their own server: they need its binaries.
