@@ -50,6 +50,10 @@ pub struct Config {
     /// Per-adapter grants, settings and credentials, by adapter id.
     #[serde(default)]
     pub adapters: BTreeMap<String, AdapterConfig>,
+    /// The practice's schedule-sync settings (`[schedule]`: approved appointment types,
+    /// enabled providers, lead time, insurance requirement, time zone).
+    #[serde(default)]
+    pub schedule: crate::schedule::SyncPolicy,
 }
 
 /// Which driver a database connection uses.

@@ -10,6 +10,7 @@
 //! - [`link`]: the agent's link to a hub (its protocol shared with the hub);
 //! - [`runtime`]: wasmtime engine, per-call stores, limits and the contract bindings;
 //! - [`capabilities`]: what the host lends adapters (http, sql, log, config, grants);
+//! - [`schedule`]: the schedule-sync rules (why an appointment does not sync);
 //! - [`snapshot`], [`report`], [`remediation`]: job input, per-field output and the
 //!   plain-words advice users get for each failure;
 //! - [`config`], [`home`], [`contract`], [`catalog`]: configuration and reference data;
@@ -33,6 +34,7 @@ pub mod registry;
 pub mod remediation;
 pub mod report;
 pub mod runtime;
+pub mod schedule;
 pub mod snapshot;
 pub mod store;
 pub mod untrusted;

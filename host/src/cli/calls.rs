@@ -45,6 +45,10 @@ pub struct ScheduleArgs {
     /// Only this provider.
     #[arg(long)]
     pub provider: Option<String>,
+    /// Check every appointment against the practice's sync rules (`[schedule]` in
+    /// config.toml) and print ✔ or why it does not sync.
+    #[arg(long)]
+    pub check: bool,
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
@@ -137,36 +141,41 @@ pub async fn schedule(home: &Home, a: ScheduleArgs) -> Result<i32> {
         from_date: a.from,
         provider_id: a.provider,
     };
-    match adapter.read_schedule(query).await {
-        Ok(list) => {
-            if a.json {
-                print_json(&list)?;
-            } else {
-                for ap in &list {
-                    let who = ap
-                        .patient
-                        .as_ref()
-                        .map(|p| format!("{} {}", p.first_name, p.last_name))
-                        .unwrap_or_else(|| ap.patient_id.clone());
-                    println!(
-                        "{}  {:>3} min  {:12} {:14} {:20} {}",
-                        ap.start,
-                        ap.duration_minutes,
-                        ap.status,
-                        ap.provider_name
-                            .as_deref()
-                            .or(ap.provider_id.as_deref())
-                            .unwrap_or("-"),
-                        ap.appointment_type,
-                        who
-                    );
-                }
-                println!("{} appointments", list.len());
-            }
-            Ok(exit::OK)
-        }
-        Err(e) => failed(&adapter, &e, a.json),
+    let list = match adapter.read_schedule(query).await {
+        Ok(list) => list,
+        Err(e) => return failed(&adapter, &e, a.json),
+    };
+    if a.check {
+        return super::schedule_check::print(&host, &adapter, &list, a.json).await;
     }
+    if a.json {
+        print_json(&list)?;
+        return Ok(exit::OK);
+    }
+    let clean = |s: &str| crate::untrusted::clean(s, crate::untrusted::LABEL);
+    for ap in &list {
+        let who = ap
+            .patient
+            .as_ref()
+            .map(|p| format!("{} {}", p.first_name, p.last_name))
+            .unwrap_or_else(|| ap.patient_id.clone());
+        println!(
+            "{}  {:>3} min  {:12} {:14} {:20} {}",
+            clean(&ap.start),
+            ap.duration_minutes,
+            clean(&ap.status),
+            clean(
+                ap.provider_name
+                    .as_deref()
+                    .or(ap.provider_id.as_deref())
+                    .unwrap_or("-")
+            ),
+            clean(&ap.appointment_type),
+            clean(&who)
+        );
+    }
+    println!("{} appointments", list.len());
+    Ok(exit::OK)
 }
 
 pub async fn patient(home: &Home, a: PatientArgs) -> Result<i32> {

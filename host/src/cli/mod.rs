@@ -7,6 +7,7 @@ mod jobs;
 mod keys;
 mod registry;
 mod scaffold;
+mod schedule_check;
 mod trust;
 
 use clap::{Parser, Subcommand};
