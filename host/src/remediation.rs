@@ -62,7 +62,7 @@ pub fn for_call_error(e: &CallError, local: bool) -> Remediation {
         CallError::Adapter(a) => for_adapter_error(a, local, detail),
         CallError::TimedOut { limit } => r("adapter_timeout", Retryable, "The adapter took too long",
             format!("The adapter was stopped after {}s. The job will be retried automatically; if this keeps happening, contact support with the error message and the agent version.", limit.as_secs()), detail),
-        CallError::MemoryExceeded { .. } | CallError::Trapped { .. } | CallError::OutputTooLarge { .. } =>
+        CallError::MemoryExceeded { .. } | CallError::Trapped { .. } | CallError::OutputTooLarge { .. } | CallError::Hung { .. } =>
             r("adapter_bug", Terminal, "The adapter failed unexpectedly",
             "This is a fault in the EHR adapter, not in your data, and nothing was written by this attempt. Contact support with the error message and the agent version.".into(), detail),
         CallError::Host(_) => r("agent_outdated", NeedsPerson, "Agent needs update",

@@ -1,5 +1,9 @@
 //! A loaded adapter version: its `InstancePre` and what it was granted. Every call gets a
 //! new `Store` and instance, runs under the limits, and is dropped afterwards.
+//!
+//! Everything a call returns (results and errors) leaves with every secret the host holds
+//! for the adapter redacted ([`LoadedAdapter::redact`]): an EHR that reflected a token to
+//! the adapter cannot get it stored or shown through the adapter's answer.
 
 use super::bindings::latest::{
     AdapterError, AdapterInfo, Appointment, CheckReport, EhrAdapterPre, EncounterSnapshot, Patient,
@@ -12,12 +16,19 @@ use crate::capabilities::credentials::Credentials;
 use crate::capabilities::grants::Grants;
 use crate::capabilities::http::HttpCapability;
 use crate::capabilities::log::CallLog;
+use crate::capabilities::secrets::{returned, SecretSet};
 use crate::capabilities::sql::databases::Databases;
 use crate::capabilities::sql::SqlCapability;
+use crate::capabilities::waiting::EhrWait;
 use crate::package::{Manifest, PublicKey, VerifiedPackage};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use wasmtime::{Store, UpdateDeadline};
+
+/// A call stopped at its deadline after computing this long without a host call is a
+/// guest that never yields (an adapter bug); a shorter stretch means it was waiting on the
+/// EHR until just before (a slow EHR: retryable). Half the limit when that is shorter.
+const NEVER_YIELDS: Duration = Duration::from_secs(5);
 
 /// Raised by the epoch callback when a call passes its deadline.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +46,7 @@ pub struct LoadedAdapter {
     pub publisher: PublicKey,
     grants: Arc<Grants>,
     credentials: Arc<Credentials>,
+    secrets: SecretSet,
     http_client: reqwest::Client,
     databases: Arc<Databases>,
     limits: Limits,
@@ -80,6 +92,11 @@ impl LoadedAdapter {
             http_client,
             databases,
         } = outbound;
+        // Shared with the credentials, which add the tokens they obtain.
+        let secrets = credentials.secrets().clone();
+        for password in databases.passwords() {
+            secrets.add_configured(password);
+        }
         LoadedAdapter {
             pre,
             manifest: package.manifest.clone(),
@@ -87,11 +104,21 @@ impl LoadedAdapter {
             publisher: package.publisher,
             grants,
             credentials,
+            secrets,
             http_client,
             databases,
             limits,
             _ticker: ticker,
         }
+    }
+
+    /// `text` with every secret the host holds for this adapter (configured tokens,
+    /// client secrets, database passwords, OAuth2 tokens obtained so far) replaced by
+    /// `[redacted]`, also in their URL-, JSON- and base64-encoded forms. What this
+    /// adapter's calls return has been through it already; apply it to any other text
+    /// built from them before it is stored or shown.
+    pub fn redact(&self, text: &str) -> String {
+        self.secrets.redact(text)
     }
 
     /// `describe`: what the adapter is and maps.
@@ -138,8 +165,8 @@ impl LoadedAdapter {
         }
     }
 
-    fn new_store(&self, job: Option<&str>) -> Store<CallState> {
-        let deadline = Instant::now() + self.limits.timeout;
+    fn new_store(&self, job: Option<&str>, deadline: Instant) -> Store<CallState> {
+        let wait = EhrWait::new();
         let http = HttpCapability::new(
             self.http_client.clone(),
             self.grants.clone(),
@@ -147,13 +174,16 @@ impl LoadedAdapter {
             self.limits.timeout,
             self.limits.http_body_bytes,
         )
-        .with_call_deadline(deadline);
+        .with_call_deadline(deadline)
+        .with_wait(wait.clone());
         let state = CallState::new(
             self.limits.memory_bytes,
             http,
-            SqlCapability::new(self.grants.clone(), self.databases.clone()),
+            SqlCapability::new(self.grants.clone(), self.databases.clone()).with_wait(wait.clone()),
             Arc::new(self.grants.settings.clone()),
-            CallLog::new(&self.manifest.id, &self.manifest.version.to_string(), job),
+            CallLog::new(&self.manifest.id, &self.manifest.version.to_string(), job)
+                .with_secrets(self.secrets.clone()),
+            wait,
         );
         let mut store = Store::new(self.pre.engine(), state);
         store.limiter(|s| &mut s.limiter);
@@ -170,8 +200,9 @@ impl LoadedAdapter {
     }
 
     async fn run(&self, job: Option<&str>, op: Op) -> Result<Output, CallError> {
-        let mut store = self.new_store(job);
         let started = Instant::now();
+        let deadline = started + self.limits.timeout;
+        let mut store = self.new_store(job, deadline);
         let call = async {
             let instance = self
                 .pre
@@ -209,23 +240,42 @@ impl LoadedAdapter {
             tracing::warn!(adapter = %self.manifest.id, databases = ?rolled_back, "call ended with open transactions; rolled back");
         }
         let elapsed = started.elapsed();
+        let redact = |t: &str| self.secrets.redact(t);
         let output = match result {
-            Err(_) => Err(CallError::TimedOut {
-                limit: self.limits.timeout,
-            }),
+            Err(_) => Err(self.out_of_time(store.data(), deadline)),
             Ok(Ok(out)) => Ok(out),
-            Ok(Err((instantiating, e))) => Err(self.classify(e, instantiating, store.data())),
-        }?;
+            Ok(Err((instantiating, e))) => {
+                Err(self.classify(e, instantiating, store.data(), deadline))
+            }
+        }
+        .map_err(|e| e.map_adapter_text(&redact))?;
         tracing::debug!(adapter = %self.manifest.id, ?elapsed, "adapter call finished");
         self.check_output_size(&output)?;
-        Ok(output)
+        Ok(redact_output(output, &redact))
     }
 
-    fn classify(&self, e: wasmtime::Error, instantiating: bool, state: &CallState) -> CallError {
+    /// A call stopped at `deadline`: a timeout when it was waiting on the EHR (a host
+    /// call in flight, or one that had only just returned), else a guest that never
+    /// yields.
+    fn out_of_time(&self, state: &CallState, deadline: Instant) -> CallError {
+        let limit = self.limits.timeout;
+        let computing = state.wait.computing_for(deadline);
+        if computing >= NEVER_YIELDS.min(limit / 2) {
+            CallError::Hung { limit, computing }
+        } else {
+            CallError::TimedOut { limit }
+        }
+    }
+
+    fn classify(
+        &self,
+        e: wasmtime::Error,
+        instantiating: bool,
+        state: &CallState,
+        deadline: Instant,
+    ) -> CallError {
         if e.downcast_ref::<DeadlineExceeded>().is_some() {
-            return CallError::TimedOut {
-                limit: self.limits.timeout,
-            };
+            return self.out_of_time(state, deadline);
         }
         if let Some(m) = e.downcast_ref::<MemoryLimitExceeded>() {
             return CallError::MemoryExceeded { limit: m.limit };
@@ -234,10 +284,7 @@ impl LoadedAdapter {
             return CallError::Host(e.into());
         }
         let stderr = state.stderr_tail();
-        let trap = match e.downcast_ref::<wasmtime::Trap>() {
-            Some(t) => t.to_string(),
-            None => format!("{e:#}"),
-        };
+        let trap = super::error::trap_words(&e);
         let message = if stderr.is_empty() {
             trap
         } else {
@@ -261,6 +308,29 @@ impl LoadedAdapter {
             });
         }
         Ok(())
+    }
+}
+
+/// `output` with its text passed through `f`.
+fn redact_output(output: Output, f: returned::TextFn) -> Output {
+    match output {
+        Output::Describe(i) => Output::Describe(returned::adapter_info(i, f)),
+        Output::Check(r) => Output::Check(
+            r.map(|c| returned::check_report(c, f))
+                .map_err(|e| returned::adapter_error(e, f)),
+        ),
+        Output::Write(r) => Output::Write(
+            r.map(|w| returned::write_result(w, f))
+                .map_err(|e| returned::adapter_error(e, f)),
+        ),
+        Output::Schedule(r) => Output::Schedule(
+            r.map(|a| returned::appointments(a, f))
+                .map_err(|e| returned::adapter_error(e, f)),
+        ),
+        Output::Patient(r) => Output::Patient(
+            r.map(|p| returned::patient(p, f))
+                .map_err(|e| returned::adapter_error(e, f)),
+        ),
     }
 }
 
