@@ -121,3 +121,170 @@ fn request_timeout_respects_the_call_deadline() {
         Duration::from_millis(1)
     );
 }
+
+/// A loopback HTTP server answering every request with `answer`; its origin, and the
+/// heads of the requests it received.
+async fn server(answer: &'static str) -> (String, Arc<std::sync::Mutex<Vec<String>>>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let origin = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let heads = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let mut buf = Vec::new();
+            let mut chunk = [0u8; 4096];
+            while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                match stream.read(&mut chunk).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            }
+            heads
+                .lock()
+                .unwrap()
+                .push(String::from_utf8_lossy(&buf).into_owned());
+            let _ = stream.write_all(answer.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+    });
+    (origin, seen)
+}
+
+/// A capability for `origin` with `credentials` (TOML of credential entries, may be empty).
+fn capability_for(origin: &str, credentials: &str) -> HttpCapability {
+    let manifest = Manifest {
+        id: "rev".into(),
+        version: "1.0.0".parse().unwrap(),
+        ehr: "Rev".into(),
+        contract: "0.1.0".parse().unwrap(),
+        description: String::new(),
+        capabilities: Requested {
+            http: vec![origin.into()],
+            databases: vec![],
+        },
+    };
+    let config: AdapterConfig =
+        toml::from_str(&format!("http = [\"{origin}\"]\n{credentials}")).unwrap();
+    HttpCapability::new(
+        reqwest::Client::new(),
+        Arc::new(Grants::new(&manifest, &config)),
+        Arc::new(Credentials::from_config(&config)),
+        Duration::from_secs(5),
+        1024,
+    )
+}
+
+const OK: &str = "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok";
+
+// A URL with a user name and password is refused before anything is sent (the HTTP
+// client would have turned it into `Authorization: Basic`), and the message does not
+// repeat the password.
+#[tokio::test]
+async fn userinfo_is_refused_before_sending() {
+    let (origin, seen) = server(OK).await;
+    let cap = capability_for(&origin, "");
+    let url = origin.replace("http://", "http://user:hunter22@") + "/x";
+    let err = cap.send(request(&url, &[])).await.unwrap_err();
+    assert!(
+        matches!(&err, HttpFailure::InvalidRequest(m) if m.contains("user name or password") && !m.contains("hunter22")),
+        "{err:?}"
+    );
+    cap.send(request(&format!("{origin}/x"), &[])).await.unwrap();
+    let heads = seen.lock().unwrap();
+    assert_eq!(heads.len(), 1, "only the clean request was sent: {heads:?}");
+    assert!(!heads[0].to_ascii_lowercase().contains("authorization"), "{heads:?}");
+}
+
+// `Host` (which would carry the origin's token to another virtual host) and framing
+// headers are refused, naming the header, and nothing reaches the server; the host's
+// own `Host` and the bearer token go out on a clean request.
+#[tokio::test]
+async fn host_and_framing_headers_are_refused() {
+    let (origin, seen) = server(OK).await;
+    let bearer = format!(
+        "[[credentials]]\norigin = \"{origin}\"\nkind = \"bearer\"\ntoken = \"tok-0123456789\"\n"
+    );
+    let cap = capability_for(&origin, &bearer);
+    for (name, value) in [
+        ("Host", "evil.example"),
+        ("Content-Length", "5"),
+        ("transfer-encoding", "chunked"),
+        ("Connection", "close"),
+        ("Upgrade", "h2c"),
+        ("Proxy-Connection", "keep-alive"),
+    ] {
+        let err = cap
+            .send(request(&format!("{origin}/x"), &[(name, value)]))
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(&err, HttpFailure::InvalidRequest(m) if m.contains(name) && m.contains("only the host sets it")),
+            "{name}: {err:?}"
+        );
+    }
+    assert!(seen.lock().unwrap().is_empty());
+    cap.send(request(&format!("{origin}/x"), &[])).await.unwrap();
+    let head = seen.lock().unwrap()[0].to_ascii_lowercase();
+    let host = origin.trim_start_matches("http://");
+    assert!(head.contains(&format!("host: {host}")), "{head}");
+    assert!(head.contains("authorization: bearer tok-0123456789"), "{head}");
+}
+
+// The token endpoint's 429 reaches the adapter as a 429 with its Retry-After and a
+// body the host wrote; its 503 as a 503; neither as "credentials" (a log-in problem).
+#[tokio::test]
+async fn token_endpoint_status_is_handed_to_the_adapter() {
+    let (api, api_seen) = server(OK).await;
+    for (answer, status, retry) in [
+        (
+            "HTTP/1.1 429 Too Many Requests\r\nretry-after: 7\r\ncontent-length: 22\r\nconnection: close\r\n\r\nclient_secret=csecret1",
+            429,
+            Some("7"),
+        ),
+        (
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-length: 4\r\nconnection: close\r\n\r\ndown",
+            503,
+            None,
+        ),
+    ] {
+        let (token, _) = server(answer).await;
+        let oauth = format!(
+            "[[credentials]]\norigin = \"{api}\"\nkind = \"oauth2\"\ntoken_url = \"{token}/oauth/token\"\nclient_id = \"c\"\nclient_secret = \"csecret1\"\n"
+        );
+        let cap = capability_for(&api, &oauth);
+        let r = cap.send(request(&format!("{api}/x"), &[])).await.unwrap();
+        assert_eq!(r.status, status);
+        let header = |n: &str| r.headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+        assert_eq!(header("retry-after"), retry);
+        assert_eq!(header(token_status::SOURCE_HEADER), Some("token-endpoint"));
+        let body = String::from_utf8(r.body).unwrap();
+        assert!(body.contains(&format!("HTTP {status}")) && !body.contains("csecret1"), "{body}");
+    }
+    assert!(api_seen.lock().unwrap().is_empty(), "no API request without a token");
+}
+
+// A token endpoint that refuses the client and echoes its secret: the refusal reaches
+// the adapter as a credentials error without the secret, and the access token it hands
+// out later joins the secret set.
+#[tokio::test]
+async fn token_endpoint_echo_is_redacted() {
+    let (api, _) = server(OK).await;
+    let (token, _) = server("HTTP/1.1 401 Unauthorized\r\ncontent-length: 30\r\nconnection: close\r\n\r\nbad client_secret csecret-echo").await;
+    let oauth = format!(
+        "[[credentials]]\norigin = \"{api}\"\nkind = \"oauth2\"\ntoken_url = \"{token}/oauth/token\"\nclient_id = \"c\"\nclient_secret = \"csecret-echo\"\n"
+    );
+    let cap = capability_for(&api, &oauth);
+    let err = cap.send(request(&format!("{api}/x"), &[])).await.unwrap_err();
+    assert!(
+        matches!(&err, HttpFailure::Credentials(m) if m.contains("client_secret [redacted]") && !m.contains("csecret-echo")),
+        "{err:?}"
+    );
+    let (good, _) = server("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 48\r\nconnection: close\r\n\r\n{\"access_token\":\"at-0123456789\",\"expires_in\":60}").await;
+    let oauth = format!(
+        "[[credentials]]\norigin = \"{api}\"\nkind = \"oauth2\"\ntoken_url = \"{good}/t\"\nclient_id = \"c\"\nclient_secret = \"csecret-echo\"\n"
+    );
+    let cap = capability_for(&api, &oauth);
+    cap.send(request(&format!("{api}/x"), &[])).await.unwrap();
+    assert_eq!(cap.credentials.secrets().redact("at-0123456789"), "[redacted]");
+}
