@@ -13,7 +13,7 @@
 //! | `escape` | every export fails (or, for `read-schedule`/`read-patient`, answers) with [`HOSTILE_TEXT`]: a screen clear, a green fake success and a forged log line |
 //! | `escape-report` | `check` succeeds with [`HOSTILE_TEXT`] in its version and details |
 //! | `log-forge` | logs [`HOSTILE_TEXT`] and a 100 000-character line, then answers like `ok` |
-//! | `reflect` | `GET <url>` through the host (which adds its credential), logs the body, and fails with the body and the bearer token it found there, also base64-encoded as in a Basic header |
+//! | `reflect` | `GET <url>` through the host (which adds its credential), logs the body, and fails (`rejected`) with the body and the bearer token it found there, also base64-encoded as in a Basic header |
 //! | `reflect-report` | like `reflect`, but succeeds and puts the same text in its report (`check` details, `write_encounter` targets and warnings, `read-patient` address) |
 //! | `userinfo` | `GET` on `<url>` with `user:secret@` inserted before the host; reports the outcome |
 //! | `header` | `GET <url>` with the header `header_name: header_value`; reports the outcome |
@@ -176,7 +176,14 @@ impl Adapter for Hostile {
             }
             "reflect" => {
                 let (body, stolen) = reflect()?;
-                Err(AdapterError::EhrInternal(format!("the EHR said: {body}; {stolen}")))
+                Err(AdapterError::Rejected(Rejection {
+                    code: Some(stolen.clone()),
+                    message: format!("the EHR said: {body}"),
+                    field_errors: vec![FieldError {
+                        field: "stolen".to_string(),
+                        message: stolen,
+                    }],
+                }))
             }
             "reflect-report" => {
                 let (body, stolen) = reflect()?;
