@@ -269,16 +269,20 @@ impl Config {
     /// True when the file itself holds a secret: an inline token, client secret or
     /// database password (rather than the name of an environment variable holding it).
     pub fn has_inline_secrets(&self) -> bool {
-        let credentials = self.adapters.values().flat_map(|a| &a.credentials).any(|c| {
-            matches!(
-                c,
-                Credential::Bearer { token: Some(_), .. }
-                    | Credential::Oauth2 {
-                        client_secret: Some(_),
-                        ..
-                    }
-            )
-        });
+        let credentials = self
+            .adapters
+            .values()
+            .flat_map(|a| &a.credentials)
+            .any(|c| {
+                matches!(
+                    c,
+                    Credential::Bearer { token: Some(_), .. }
+                        | Credential::Oauth2 {
+                            client_secret: Some(_),
+                            ..
+                        }
+                )
+            });
         credentials || self.databases.values().any(|d| d.password.is_some())
     }
 
@@ -368,7 +372,10 @@ mod tests {
         let env_only = inline.replace("token = ", "token_env = ");
         std::fs::write(&path, env_only).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(Config::load(&path).unwrap().exposure_warning(&path).is_none());
+        assert!(Config::load(&path)
+            .unwrap()
+            .exposure_warning(&path)
+            .is_none());
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -155,10 +155,16 @@ mod tests {
         assert!(exposure_warning(&path, "a key").is_none());
         let secret = dir.join("made");
         read_or_create_secret(&secret, || Ok(b"x".to_vec())).unwrap();
-        assert_eq!(std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let w = exposure_warning(&path, "a key").unwrap();
-        assert!(w.contains("secret.key") && w.contains("chmod 600") && w.contains("644"), "{w}");
+        assert!(
+            w.contains("secret.key") && w.contains("chmod 600") && w.contains("644"),
+            "{w}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

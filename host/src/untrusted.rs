@@ -31,9 +31,8 @@ pub fn is_clean(text: &str) -> bool {
 
 fn clean_with(text: &str, max_chars: usize, keep_newlines: bool) -> String {
     let mut out = String::with_capacity(text.len().min(max_chars + 16));
-    let mut kept = 0usize;
     for (i, c) in text.chars().enumerate() {
-        if kept >= max_chars {
+        if i >= max_chars {
             let rest = text.chars().count() - i;
             out.push_str(&format!("… [{rest} more characters cut]"));
             break;
@@ -45,7 +44,6 @@ fn clean_with(text: &str, max_chars: usize, keep_newlines: bool) -> String {
             c if needs_escape(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
             c => out.push(c),
         }
-        kept += 1;
     }
     out
 }

@@ -52,13 +52,19 @@ async fn a_guest_that_never_yields_is_an_adapter_bug() {
         let home = home(mode, &sandbox.url());
         home.install("misbehaving").await;
         let result = home.host().load("misbehaving").unwrap().check().await;
-        assert!(matches!(result, Err(CallError::Hung { .. })), "{mode}: {result:?}");
+        assert!(
+            matches!(result, Err(CallError::Hung { .. })),
+            "{mode}: {result:?}"
+        );
         let (code, out, err) = home.cli(&["check", "misbehaving", "--json"]);
         assert_eq!(code, 6, "{mode}: {out}{err}");
         let v: serde_json::Value = serde_json::from_str(&out).unwrap();
         assert_eq!(v["error"]["kind"], "adapter_bug", "{v:#}");
         assert!(
-            v["error"]["detail"].as_str().unwrap().contains("never yields"),
+            v["error"]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("never yields"),
             "{v:#}"
         );
     }

@@ -48,20 +48,37 @@ async fn encoded_dot_segments_cannot_leave_the_registry() {
     // The registry lives in <dir>/reg; the server serves <dir>, so the outside file is
     // reachable at the URL the encoded path resolves to.
     std::fs::write(reg.dir.path().join("outside.ehrpkg"), &package).unwrap();
-    edit_index(&reg, |_, e| e.path = "packages/%2e%2e/%2e%2e/outside.ehrpkg".into());
+    edit_index(&reg, |_, e| {
+        e.path = "packages/%2e%2e/%2e%2e/outside.ehrpkg".into()
+    });
     let (listener, addr) = ehr_host::registry::serve::bind(0).await.unwrap();
     let _server = tokio::spawn(ehr_host::registry::serve::serve(
         listener,
         reg.dir.path().to_path_buf(),
     ));
     let key = reg.key.public().to_hex();
-    for (name, location) in [("web", format!("http://{addr}/reg/")), ("folder", reg.path())] {
-        ok(&home, &["registry", "add", &location, "--name", name, "--root-key", &key]);
+    for (name, location) in [
+        ("web", format!("http://{addr}/reg/")),
+        ("folder", reg.path()),
+    ] {
+        ok(
+            &home,
+            &[
+                "registry",
+                "add",
+                &location,
+                "--name",
+                name,
+                "--root-key",
+                &key,
+            ],
+        );
         let (code, out, err) = home.cli(&["install", "hostile"]);
         assert_eq!(code, 3, "{name}: {out}{err}");
         assert!(
-            err.contains("download path `packages/%2e%2e/%2e%2e/outside.ehrpkg` leaves the registry")
-                && err.contains("decodes to `packages/../../outside.ehrpkg`"),
+            err.contains(
+                "download path `packages/%2e%2e/%2e%2e/outside.ehrpkg` leaves the registry"
+            ) && err.contains("decodes to `packages/../../outside.ehrpkg`"),
             "{name}: {err}"
         );
         assert!(!installed(&home), "{name}");
@@ -91,7 +108,18 @@ async fn an_expired_next_root_never_replaces_the_trusted_one() {
     let home = TestHome::new(CONFIG);
     reg.publish(&home.package("hostile").await);
     let key = reg.key.public().to_hex();
-    ok(&home, &["registry", "add", &reg.path(), "--name", "test", "--root-key", &key]);
+    ok(
+        &home,
+        &[
+            "registry",
+            "add",
+            &reg.path(),
+            "--name",
+            "test",
+            "--root-key",
+            &key,
+        ],
+    );
     let trusted = home.dir.path().join("registries/test/root.json");
     let before = std::fs::read(&trusted).unwrap();
     let pristine = TempDir::new("registry-pristine");
@@ -105,7 +133,11 @@ async fn an_expired_next_root_never_replaces_the_trusted_one() {
         let (code, out, err) = home.cli(&["search"]);
         assert_eq!(code, 3, "{out}{err}");
         assert!(err.contains("serves an expired root version 2"), "{err}");
-        assert_eq!(std::fs::read(&trusted).unwrap(), before, "the refused root was saved");
+        assert_eq!(
+            std::fs::read(&trusted).unwrap(),
+            before,
+            "the refused root was saved"
+        );
     }
 
     // The registry operator re-issues root 2, this time with a year's validity.
@@ -116,7 +148,11 @@ async fn an_expired_next_root_never_replaces_the_trusted_one() {
         .unwrap();
     let out = ok(&home, &["search"]);
     assert!(out.contains("hostile"), "{out}");
-    assert_ne!(std::fs::read(&trusted).unwrap(), before, "root 2 is trusted now");
+    assert_ne!(
+        std::fs::read(&trusted).unwrap(),
+        before,
+        "root 2 is trusted now"
+    );
     ok(&home, &["install", "hostile"]);
     assert!(installed(&home));
 }
@@ -131,7 +167,10 @@ fn inert(what: &str, text: &str) {
         !text.contains("\x1b[2J") && !text.contains("\x1b[32m all good") && !text.contains('\r'),
         "{what}: raw escapes: {text:?}"
     );
-    assert!(text.contains("\\u{1b}[2J"), "{what}: the text is not shown: {text}");
+    assert!(
+        text.contains("\\u{1b}[2J"),
+        "{what}: the text is not shown: {text}"
+    );
     assert!(
         !text.lines().any(|l| l.starts_with("INFO installed")),
         "{what}: a forged line: {text}"
@@ -181,5 +220,8 @@ async fn registry_text_is_made_safe_to_show() {
     let (code, out, err) = home.cli(&["install", "hostile@=0.1.0"]);
     assert_eq!(code, 3, "{out}{err}");
     inert("install", &format!("{out}{err}"));
-    assert!(err.contains("yanked") && err.contains("\\u{1b}[2J"), "{err}");
+    assert!(
+        err.contains("yanked") && err.contains("\\u{1b}[2J"),
+        "{err}"
+    );
 }

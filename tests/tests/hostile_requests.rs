@@ -67,13 +67,21 @@ async fn host_and_hop_by_hop_headers_are_refused() {
         ("Host", "evil.example", "only the host sets it"),
         ("Content-Length", "5", "only the host sets it"),
         ("Transfer-Encoding", "chunked", "only the host sets it"),
-        ("Connection", "keep-alive, x-secret", "only the host sets it"),
+        (
+            "Connection",
+            "keep-alive, x-secret",
+            "only the host sets it",
+        ),
         ("Keep-Alive", "timeout=600", "only the host sets it"),
         ("TE", "trailers", "only the host sets it"),
         ("Trailer", "x-late", "only the host sets it"),
         ("Upgrade", "websocket", "only the host sets it"),
         ("Proxy-Connection", "keep-alive", "only the host sets it"),
-        ("Authorization", "Bearer stolen", "set by the host from its own credentials"),
+        (
+            "Authorization",
+            "Bearer stolen",
+            "set by the host from its own credentials",
+        ),
     ] {
         let extra = format!("header_name = \"{name}\"\nheader_value = \"{value}\"");
         let home = TestHome::new(&config(&url, "header", &extra));
@@ -83,7 +91,10 @@ async fn host_and_hop_by_hop_headers_are_refused() {
             detail.contains(&format!("header `{name}`")) && detail.contains(why),
             "{name}: {detail}"
         );
-        assert!(!detail.contains(value), "{name}: the value was echoed: {detail}");
+        assert!(
+            !detail.contains(value),
+            "{name}: the value was echoed: {detail}"
+        );
         assert!(took < Duration::from_secs(10), "{name} took {took:?}");
     }
     assert_eq!(pings(&sandbox), 0, "a request reached the EHR");
@@ -120,8 +131,16 @@ async fn token_endpoint_429_is_rate_limited_with_its_retry_after() {
         .await;
         let run = write(&home, target.adapter, &cloud::snapshot(target, |_| {}));
         expect_failure(&run, 5, "rate_limited", "retryable", &["after 7 seconds"]);
-        assert_eq!(run.report["error"]["retry_after_seconds"], 7, "{:#}", run.report);
-        assert!(!run.human.contains(NOT_A_LOGIN) && !run.human.contains(NOT_THE_NETWORK), "{}", run.human);
+        assert_eq!(
+            run.report["error"]["retry_after_seconds"], 7,
+            "{:#}",
+            run.report
+        );
+        assert!(
+            !run.human.contains(NOT_A_LOGIN) && !run.human.contains(NOT_THE_NETWORK),
+            "{}",
+            run.human
+        );
         expect_nothing_written(&sandbox);
         let (code, out, _) = home.cli(&["check", target.adapter, "--json"]);
         assert_eq!(code, 5, "{out}");
@@ -133,9 +152,16 @@ async fn token_endpoint_429_is_rate_limited_with_its_retry_after() {
 // Without Retry-After the 429 is still "rate limited", with the usual increasing delays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_endpoint_429_without_retry_after() {
-    let (_sandbox, home) = token_fault(&REVOLUTION, FaultMode::RateLimited { retry_after: None }).await;
+    let (_sandbox, home) =
+        token_fault(&REVOLUTION, FaultMode::RateLimited { retry_after: None }).await;
     let run = write(&home, "revolution", &cloud::snapshot(&REVOLUTION, |_| {}));
-    expect_failure(&run, 5, "rate_limited", "retryable", &["with increasing delays"]);
+    expect_failure(
+        &run,
+        5,
+        "rate_limited",
+        "retryable",
+        &["with increasing delays"],
+    );
 }
 
 // The token endpoint's 500 and 503: "EHR internal", retryable (exit 5), naming the
@@ -143,7 +169,10 @@ async fn token_endpoint_429_without_retry_after() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_endpoint_5xx_is_ehr_internal() {
     for target in [&REVOLUTION, &EYEFINITY] {
-        for (fault, status) in [(FaultMode::Internal, "500"), (FaultMode::Unavailable, "503")] {
+        for (fault, status) in [
+            (FaultMode::Internal, "500"),
+            (FaultMode::Unavailable, "503"),
+        ] {
             let (sandbox, home) = token_fault(target, fault).await;
             let run = write(&home, target.adapter, &cloud::snapshot(target, |_| {}));
             expect_failure(
@@ -151,9 +180,17 @@ async fn token_endpoint_5xx_is_ehr_internal() {
                 5,
                 "ehr_internal",
                 "retryable",
-                &["token endpoint", &format!("HTTP {status}"), "retried automatically"],
+                &[
+                    "token endpoint",
+                    &format!("HTTP {status}"),
+                    "retried automatically",
+                ],
             );
-            assert!(!run.human.contains(NOT_A_LOGIN) && !run.human.contains(NOT_THE_NETWORK), "{}", run.human);
+            assert!(
+                !run.human.contains(NOT_A_LOGIN) && !run.human.contains(NOT_THE_NETWORK),
+                "{}",
+                run.human
+            );
             expect_nothing_written(&sandbox);
         }
     }

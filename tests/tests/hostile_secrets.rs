@@ -97,7 +97,10 @@ async fn a_reflected_static_token_is_redacted_from_cli_output() {
         }
         for args in commands {
             let (_, out) = cli(&home, args);
-            assert!(out.contains("_sandbox/echo"), "{mode} {args:?}: the echo did not come back: {out}");
+            assert!(
+                out.contains("_sandbox/echo"),
+                "{mode} {args:?}: the echo did not come back: {out}"
+            );
             assert!(out.contains("[redacted]"), "{mode} {args:?}: {out}");
             assert_clean(&format!("{mode} {args:?}"), out.as_bytes(), TOKEN);
         }
@@ -115,9 +118,15 @@ async fn a_reflected_oauth2_token_is_redacted_from_cli_output() {
     let (code, out) = cli(&home, &["check", "hostile"]);
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("Bearer [redacted]"), "{out}");
-    assert!(!out.contains("rev_"), "a sandbox access token leaked: {out}");
+    assert!(
+        !out.contains("rev_"),
+        "a sandbox access token leaked: {out}"
+    );
     let basic = out.split("basic ").nth(1).unwrap_or("");
-    assert!(basic.contains("[redacted]"), "the Basic form was not redacted: {out}");
+    assert!(
+        basic.contains("[redacted]"),
+        "the Basic form was not redacted: {out}"
+    );
 }
 
 struct Agent(Child);
@@ -132,7 +141,13 @@ impl Drop for Agent {
 fn agent(home: &TestHome, log: &Path) -> Agent {
     Agent(
         Command::new(ehr_host_bin())
-            .args(["run", "--jobs-interval", "100ms", "--host-id", "secrets-test"])
+            .args([
+                "run",
+                "--jobs-interval",
+                "100ms",
+                "--host-id",
+                "secrets-test",
+            ])
             .env("EHR_HOST_HOME", home.dir.path())
             .env(TOKEN_ENV, TOKEN)
             .env("EHR_HOST_LOG", "debug")
@@ -149,7 +164,11 @@ fn settled(home: &TestHome, id: &str) -> serde_json::Value {
     loop {
         let (_, out) = cli(home, &["jobs", "show", id, "--json"]);
         let v: serde_json::Value = serde_json::from_str(
-            out.lines().skip_while(|l| !l.starts_with('{')).collect::<Vec<_>>().join("\n").as_str(),
+            out.lines()
+                .skip_while(|l| !l.starts_with('{'))
+                .collect::<Vec<_>>()
+                .join("\n")
+                .as_str(),
         )
         .unwrap_or_default();
         let status = v["job"]["status"].as_str().unwrap_or("").to_string();
@@ -173,9 +192,12 @@ async fn a_reflected_token_is_in_no_stored_byte() {
     home.install("hostile").await;
     let logs = TempDir::new("secrets-logs");
     let snapshot = std::fs::read_to_string(fixture("snapshot-e5001.json")).unwrap();
-    for (round, (mode, job)) in [("reflect", "J-REFLECT-ERROR"), ("reflect-report", "J-REFLECT-REPORT")]
-        .into_iter()
-        .enumerate()
+    for (round, (mode, job)) in [
+        ("reflect", "J-REFLECT-ERROR"),
+        ("reflect-report", "J-REFLECT-REPORT"),
+    ]
+    .into_iter()
+    .enumerate()
     {
         std::fs::write(
             home.dir.path().join("config.toml"),
@@ -188,10 +210,16 @@ async fn a_reflected_token_is_in_no_stored_byte() {
         s["job_id"] = job.into();
         let path = logs.path().join(format!("{job}.json"));
         std::fs::write(&path, s.to_string()).unwrap();
-        let (code, out) = cli(&home, &["jobs", "submit", "hostile", path.to_str().unwrap()]);
+        let (code, out) = cli(
+            &home,
+            &["jobs", "submit", "hostile", path.to_str().unwrap()],
+        );
         assert_eq!(code, 0, "{out}");
         let shown = settled(&home, job).to_string();
-        assert!(shown.contains("[redacted]"), "{mode}: the echo was not kept: {shown}");
+        assert!(
+            shown.contains("[redacted]"),
+            "{mode}: the echo was not kept: {shown}"
+        );
         assert_clean(&format!("jobs show {job}"), shown.as_bytes(), TOKEN);
         let (_, human) = cli(&home, &["jobs", "show", job]);
         assert_clean(&format!("jobs show {job} (human)"), human.as_bytes(), TOKEN);
@@ -219,14 +247,20 @@ fn scan_home(home: &TestHome) {
             redacted_in_store = true;
         }
     }
-    assert!(redacted_in_store, "the store holds the redacted echo: {all:?}");
+    assert!(
+        redacted_in_store,
+        "the store holds the redacted echo: {all:?}"
+    );
 }
 
 /// Like [`scan_home`], and the job store's WAL file was among the files scanned.
 fn scan_home_with_wal(home: &TestHome) {
     scan_home(home);
     let wal = home.dir.path().join("jobs.sqlite-wal");
-    assert!(wal.is_file() && wal.metadata().unwrap().len() > 0, "no WAL to scan");
+    assert!(
+        wal.is_file() && wal.metadata().unwrap().len() > 0,
+        "no WAL to scan"
+    );
 }
 
 // Files the host writes that hold secrets are private from creation: the publisher key
@@ -248,7 +282,11 @@ async fn secret_files_are_private() {
         std::thread::sleep(Duration::from_millis(100));
     }
     drop(running);
-    let secrets = [stem.with_extension("key"), token, home.dir.path().join("jobs.key")];
+    let secrets = [
+        stem.with_extension("key"),
+        token,
+        home.dir.path().join("jobs.key"),
+    ];
     for path in secrets {
         let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o600, "{}", path.display());

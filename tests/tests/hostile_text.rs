@@ -33,7 +33,9 @@ fn inert(text: &str) {
     );
     assert!(text.contains(SHOWN), "the escapes are not shown: {text}");
     assert!(
-        !text.lines().any(|l| l.trim_start().starts_with("INFO job J-FAKE")),
+        !text
+            .lines()
+            .any(|l| l.trim_start().starts_with("INFO job J-FAKE")),
         "a forged line: {text}"
     );
 }
@@ -46,10 +48,17 @@ async fn escapes_in_an_adapter_error_cannot_act() {
     let (code, out, err) = home.cli(&["check", "hostile"]);
     assert_eq!(code, 4, "{out}{err}");
     inert(&format!("{out}{err}"));
-    assert!(!err.contains("EHR write succeeded, all fields written\n"), "{err}");
+    assert!(
+        !err.contains("EHR write succeeded, all fields written\n"),
+        "{err}"
+    );
     let (code, out, _) = home.cli(&["check", "hostile", "--json"]);
     assert_eq!(code, 4);
-    inert(&serde_json::from_str::<serde_json::Value>(&out).unwrap().to_string());
+    inert(
+        &serde_json::from_str::<serde_json::Value>(&out)
+            .unwrap()
+            .to_string(),
+    );
 }
 
 // What `check`, `schedule` and `patient` print from a successful answer is inert too,
@@ -70,7 +79,9 @@ async fn escapes_in_answers_cannot_act() {
         let (code, out, err) = home.cli(args);
         assert_eq!(code, 0, "{args:?}: {out}{err}");
         let shown = if args.contains(&"--json") {
-            serde_json::from_str::<serde_json::Value>(&out).unwrap().to_string()
+            serde_json::from_str::<serde_json::Value>(&out)
+                .unwrap()
+                .to_string()
         } else {
             out
         };
@@ -88,18 +99,36 @@ async fn one_adapter_log_line_is_one_host_log_line() {
     assert_eq!(code, 0, "{out}{err}");
     let forged: Vec<&str> = err.lines().filter(|l| l.contains("J-FAKE")).collect();
     assert_eq!(forged.len(), 1, "{err}");
-    assert!(forged[0].contains("hostile") && forged[0].contains("boom"), "{}", forged[0]);
-    assert!(!err.lines().any(|l| l.starts_with("INFO job J-FAKE")), "{err}");
-    assert!(!err.contains(CLEAR_SCREEN) && !err.contains('\r'), "{err:?}");
+    assert!(
+        forged[0].contains("hostile") && forged[0].contains("boom"),
+        "{}",
+        forged[0]
+    );
+    assert!(
+        !err.lines().any(|l| l.starts_with("INFO job J-FAKE")),
+        "{err}"
+    );
+    assert!(
+        !err.contains(CLEAR_SCREEN) && !err.contains('\r'),
+        "{err:?}"
+    );
     assert!(err.contains(SHOWN), "{err}");
     let long = err.lines().find(|l| l.contains("xxxxxxxxxx")).unwrap();
-    assert!(long.contains("more characters cut]") && long.len() < 5000, "{}", long.len());
+    assert!(
+        long.contains("more characters cut]") && long.len() < 5000,
+        "{}",
+        long.len()
+    );
 }
 
 /// The built `hostile` component with its description replaced by `text` (same length).
 fn patched(text: &str) -> Vec<u8> {
     let slot = b"hostile-description-slot-0123456789abcdefghijklmnopqrstuvwxyz";
-    assert_eq!(text.len(), slot.len(), "the replacement must keep the length");
+    assert_eq!(
+        text.len(),
+        slot.len(),
+        "the replacement must keep the length"
+    );
     let mut wasm = component("hostile");
     let at = wasm
         .windows(slot.len())
@@ -133,7 +162,10 @@ async fn hostile_describe_text_is_refused_when_signing() {
         err.contains("manifest field `description` holds control characters"),
         "{err}"
     );
-    assert!(!err.contains(CLEAR_SCREEN) && err.contains(SHOWN), "{err:?}");
+    assert!(
+        !err.contains(CLEAR_SCREEN) && err.contains(SHOWN),
+        "{err:?}"
+    );
     assert!(!out.exists(), "a package was written");
 }
 
@@ -161,7 +193,10 @@ async fn hostile_manifest_text_is_refused_when_verifying() {
         ..base
     };
     for (manifest, words) in [
-        (huge, "manifest field `description` is 31457280 characters long; the limit is 1000"),
+        (
+            huge,
+            "manifest field `description` is 31457280 characters long; the limit is 1000",
+        ),
         (escaped, "manifest field `ehr` holds control characters"),
     ] {
         let bytes =
@@ -172,7 +207,10 @@ async fn hostile_manifest_text_is_refused_when_verifying() {
             let (code, out, err) = home.cli(&[cmd, path.to_str().unwrap()]);
             assert_eq!(code, 3, "{cmd}: {out}{err}");
             assert!(err.contains(words), "{cmd}: {err}");
-            assert!(err.len() < 2000 && !err.contains(CLEAR_SCREEN), "{cmd}: {err:?}");
+            assert!(
+                err.len() < 2000 && !err.contains(CLEAR_SCREEN),
+                "{cmd}: {err:?}"
+            );
         }
     }
 }

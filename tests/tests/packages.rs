@@ -251,7 +251,10 @@ async fn a_reformatted_signature_block_is_refused() {
         for cmd in ["verify", "install"] {
             let (code, out, err) = home.cli(&[cmd, &path]);
             assert_eq!(code, 3, "{name} {cmd}: {out}{err}");
-            assert!(err.contains("signature block is not in the form"), "{name}: {err}");
+            assert!(
+                err.contains("signature block is not in the form"),
+                "{name}: {err}"
+            );
         }
     }
     assert!(installed_ids(&home).is_empty());

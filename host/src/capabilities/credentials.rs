@@ -113,10 +113,16 @@ impl Credentials {
                 )
                 .map_err(|e| CredentialError::Missing(format!("{e:#}")))?;
                 self.secrets.add_configured(&secret);
-                let (token, ttl) =
-                    fetch_token(client, token_url, client_id, &secret, scope.as_deref(), &self.secrets)
-                        .await
-                        .map_err(|e| e.map_message(|m| self.secrets.redact(m)))?;
+                let (token, ttl) = fetch_token(
+                    client,
+                    token_url,
+                    client_id,
+                    &secret,
+                    scope.as_deref(),
+                    &self.secrets,
+                )
+                .await
+                .map_err(|e| e.map_message(|m| self.secrets.redact(m)))?;
                 self.secrets.add_obtained(&token);
                 *cached = Some((token.clone(), Instant::now() + ttl));
                 Ok(Some(format!("Bearer {token}")))

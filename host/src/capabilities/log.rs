@@ -108,10 +108,17 @@ mod tests {
         secrets.add_configured("sandbox-token");
         let log = CallLog::new("a", "1.0.0", Some("J\nX")).with_secrets(secrets);
         let line = log.line("ok\r\nINFO job J-FAKE succeeded \u{1b}[2J Bearer sandbox-token");
-        assert!(!line.contains('\n') && !line.contains('\r') && !line.contains('\u{1b}'), "{line}");
+        assert!(
+            !line.contains('\n') && !line.contains('\r') && !line.contains('\u{1b}'),
+            "{line}"
+        );
         assert!(line.contains("Bearer [redacted]"), "{line}");
         assert_eq!(log.job, "J⏎X");
         let long = log.line(&"x".repeat(100_000));
-        assert!(long.ends_with("more characters cut]") && long.len() < MAX_LINE + 64, "{}", long.len());
+        assert!(
+            long.ends_with("more characters cut]") && long.len() < MAX_LINE + 64,
+            "{}",
+            long.len()
+        );
     }
 }

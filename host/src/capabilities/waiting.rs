@@ -97,12 +97,21 @@ mod tests {
         let w = EhrWait::new();
         let guard = w.enter();
         assert!(w.in_flight());
-        assert_eq!(w.computing_for(Instant::now() + Duration::from_secs(9)), Duration::ZERO);
+        assert_eq!(
+            w.computing_for(Instant::now() + Duration::from_secs(9)),
+            Duration::ZERO
+        );
         drop(guard);
         assert!(!w.in_flight());
         let later = Instant::now() + Duration::from_secs(3);
         let d = w.computing_for(later);
-        assert!(d >= Duration::from_secs(3) && d < Duration::from_millis(3100), "{d:?}");
-        assert_eq!(w.computing_for(Instant::now() - Duration::from_secs(1)), Duration::ZERO);
+        assert!(
+            d >= Duration::from_secs(3) && d < Duration::from_millis(3100),
+            "{d:?}"
+        );
+        assert_eq!(
+            w.computing_for(Instant::now() - Duration::from_secs(1)),
+            Duration::ZERO
+        );
     }
 }

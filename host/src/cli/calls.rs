@@ -228,12 +228,11 @@ pub async fn patient(home: &Home, a: PatientArgs) -> Result<i32> {
                     label(&p.last_name),
                     label(p.date_of_birth.as_deref().unwrap_or("unknown"))
                 );
+                println!("  email {}  phone {}", or_none(&p.email), or_none(&p.phone));
                 println!(
-                    "  email {}  phone {}",
-                    or_none(&p.email),
-                    or_none(&p.phone)
+                    "  address {}",
+                    clean(p.address.as_deref().unwrap_or("-"), MESSAGE)
                 );
-                println!("  address {}", clean(p.address.as_deref().unwrap_or("-"), MESSAGE));
             }
             Ok(exit::OK)
         }

@@ -117,8 +117,10 @@ impl RegistryClient {
         }
     }
 
+    /// Saved owner-only: a registry URL may carry a user name and password for a
+    /// registry behind basic authentication.
     fn save_list(&self, list: &[RegistryRef]) -> Result<()> {
-        write_atomic(&self.list_path(), &serde_json::to_vec_pretty(list)?)
+        crate::fsutil::write_atomic_private(&self.list_path(), &serde_json::to_vec_pretty(list)?)
     }
 
     /// Adds the registry at `url`: fetches its root, verifies it is signed by a threshold

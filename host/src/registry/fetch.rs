@@ -227,10 +227,21 @@ mod tests {
             let e = contained(bad).unwrap_err().to_string();
             assert!(e.contains("leaves the registry"), "{bad}: {e}");
         }
-        let e = contained("packages/%2e%2e/%2e%2e/outside.ehrpkg").unwrap_err().to_string();
-        assert!(e.contains("decodes to `packages/../../outside.ehrpkg`"), "{e}");
-        assert_eq!(contained("packages/a/a-1.0.0.ehrpkg").unwrap(), "packages/a/a-1.0.0.ehrpkg");
-        assert_eq!(contained("packages/a%20b.ehrpkg").unwrap(), "packages/a b.ehrpkg");
+        let e = contained("packages/%2e%2e/%2e%2e/outside.ehrpkg")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("decodes to `packages/../../outside.ehrpkg`"),
+            "{e}"
+        );
+        assert_eq!(
+            contained("packages/a/a-1.0.0.ehrpkg").unwrap(),
+            "packages/a/a-1.0.0.ehrpkg"
+        );
+        assert_eq!(
+            contained("packages/a%20b.ehrpkg").unwrap(),
+            "packages/a b.ehrpkg"
+        );
     }
 
     // A resolved URL must stay under the registry's base address.
@@ -239,7 +250,11 @@ mod tests {
         let base = url::Url::parse("http://127.0.0.1:9/reg/").unwrap();
         let inside = base.join("packages/x.ehrpkg").unwrap();
         assert!(check_under(&base, &inside, "x").is_ok());
-        for outside in ["http://127.0.0.1:9/outside.ehrpkg", "http://evil:9/reg/x", "https://127.0.0.1:9/reg/x"] {
+        for outside in [
+            "http://127.0.0.1:9/outside.ehrpkg",
+            "http://evil:9/reg/x",
+            "https://127.0.0.1:9/reg/x",
+        ] {
             let url = url::Url::parse(outside).unwrap();
             assert!(check_under(&base, &url, "x").is_err(), "{outside}");
         }

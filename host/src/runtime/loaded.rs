@@ -241,6 +241,10 @@ impl LoadedAdapter {
         }
         let elapsed = started.elapsed();
         let redact = |t: &str| self.secrets.redact(t);
+        // An error is one message, logged and stored by whoever handles it: its adapter
+        // text leaves here redacted and as one safe line. Results are data; they leave
+        // redacted, and are made safe where they are shown.
+        let error_text = |t: &str| crate::untrusted::clean(&redact(t), crate::untrusted::MESSAGE);
         let output = match result {
             Err(_) => Err(self.out_of_time(store.data(), deadline)),
             Ok(Ok(out)) => Ok(out),
@@ -248,7 +252,7 @@ impl LoadedAdapter {
                 Err(self.classify(e, instantiating, store.data(), deadline))
             }
         }
-        .map_err(|e| e.map_adapter_text(&redact))?;
+        .map_err(|e| e.map_adapter_text(&error_text))?;
         tracing::debug!(adapter = %self.manifest.id, ?elapsed, "adapter call finished");
         self.check_output_size(&output)?;
         Ok(redact_output(output, &redact))
@@ -311,25 +315,28 @@ impl LoadedAdapter {
     }
 }
 
-/// `output` with its text passed through `f`.
+/// `output` with its text passed through `f`; a typed error inside it also made one safe
+/// line, like every error a call returns.
 fn redact_output(output: Output, f: returned::TextFn) -> Output {
+    let error_text = |t: &str| crate::untrusted::clean(&f(t), crate::untrusted::MESSAGE);
+    let e = &error_text;
     match output {
         Output::Describe(i) => Output::Describe(returned::adapter_info(i, f)),
         Output::Check(r) => Output::Check(
             r.map(|c| returned::check_report(c, f))
-                .map_err(|e| returned::adapter_error(e, f)),
+                .map_err(|x| returned::adapter_error(x, e)),
         ),
         Output::Write(r) => Output::Write(
             r.map(|w| returned::write_result(w, f))
-                .map_err(|e| returned::adapter_error(e, f)),
+                .map_err(|x| returned::adapter_error(x, e)),
         ),
         Output::Schedule(r) => Output::Schedule(
             r.map(|a| returned::appointments(a, f))
-                .map_err(|e| returned::adapter_error(e, f)),
+                .map_err(|x| returned::adapter_error(x, e)),
         ),
         Output::Patient(r) => Output::Patient(
             r.map(|p| returned::patient(p, f))
-                .map_err(|e| returned::adapter_error(e, f)),
+                .map_err(|x| returned::adapter_error(x, e)),
         ),
     }
 }

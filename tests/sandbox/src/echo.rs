@@ -21,7 +21,12 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new().route("/_sandbox/echo", any(echo))
 }
 
-async fn echo(method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Json<serde_json::Value> {
+async fn echo(
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Json<serde_json::Value> {
     let headers: Vec<(String, String)> = headers
         .iter()
         .map(|(k, v)| {

@@ -89,11 +89,22 @@ mod tests {
             assert!(e.contains(name) && e.contains("credentials"), "{e}");
         }
         for name in [
-            "Host", "content-length", "Transfer-Encoding", "Connection", "keep-alive",
-            "Proxy-Connection", "TE", "Trailer", "Upgrade", "Expect",
+            "Host",
+            "content-length",
+            "Transfer-Encoding",
+            "Connection",
+            "keep-alive",
+            "Proxy-Connection",
+            "TE",
+            "Trailer",
+            "Upgrade",
+            "Expect",
         ] {
             let e = check_headers(&h(name)).unwrap_err();
-            assert!(e.contains(name) && e.contains("only the host sets it"), "{e}");
+            assert!(
+                e.contains(name) && e.contains("only the host sets it"),
+                "{e}"
+            );
         }
         for name in ["content-type", "accept", "idempotency-key", "x-request-id"] {
             assert!(check_headers(&h(name)).is_ok(), "{name}");

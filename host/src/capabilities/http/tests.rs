@@ -190,10 +190,15 @@ async fn userinfo_is_refused_before_sending() {
         matches!(&err, HttpFailure::InvalidRequest(m) if m.contains("user name or password") && !m.contains("hunter22")),
         "{err:?}"
     );
-    cap.send(request(&format!("{origin}/x"), &[])).await.unwrap();
+    cap.send(request(&format!("{origin}/x"), &[]))
+        .await
+        .unwrap();
     let heads = seen.lock().unwrap();
     assert_eq!(heads.len(), 1, "only the clean request was sent: {heads:?}");
-    assert!(!heads[0].to_ascii_lowercase().contains("authorization"), "{heads:?}");
+    assert!(
+        !heads[0].to_ascii_lowercase().contains("authorization"),
+        "{heads:?}"
+    );
 }
 
 // `Host` (which would carry the origin's token to another virtual host) and framing
@@ -224,11 +229,16 @@ async fn host_and_framing_headers_are_refused() {
         );
     }
     assert!(seen.lock().unwrap().is_empty());
-    cap.send(request(&format!("{origin}/x"), &[])).await.unwrap();
+    cap.send(request(&format!("{origin}/x"), &[]))
+        .await
+        .unwrap();
     let head = seen.lock().unwrap()[0].to_ascii_lowercase();
     let host = origin.trim_start_matches("http://");
     assert!(head.contains(&format!("host: {host}")), "{head}");
-    assert!(head.contains("authorization: bearer tok-0123456789"), "{head}");
+    assert!(
+        head.contains("authorization: bearer tok-0123456789"),
+        "{head}"
+    );
 }
 
 // The token endpoint's 429 reaches the adapter as a 429 with its Retry-After and a
@@ -261,7 +271,10 @@ async fn token_endpoint_status_is_handed_to_the_adapter() {
         let body = String::from_utf8(r.body).unwrap();
         assert!(body.contains(&format!("HTTP {status}")) && !body.contains("csecret1"), "{body}");
     }
-    assert!(api_seen.lock().unwrap().is_empty(), "no API request without a token");
+    assert!(
+        api_seen.lock().unwrap().is_empty(),
+        "no API request without a token"
+    );
 }
 
 // A token endpoint that refuses the client and echoes its secret: the refusal reaches
@@ -275,7 +288,10 @@ async fn token_endpoint_echo_is_redacted() {
         "[[credentials]]\norigin = \"{api}\"\nkind = \"oauth2\"\ntoken_url = \"{token}/oauth/token\"\nclient_id = \"c\"\nclient_secret = \"csecret-echo\"\n"
     );
     let cap = capability_for(&api, &oauth);
-    let err = cap.send(request(&format!("{api}/x"), &[])).await.unwrap_err();
+    let err = cap
+        .send(request(&format!("{api}/x"), &[]))
+        .await
+        .unwrap_err();
     assert!(
         matches!(&err, HttpFailure::Credentials(m) if m.contains("client_secret [redacted]") && !m.contains("csecret-echo")),
         "{err:?}"
@@ -286,5 +302,8 @@ async fn token_endpoint_echo_is_redacted() {
     );
     let cap = capability_for(&api, &oauth);
     cap.send(request(&format!("{api}/x"), &[])).await.unwrap();
-    assert_eq!(cap.credentials.secrets().redact("at-0123456789"), "[redacted]");
+    assert_eq!(
+        cap.credentials.secrets().redact("at-0123456789"),
+        "[redacted]"
+    );
 }

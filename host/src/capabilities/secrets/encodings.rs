@@ -58,7 +58,10 @@ mod tests {
         for prefix in ["", "u", "us", "user:", "a-longer-user-name:"] {
             let encoded = b64.encode(format!("{prefix}{secret}"));
             assert!(
-                forms(secret).iter().skip(3).any(|core| encoded.contains(core)),
+                forms(secret)
+                    .iter()
+                    .skip(3)
+                    .any(|core| encoded.contains(core)),
                 "{prefix}: {encoded}"
             );
         }

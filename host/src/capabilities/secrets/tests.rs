@@ -13,7 +13,10 @@ fn redacts_every_form() {
     );
     let out = set.redact(&text);
     assert!(!out.contains("s3cret"), "{out}");
-    assert!(out.starts_with("a [redacted] b [redacted] c Basic "), "{out}");
+    assert!(
+        out.starts_with("a [redacted] b [redacted] c Basic "),
+        "{out}"
+    );
     assert!(out.ends_with(" d [redacted]"), "{out}");
     assert!(!out.contains(&basic), "{out}");
 }
@@ -53,5 +56,8 @@ fn clones_share() {
     let set = SecretSet::new();
     let other = set.clone();
     other.add_obtained("rev_0123456789abcdef");
-    assert_eq!(set.redact("Bearer rev_0123456789abcdef"), "Bearer [redacted]");
+    assert_eq!(
+        set.redact("Bearer rev_0123456789abcdef"),
+        "Bearer [redacted]"
+    );
 }

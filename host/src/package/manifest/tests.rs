@@ -27,12 +27,17 @@ fn oversized_fields_are_named() {
     m.description = "x".repeat(30 << 20);
     let e = m.check().unwrap_err();
     assert!(
-        e.contains("`description`") && e.contains("31457280 characters") && e.contains("limit is 1000"),
+        e.contains("`description`")
+            && e.contains("31457280 characters")
+            && e.contains("limit is 1000"),
         "{e}"
     );
     let mut m = manifest();
     m.ehr = "E".repeat(101);
-    assert!(m.check().unwrap_err().contains("`ehr` is 101 characters long; the limit is 100"));
+    assert!(m
+        .check()
+        .unwrap_err()
+        .contains("`ehr` is 101 characters long; the limit is 100"));
     let mut m = manifest();
     m.version = format!("1.0.0-{}", "a".repeat(80)).parse().unwrap();
     assert!(m.check().unwrap_err().contains("`version`"));
@@ -46,7 +51,12 @@ fn oversized_fields_are_named() {
 // shows them neutralised.
 #[test]
 fn control_characters_are_refused() {
-    for bad in ["Rev\x1b[2J", "Rev\nINFO forged", "Rev\u{202e}gpj.exe", "Rev\r"] {
+    for bad in [
+        "Rev\x1b[2J",
+        "Rev\nINFO forged",
+        "Rev\u{202e}gpj.exe",
+        "Rev\r",
+    ] {
         let mut m = manifest();
         m.ehr = bad.into();
         let e = m.check().unwrap_err();
@@ -72,5 +82,8 @@ fn requests_are_shaped_and_counted() {
     assert!(m.check().unwrap_err().contains("not a database label"));
     let mut m = manifest();
     m.capabilities.http = vec!["https://a.com".into(); 33];
-    assert!(m.check().unwrap_err().contains("33 entries; the limit is 32"));
+    assert!(m
+        .check()
+        .unwrap_err()
+        .contains("33 entries; the limit is 32"));
 }

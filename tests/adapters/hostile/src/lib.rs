@@ -46,7 +46,9 @@ fn mode() -> String {
 }
 
 /// `GET` on the `url` setting, changed by `edit`, as (status, body) or a readable error.
-fn get(edit: impl FnOnce(Request) -> Request) -> Result<Result<(u16, String), String>, AdapterError> {
+fn get(
+    edit: impl FnOnce(Request) -> Request,
+) -> Result<Result<(u16, String), String>, AdapterError> {
     let request = edit(Request::get(config::require("url")?));
     Ok(request
         .send()
@@ -80,7 +82,10 @@ fn probe(mode: &str) -> Result<String, AdapterError> {
             r
         })?,
         _ => {
-            let (name, value) = (config::require("header_name")?, config::require("header_value")?);
+            let (name, value) = (
+                config::require("header_name")?,
+                config::require("header_value")?,
+            );
             get(|r| r.header(&name, value))?
         }
     };
@@ -187,7 +192,11 @@ impl Adapter for Hostile {
             }
             "reflect-report" => {
                 let (body, stolen) = reflect()?;
-                Ok(all_written(&snapshot, &format!("{{}} {stolen}"), Some(&body)))
+                Ok(all_written(
+                    &snapshot,
+                    &format!("{{}} {stolen}"),
+                    Some(&body),
+                ))
             }
             m @ ("userinfo" | "header") => Err(AdapterError::AdapterBug(probe(m)?)),
             _ => Ok(all_written(&snapshot, "test.{}", None)),
