@@ -148,7 +148,7 @@ pub enum CredentialError {
     /// The token endpoint is throttling (429) or failing on its side (5xx): the EHR's
     /// own outage, handed to the adapter as that status (see `http`), so it is classed
     /// "rate limited" or "EHR internal" and retried like any API call.
-    Throttled(TokenEndpointStatus),
+    EndpointStatus(TokenEndpointStatus),
 }
 
 /// A 429 or 5xx answer of the token endpoint, without its body.
@@ -169,9 +169,9 @@ impl CredentialError {
             CredentialError::Refused(m) => CredentialError::Refused(f(&m)),
             CredentialError::Unreachable(m) => CredentialError::Unreachable(f(&m)),
             CredentialError::Timeout(m) => CredentialError::Timeout(f(&m)),
-            CredentialError::Throttled(mut s) => {
+            CredentialError::EndpointStatus(mut s) => {
                 s.message = f(&s.message);
-                CredentialError::Throttled(s)
+                CredentialError::EndpointStatus(s)
             }
         }
     }
@@ -184,7 +184,7 @@ impl std::fmt::Display for CredentialError {
             | CredentialError::Refused(m)
             | CredentialError::Unreachable(m)
             | CredentialError::Timeout(m) => f.write_str(m),
-            CredentialError::Throttled(s) => f.write_str(&s.message),
+            CredentialError::EndpointStatus(s) => f.write_str(&s.message),
         }
     }
 }
@@ -272,7 +272,7 @@ async fn fetch_token(
     let status = response.status();
     if status.is_server_error() || status.as_u16() == 429 {
         // The body is not read: it is the EHR's text, and the status says all there is.
-        return Err(CredentialError::Throttled(TokenEndpointStatus {
+        return Err(CredentialError::EndpointStatus(TokenEndpointStatus {
             status: status.as_u16(),
             retry_after_seconds: retry_after(response.headers()),
             message: format!(

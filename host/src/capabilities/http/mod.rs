@@ -201,7 +201,7 @@ impl HttpCapability {
     ) -> Result<InboundResponse, HttpFailure> {
         Err(match e {
             // The EHR's token endpoint is busy or down: the adapter gets that status.
-            CredentialError::Throttled(s) => {
+            CredentialError::EndpointStatus(s) => {
                 tracing::info!(adapter = %self.grants.adapter, %origin, status = s.status, "token endpoint throttling or failing; its status is handed to the adapter");
                 return Ok(token_status::response(&s));
             }
