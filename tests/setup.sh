@@ -46,7 +46,7 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 fi
 
 echo "setup: building adapter components (wasm32-wasip2)" >&2
-cargo build --quiet --release --target wasm32-wasip2 -p revolution -p eyefinity -p crystalpm -p officemate -p misbehaving
+cargo build --quiet --release --target wasm32-wasip2 -p revolution -p eyefinity -p crystalpm -p officemate -p misbehaving -p hostile
 # A second version of the misbehaving adapter (describe reports 0.2.0) for the registry and
 # hot-reload tests; its own target dir so the default 0.1.0 build stays as it is.
 echo "setup: building misbehaving 0.2.0" >&2

@@ -255,14 +255,49 @@ pub fn resolve_secret(inline: &Option<String>, env: &Option<String>, what: &str)
 }
 
 impl Config {
-    /// Loads `path`; a missing file is the default (empty) configuration.
+    /// Loads `path`; a missing file is the default (empty) configuration. A file holding
+    /// inline secrets that other users can read gets a warning naming it and the fix.
     pub fn load(path: &Path) -> Result<Config> {
-        match std::fs::read_to_string(path) {
+        let config: Config = match std::fs::read_to_string(path) {
             Ok(text) => toml::from_str(&text)
-                .with_context(|| format!("config file {} is not valid", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Config::default()),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+                .with_context(|| format!("config file {} is not valid", path.display()))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+        };
+        if let Some(warning) = config.exposure_warning(path) {
+            tracing::warn!("{warning}");
         }
+        Ok(config)
+    }
+
+    /// True when the file itself holds a secret: an inline token, client secret or
+    /// database password (rather than the name of an environment variable holding it).
+    pub fn has_inline_secrets(&self) -> bool {
+        let credentials = self
+            .adapters
+            .values()
+            .flat_map(|a| &a.credentials)
+            .any(|c| {
+                matches!(
+                    c,
+                    Credential::Bearer { token: Some(_), .. }
+                        | Credential::Oauth2 {
+                            client_secret: Some(_),
+                            ..
+                        }
+                )
+            });
+        credentials || self.databases.values().any(|d| d.password.is_some())
+    }
+
+    /// The warning for a config at `path` holding inline secrets that other users of the
+    /// computer can read, if that is the case.
+    pub fn exposure_warning(&self, path: &Path) -> Option<String> {
+        if !self.has_inline_secrets() {
+            return None;
+        }
+        crate::fsutil::exposure_warning(path, "inline secrets (tokens, client secrets or database passwords)")
+            .map(|w| format!("{w}, or move the secrets into environment variables (`token_env`, `client_secret_env`, `password_env`)"))
     }
 
     /// The configuration for adapter `id` (empty when absent: nothing granted).
@@ -319,5 +354,32 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.to_string().contains("oracle"), "{err}");
+    }
+
+    // A config with an inline secret that others can read gets a warning naming the file
+    // and `chmod 600`; private, or holding only `_env` names, it gets none.
+    #[cfg(unix)]
+    #[test]
+    fn inline_secrets_readable_by_others_are_flagged() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("ehr-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("config.toml");
+        let inline = "[[adapters.rev.credentials]]\norigin = \"http://a:1\"\nkind = \"bearer\"\ntoken = \"tok\"\n";
+        std::fs::write(&path, inline).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let c = Config::load(&path).unwrap();
+        let w = c.exposure_warning(&path).unwrap();
+        assert!(w.contains("config.toml") && w.contains("chmod 600"), "{w}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(c.exposure_warning(&path).is_none());
+        let env_only = inline.replace("token = ", "token_env = ");
+        std::fs::write(&path, env_only).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(Config::load(&path)
+            .unwrap()
+            .exposure_warning(&path)
+            .is_none());
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -1,4 +1,7 @@
-//! File-system helpers for changes that must be all-or-nothing.
+//! File-system helpers for changes that must be all-or-nothing, and for files that hold
+//! secrets: those are created readable by their owner only from the first byte (never
+//! written first and restricted afterwards), and one found readable by others is named
+//! in a warning with the fix.
 
 use anyhow::{Context, Result};
 use std::path::Path;
@@ -16,24 +19,63 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// [`write_atomic`] for a file holding a secret: created owner-only (mode 600).
+pub fn write_atomic_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = write_beside(path, bytes, true)?;
+    std::fs::rename(&tmp, path).with_context(|| {
+        format!(
+            "cannot move {} into place at {}",
+            tmp.display(),
+            path.display()
+        )
+    })
+}
+
 /// Writes `bytes` to a new temporary file beside `path` (creating the directory; owner-
-/// only permissions when `private`), synced to disk; returns the temporary file's path.
+/// only permissions from creation when `private`), synced to disk; returns the temporary
+/// file's path.
 fn write_beside(path: &Path, bytes: &[u8], private: bool) -> Result<std::path::PathBuf> {
+    use std::io::Write as _;
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let tmp = temp_beside(path);
-    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
     #[cfg(unix)]
     if private {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
     }
     #[cfg(not(unix))]
     let _ = private;
-    if let Ok(f) = std::fs::File::open(&tmp) {
-        let _ = f.sync_all();
-    }
+    let mut file = options
+        .open(&tmp)
+        .with_context(|| format!("cannot create {}", tmp.display()))?;
+    file.write_all(bytes)
+        .with_context(|| format!("cannot write {}", tmp.display()))?;
+    let _ = file.sync_all();
     Ok(tmp)
+}
+
+/// A warning naming `path` and the fix when the file is readable or writable by its
+/// group or others, `None` when it is private (or on systems without Unix modes).
+pub fn exposure_warning(path: &Path, holds: &str) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(path).ok()?.permissions().mode();
+        if mode & 0o077 != 0 {
+            return Some(format!(
+                "{} holds {holds} and can be read by other users of this computer (mode {:o}); restrict it with `chmod 600 {}`",
+                path.display(),
+                mode & 0o777,
+                path.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = (path, holds);
+    None
 }
 
 /// A temporary name beside `path`, unique across processes and threads.
@@ -64,6 +106,8 @@ pub fn read_or_create_secret(
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
             Err(e) => return Err(e).with_context(|| format!("cannot create {}", path.display())),
         }
+    } else if let Some(warning) = exposure_warning(path, "a secret") {
+        tracing::warn!("{warning}");
     }
     std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
 }
@@ -93,6 +137,34 @@ mod tests {
         });
         assert!(seen.iter().all(|s| s == &seen[0]), "{seen:?}");
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    // Private files are owner-only from creation; a world-readable one gets a warning
+    // naming the file and `chmod 600`, a private one none.
+    #[cfg(unix)]
+    #[test]
+    fn private_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("ehr-fsutil-private-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let path = dir.join("secret.key");
+        write_atomic_private(&path, b"s").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        assert!(exposure_warning(&path, "a key").is_none());
+        let secret = dir.join("made");
+        read_or_create_secret(&secret, || Ok(b"x".to_vec())).unwrap();
+        assert_eq!(
+            std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let w = exposure_warning(&path, "a key").unwrap();
+        assert!(
+            w.contains("secret.key") && w.contains("chmod 600") && w.contains("644"),
+            "{w}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -67,9 +67,10 @@ impl Host {
             )
         })?;
         if info.id != m.id || info.version != m.version.to_string() {
+            let label = |t: &str| crate::untrusted::clean(t, crate::untrusted::LABEL);
             bail!(
                 "self-check of {} {} failed: the component describes itself as {} {}; the package is inconsistent, ask the publisher for a new one",
-                m.id, m.version, info.id, info.version
+                m.id, m.version, label(&info.id), label(&info.version)
             );
         }
         let outcome = self.store.install(&package)?;
@@ -104,7 +105,7 @@ impl Host {
             version: info.version.parse().with_context(|| {
                 format!(
                     "`describe` reports version `{}`, which is not semver",
-                    info.version
+                    crate::untrusted::clean(&info.version, crate::untrusted::LABEL)
                 )
             })?,
             ehr: info.ehr,

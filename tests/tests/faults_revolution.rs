@@ -20,7 +20,7 @@ case!(session_expired);
 case!(oauth2_refreshed_once);
 // OAuth2 token endpoint keeps refusing: "EHR session expired", nothing written.
 case!(oauth2_token_refused);
-// OAuth2 token endpoint down (503): exit 5, retryable unreachable, not "log back in".
+// OAuth2 token endpoint down (503): exit 5, retryable EHR internal, not "log back in".
 case!(oauth2_token_endpoint_down);
 // 401 not logged in: exit 4, "Log into your EHR, wait for the page to fully load".
 case!(logged_out);

@@ -216,3 +216,46 @@ async fn list_rollback_remove() {
     assert_eq!(code, 1);
     assert!(err.contains("`misbehaving` is not installed"), "{err}");
 }
+
+// One package has one hash: the signature block is covered too, so a package whose
+// signature JSON was re-formatted (pretty-printed, upper-case hex, a trailing space) is
+// refused by `verify` and `install` (exit 3), although its signature is still valid.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reformatted_signature_block_is_refused() {
+    let home = TestHome::new(CONFIG);
+    let dir = TempDir::new("reformatted");
+    let original = home.package("misbehaving").await;
+    let good = write(&dir, "good.ehrpkg", &original);
+    let (code, _, err) = home.cli(&["verify", &good]);
+    assert_eq!(code, 0, "{err}");
+    let parsed = Package::parse(&original).unwrap();
+    let block: serde_json::Value = serde_json::from_slice(&parsed.signature).unwrap();
+    let upper = serde_json::json!({
+        "key": block["key"].as_str().unwrap().to_uppercase(),
+        "signature": block["signature"].as_str().unwrap().to_uppercase(),
+    });
+    let mut spaced = parsed.signature.clone();
+    spaced.push(b' ');
+    for (name, signature) in [
+        ("pretty", serde_json::to_vec_pretty(&block).unwrap()),
+        ("upper", serde_json::to_vec(&upper).unwrap()),
+        ("spaced", spaced),
+    ] {
+        let bytes = Package {
+            signature,
+            ..parsed.clone()
+        }
+        .to_bytes();
+        assert_ne!(bytes, original);
+        let path = write(&dir, &format!("{name}.ehrpkg"), &bytes);
+        for cmd in ["verify", "install"] {
+            let (code, out, err) = home.cli(&[cmd, &path]);
+            assert_eq!(code, 3, "{name} {cmd}: {out}{err}");
+            assert!(
+                err.contains("signature block is not in the form"),
+                "{name}: {err}"
+            );
+        }
+    }
+    assert!(installed_ids(&home).is_empty());
+}

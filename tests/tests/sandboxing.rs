@@ -38,14 +38,18 @@ async fn still_serves(home: &TestHome) {
     assert_eq!(report.details, vec!["misbehaving: ok".to_string()]);
 }
 
-// An adapter stuck in `loop {}` is stopped at the deadline with a timeout error, and the
-// same host process keeps serving calls afterwards.
+// An adapter stuck in `loop {}` is stopped at the deadline and classed as a guest that
+// never yields (a bug in the adapter, which no retry cures), not as a slow EHR; the same
+// host process keeps serving calls afterwards.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn infinite_loop_times_out_and_host_keeps_serving() {
+async fn infinite_loop_is_stopped_as_an_adapter_bug_and_host_keeps_serving() {
     let (home, result) = check_with("loop", "").await;
     match result {
-        Err(CallError::TimedOut { limit }) => assert_eq!(limit.as_secs(), 2),
-        other => panic!("expected a timeout, got {other:?}"),
+        Err(CallError::Hung { limit, computing }) => {
+            assert_eq!(limit.as_secs(), 2);
+            assert!(computing.as_secs_f32() > 1.5, "{computing:?}");
+        }
+        other => panic!("expected a guest that never yields, got {other:?}"),
     }
     still_serves(&home).await;
 }

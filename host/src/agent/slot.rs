@@ -88,6 +88,7 @@ pub fn is_adapter_fault(e: &CallError) -> bool {
     matches!(
         e,
         CallError::Trapped { .. }
+            | CallError::Hung { .. }
             | CallError::MemoryExceeded { .. }
             | CallError::OutputTooLarge { .. }
             | CallError::Host(_)

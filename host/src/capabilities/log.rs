@@ -1,8 +1,16 @@
 //! Adapter log lines into `tracing`, tagged with adapter, version and job. Lines are
 //! capped in length and number per call so a misbehaving adapter cannot flood the log.
+//!
+//! An adapter's line is untrusted text: before it is logged, every secret the host holds
+//! is redacted from it, and it is made one safe line ([`untrusted::clean`]), so one
+//! adapter log line is exactly one host log line: a newline cannot start a forged line
+//! ("job J-FAKE succeeded") and an escape sequence cannot act on the terminal showing it.
 
-/// Longest line kept, in bytes; longer lines are cut.
-const MAX_LINE: usize = 4096;
+use super::secrets::SecretSet;
+use crate::untrusted;
+
+/// Longest line kept, in characters; longer lines are cut with a count of what was cut.
+const MAX_LINE: usize = untrusted::MESSAGE;
 /// Lines kept per call; later ones are counted and dropped.
 const MAX_LINES_PER_CALL: u32 = 1000;
 
@@ -28,17 +36,32 @@ pub struct CallLog {
     version: String,
     job: String,
     lines: u32,
+    secrets: SecretSet,
 }
 
 impl CallLog {
     /// A log for a call of `adapter`@`version` on behalf of `job` (empty when none).
+    /// The job id comes from outside the host too, so it is cleaned like the lines.
     pub fn new(adapter: &str, version: &str, job: Option<&str>) -> Self {
         CallLog {
-            adapter: adapter.to_string(),
-            version: version.to_string(),
-            job: job.unwrap_or("-").to_string(),
+            adapter: untrusted::clean(adapter, untrusted::LABEL),
+            version: untrusted::clean(version, untrusted::LABEL),
+            job: untrusted::clean(job.unwrap_or("-"), untrusted::LABEL),
             lines: 0,
+            secrets: SecretSet::new(),
         }
+    }
+
+    /// Redacts `secrets` from every line.
+    pub fn with_secrets(mut self, secrets: SecretSet) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
+    /// What is logged for the adapter's `message`: redacted (before it is cut, so a cut
+    /// cannot leave half a secret), then one safe line of bounded length.
+    pub fn line(&self, message: &str) -> String {
+        untrusted::clean(&self.secrets.redact(message), MAX_LINE)
     }
 
     /// Records one line.
@@ -50,11 +73,8 @@ impl CallLog {
             }
             return;
         }
-        let mut end = message.len().min(MAX_LINE);
-        while !message.is_char_boundary(end) {
-            end -= 1;
-        }
-        let m = &message[..end];
+        let line = self.line(message);
+        let m = &line;
         let (a, v, j) = (&self.adapter, &self.version, &self.job);
         match level {
             Level::Trace => {
@@ -73,5 +93,32 @@ impl CallLog {
                 tracing::error!(target: "adapter", adapter = %a, version = %v, job = %j, "{m}")
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A line with a newline, escapes and a secret becomes one safe line without the
+    // secret; a very long line is cut with a count.
+    #[test]
+    fn one_safe_line() {
+        let secrets = SecretSet::new();
+        secrets.add_configured("sandbox-token");
+        let log = CallLog::new("a", "1.0.0", Some("J\nX")).with_secrets(secrets);
+        let line = log.line("ok\r\nINFO job J-FAKE succeeded \u{1b}[2J Bearer sandbox-token");
+        assert!(
+            !line.contains('\n') && !line.contains('\r') && !line.contains('\u{1b}'),
+            "{line}"
+        );
+        assert!(line.contains("Bearer [redacted]"), "{line}");
+        assert_eq!(log.job, "J⏎X");
+        let long = log.line(&"x".repeat(100_000));
+        assert!(
+            long.ends_with("more characters cut]") && long.len() < MAX_LINE + 64,
+            "{}",
+            long.len()
+        );
     }
 }

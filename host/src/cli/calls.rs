@@ -6,6 +6,7 @@ use crate::remediation::{for_call_error, FailureClass, Remediation};
 use crate::report::render_remediation;
 use crate::runtime::bindings::latest::ScheduleQuery;
 use crate::runtime::{CallError, LoadedAdapter};
+use crate::untrusted::{clean, clean_multiline, LABEL, MESSAGE};
 use anyhow::{Context, Result};
 use std::path::PathBuf;
 
@@ -76,7 +77,7 @@ pub(super) fn code_for(r: &Remediation) -> i32 {
 }
 
 fn failed(adapter: &LoadedAdapter, e: &CallError, json: bool) -> Result<i32> {
-    let detail = crate::untrusted::clean(&e.to_string(), crate::untrusted::MESSAGE);
+    let detail = clean(&e.to_string(), MESSAGE);
     let rem = for_call_error(e, adapter.situation, detail);
     if json {
         print_json(&serde_json::json!({"ok": false, "error": rem}))?;
@@ -86,26 +87,56 @@ fn failed(adapter: &LoadedAdapter, e: &CallError, json: bool) -> Result<i32> {
     Ok(code_for(&rem))
 }
 
+// What `check`, `schedule` and `patient` print comes from the adapter and the EHR: it has
+// had every secret the host holds redacted already (`LoadedAdapter`), and is made safe
+// for the terminal here, so no escape sequence can act and no line break forge a line.
+
+/// An adapter error with its text made safe to print.
+fn shown_error(e: CallError) -> CallError {
+    e.map_adapter_text(&|t| clean(t, MESSAGE))
+}
+
+/// `value` as JSON with every string made safe to print (line breaks kept: JSON
+/// escapes them).
+fn shown_json<T: serde::Serialize>(value: &T) -> Result<serde_json::Value> {
+    fn walk(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::String(s) => *s = clean_multiline(s, MESSAGE),
+            serde_json::Value::Array(items) => items.iter_mut().for_each(walk),
+            serde_json::Value::Object(map) => map.values_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    let mut v = serde_json::to_value(value)?;
+    walk(&mut v);
+    Ok(v)
+}
+
+/// A short piece of adapter text (a name, an id, a status) as one safe line.
+fn label(text: &str) -> String {
+    clean(text, LABEL)
+}
+
 pub async fn check(home: &Home, a: CheckArgs) -> Result<i32> {
     let host = open(home)?;
     let adapter = host.load(&a.id)?;
     match adapter.check().await {
         Ok(report) => {
             if a.json {
-                print_json(&serde_json::json!({"ok": true, "report": report}))?;
+                print_json(&serde_json::json!({"ok": true, "report": shown_json(&report)?}))?;
             } else {
                 println!(
                     "{}: EHR reachable, session valid ({})",
                     a.id,
-                    report.ehr_version.as_deref().unwrap_or("version unknown")
+                    label(report.ehr_version.as_deref().unwrap_or("version unknown"))
                 );
                 for d in report.details {
-                    println!("  {d}");
+                    println!("  {}", clean(&d, MESSAGE));
                 }
             }
             Ok(exit::OK)
         }
-        Err(e) => failed(&adapter, &e, a.json),
+        Err(e) => failed(&adapter, &shown_error(e), a.json),
     }
 }
 
@@ -143,16 +174,15 @@ pub async fn schedule(home: &Home, a: ScheduleArgs) -> Result<i32> {
     };
     let list = match adapter.read_schedule(query).await {
         Ok(list) => list,
-        Err(e) => return failed(&adapter, &e, a.json),
+        Err(e) => return failed(&adapter, &shown_error(e), a.json),
     };
     if a.check {
         return super::schedule_check::print(&host, &adapter, &list, a.json).await;
     }
     if a.json {
-        print_json(&list)?;
+        print_json(&shown_json(&list)?)?;
         return Ok(exit::OK);
     }
-    let clean = |s: &str| crate::untrusted::clean(s, crate::untrusted::LABEL);
     for ap in &list {
         let who = ap
             .patient
@@ -161,17 +191,17 @@ pub async fn schedule(home: &Home, a: ScheduleArgs) -> Result<i32> {
             .unwrap_or_else(|| ap.patient_id.clone());
         println!(
             "{}  {:>3} min  {:12} {:14} {:20} {}",
-            clean(&ap.start),
+            label(&ap.start),
             ap.duration_minutes,
-            clean(&ap.status),
-            clean(
+            label(&ap.status),
+            label(
                 ap.provider_name
                     .as_deref()
                     .or(ap.provider_id.as_deref())
                     .unwrap_or("-")
             ),
-            clean(&ap.appointment_type),
-            clean(&who)
+            label(&ap.appointment_type),
+            label(&who)
         );
     }
     println!("{} appointments", list.len());
@@ -184,24 +214,24 @@ pub async fn patient(home: &Home, a: PatientArgs) -> Result<i32> {
     match adapter.read_patient(a.patient_id).await {
         Ok(p) => {
             if a.json {
-                print_json(&p)?;
+                print_json(&shown_json(&p)?)?;
             } else {
+                let or_none = |v: &Option<String>| label(v.as_deref().unwrap_or("-"));
                 println!(
                     "{} {} {} (born {})",
-                    p.id,
-                    p.first_name,
-                    p.last_name,
-                    p.date_of_birth.as_deref().unwrap_or("unknown")
+                    label(&p.id),
+                    label(&p.first_name),
+                    label(&p.last_name),
+                    label(p.date_of_birth.as_deref().unwrap_or("unknown"))
                 );
+                println!("  email {}  phone {}", or_none(&p.email), or_none(&p.phone));
                 println!(
-                    "  email {}  phone {}",
-                    p.email.as_deref().unwrap_or("-"),
-                    p.phone.as_deref().unwrap_or("-")
+                    "  address {}",
+                    clean(p.address.as_deref().unwrap_or("-"), MESSAGE)
                 );
-                println!("  address {}", p.address.as_deref().unwrap_or("-"));
             }
             Ok(exit::OK)
         }
-        Err(e) => failed(&adapter, &e, a.json),
+        Err(e) => failed(&adapter, &shown_error(e), a.json),
     }
 }

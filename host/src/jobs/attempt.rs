@@ -23,7 +23,9 @@ pub fn report(
     control: &JobControl,
     result: Result<WriteResult, CallError>,
 ) -> WriteReport {
-    let redact = |text: &str| text.to_string();
+    // The adapter's answer was redacted when its call returned; what it reported landed
+    // along the way comes through here, so the same redaction applies to every string.
+    let redact = |text: &str| adapter.redact(text);
     report::build(
         AdapterAnswer {
             snapshot,

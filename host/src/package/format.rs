@@ -37,6 +37,18 @@ pub struct SignatureBlock {
     pub signature: String,
 }
 
+impl SignatureBlock {
+    /// The one byte form a signature block is stored in: compact JSON, `key` then
+    /// `signature`, both lower-case hex, as `ehr-host sign` writes it.
+    pub fn canonical_bytes(&self) -> Vec<u8> {
+        let canonical = SignatureBlock {
+            key: self.key.to_ascii_lowercase(),
+            signature: self.signature.to_ascii_lowercase(),
+        };
+        serde_json::to_vec(&canonical).expect("a struct of two strings serialises")
+    }
+}
+
 impl Package {
     /// Parses the container; errors say which part is malformed.
     pub fn parse(bytes: &[u8]) -> Result<Package, String> {

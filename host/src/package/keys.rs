@@ -1,7 +1,7 @@
 //! Publisher keys: ed25519, stored as hex text files (`NAME.key` secret, `NAME.pub` public).
 
 use anyhow::{bail, Context, Result};
-use ed25519_dalek::{Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use std::path::Path;
 
 /// A publisher's public key.
@@ -48,7 +48,9 @@ impl PublicKey {
         format!("ed25519:{}", &self.to_hex()[..16])
     }
 
-    /// Checks `signature` (64 bytes, hex) over `message`.
+    /// Checks `signature` (64 bytes, hex) over `message`, strictly: the non-canonical
+    /// and weak-key forms some verifiers accept are refused, so no one can derive a
+    /// second valid signature from a published one.
     pub fn verify(&self, message: &[u8], signature_hex: &str) -> bool {
         let Some(bytes) = hex::decode(signature_hex.trim())
             .ok()
@@ -57,7 +59,7 @@ impl PublicKey {
             return false;
         };
         let sig = ed25519_dalek::Signature::from_bytes(&bytes);
-        self.0.verify(message, &sig).is_ok()
+        self.0.verify_strict(message, &sig).is_ok()
     }
 }
 
@@ -113,12 +115,8 @@ impl SecretKey {
                 );
             }
         }
-        crate::fsutil::write_atomic(&secret, format!("{}\n", self.to_hex()).as_bytes())?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&secret, std::fs::Permissions::from_mode(0o600))?;
-        }
+        // Created owner-only from the first byte, never readable by others even briefly.
+        crate::fsutil::write_atomic_private(&secret, format!("{}\n", self.to_hex()).as_bytes())?;
         crate::fsutil::write_atomic(&public, format!("{}\n", self.public().to_hex()).as_bytes())?;
         Ok((secret, public))
     }

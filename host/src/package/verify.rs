@@ -74,6 +74,14 @@ pub fn verify(bytes: &[u8], trust: &TrustStore) -> Result<VerifiedPackage, Refus
     if !publisher.verify(&package.signed_message(), &block.signature) {
         return Err(Refusal::Tampered);
     }
+    // The signature covers the manifest and the component, not its own envelope: without
+    // this, re-formatting the signature JSON would make a second file (another hash)
+    // that verifies as the same package. One package has one hash.
+    if package.signature != block.canonical_bytes() {
+        return Err(Refusal::Malformed(
+            "the signature block is not in the form `ehr-host sign` writes (it was re-formatted or re-packed after signing); use the publisher's original package file".into(),
+        ));
+    }
     let publisher_name = match trust.status(&publisher) {
         KeyStatus::Trusted(name) => name,
         KeyStatus::Revoked(reason) => {
@@ -116,7 +124,7 @@ pub fn build_signed(
         key: key.public().to_hex(),
         signature: key.sign(&package.signed_message()),
     };
-    package.signature = serde_json::to_vec(&block).expect("signature block serialises");
+    package.signature = block.canonical_bytes();
     package.to_bytes()
 }
 

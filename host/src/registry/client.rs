@@ -7,6 +7,12 @@
 //! <home>/registries/<name>/index.json  the last verified index: its version is the highest
 //!                                      seen, and it serves offline installs
 //! ```
+//!
+//! A new root replaces the trusted one only after the whole rotation chain verified and
+//! the newest root passed every check (signatures, version, expiry): a refused root is
+//! never saved. What the index says in words (EHR names, descriptions, yank reasons,
+//! publisher keys) is the registry's text, made safe to show before anyone sees it, and
+//! entries under an id no adapter could have are left out.
 
 use super::cache::PackageCache;
 use super::fetch::{fetch, FetchError, Location};
@@ -59,6 +65,26 @@ fn valid_name(name: &str) -> bool {
         && !name.starts_with('.')
 }
 
+/// `index` with its words made safe to show (one line each, bounded), and without the
+/// entries under an id no adapter could have (a manifest would refuse it).
+fn shown(mut index: Index, registry: &str) -> Index {
+    use crate::untrusted::{clean, LABEL, MESSAGE};
+    index.adapters.retain(|id, _| {
+        let valid = crate::package::manifest::valid_id(id);
+        if !valid {
+            tracing::warn!(registry, id = %clean(id, LABEL), "index lists an adapter id that is not valid; its entries are ignored");
+        }
+        valid
+    });
+    for entry in index.adapters.values_mut().flatten() {
+        entry.ehr = clean(&entry.ehr, LABEL);
+        entry.description = clean(&entry.description, MESSAGE);
+        entry.publisher = clean(&entry.publisher, LABEL);
+        entry.yank_reason = entry.yank_reason.as_deref().map(|r| clean(r, MESSAGE));
+    }
+    index
+}
+
 impl RegistryClient {
     /// The registries of `home`.
     pub fn new(home: &Home) -> Result<RegistryClient> {
@@ -91,8 +117,10 @@ impl RegistryClient {
         }
     }
 
+    /// Saved owner-only: a registry URL may carry a user name and password for a
+    /// registry behind basic authentication.
     fn save_list(&self, list: &[RegistryRef]) -> Result<()> {
-        write_atomic(&self.list_path(), &serde_json::to_vec_pretty(list)?)
+        crate::fsutil::write_atomic_private(&self.list_path(), &serde_json::to_vec_pretty(list)?)
     }
 
     /// Adds the registry at `url`: fetches its root, verifies it is signed by a threshold
@@ -189,7 +217,7 @@ impl RegistryClient {
                 index.check_expiry(&reg.name)?;
                 Ok(Refreshed {
                     name: reg.name.clone(),
-                    index,
+                    index: shown(index, &reg.name),
                     offline: Some(why),
                 })
             }
@@ -206,22 +234,28 @@ impl RegistryClient {
     /// has not expired.
     pub async fn refresh(&self, reg: &RegistryRef) -> Result<Refreshed> {
         let loc = Location::parse(&reg.url)?;
-        let mut root = self.trusted_root(&reg.name)?;
+        let trusted = self.trusted_root(&reg.name)?;
+        // Follow the rotation chain in memory; `rotated` holds the newest root's bytes.
+        let mut root = trusted.clone();
+        let mut rotated: Option<Vec<u8>> = None;
         for _ in 0..MAX_ROTATIONS {
             let rel = format!("roots/{}.json", root.version + 1);
             match fetch(&self.http, &loc, &rel, MAX_ROOT_BYTES).await {
                 Ok(bytes) => {
-                    let next = root.verify_next(&bytes)?;
-                    write_atomic(&self.dir(&reg.name).join("root.json"), &bytes)?;
-                    tracing::info!(registry = %reg.name, version = next.version, "registry keys rotated");
-                    root = next;
+                    root = root.verify_next(&bytes)?;
+                    rotated = Some(bytes);
                 }
                 Err(FetchError::NotFound(_)) => break,
                 Err(FetchError::Unreachable(why)) => return self.offline(reg, why),
                 Err(FetchError::Refused(r)) => return Err(r.into()),
             }
         }
+        // Only a root that passed every check, expiry included, becomes the trusted one.
         root.check_expiry(&reg.name)?;
+        if let Some(bytes) = rotated {
+            write_atomic(&self.dir(&reg.name).join("root.json"), &bytes)?;
+            tracing::info!(registry = %reg.name, from = trusted.version, to = root.version, "registry keys rotated");
+        }
         let bytes = match fetch(&self.http, &loc, "index.json", MAX_INDEX_BYTES).await {
             Ok(b) => b,
             Err(FetchError::Refused(r)) => return Err(r.into()),
@@ -250,7 +284,7 @@ impl RegistryClient {
         write_atomic(&self.dir(&reg.name).join("index.json"), &bytes)?;
         Ok(Refreshed {
             name: reg.name.clone(),
-            index,
+            index: shown(index, &reg.name),
             offline: None,
         })
     }

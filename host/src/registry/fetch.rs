@@ -1,4 +1,10 @@
-//! Reading registry files over HTTP(S) or from a local folder, never more than a limit.
+//! Reading registry files over HTTP(S) or from a local folder, never more than a limit,
+//! and never from outside the registry.
+//!
+//! A path the index names is percent-decoded before it is checked, because that is how a
+//! web server reads it (`packages/%2e%2e/%2e%2e/outside.ehrpkg` is `../../outside.ehrpkg`
+//! to it), and the URL it resolves to is checked again: it must lie under the registry's
+//! own address. A folder registry reads the decoded path, under its folder only.
 
 use super::RegistryRefusal;
 use std::path::PathBuf;
@@ -70,6 +76,7 @@ pub async fn fetch(
     rel: &str,
     limit: u64,
 ) -> Result<Vec<u8>, FetchError> {
+    let decoded = contained(rel)?;
     let where_ = loc.describe(rel);
     let too_large = || {
         FetchError::Refused(RegistryRefusal::TooLarge {
@@ -79,7 +86,7 @@ pub async fn fetch(
     };
     match loc {
         Location::Dir(dir) => {
-            let path = dir.join(rel);
+            let path = dir.join(&decoded);
             let meta = match std::fs::metadata(&path) {
                 Ok(m) => m,
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -101,6 +108,7 @@ pub async fn fetch(
             let url = base
                 .join(rel)
                 .map_err(|e| FetchError::Unreachable(format!("bad path {rel}: {e}")))?;
+            check_under(base, &url, rel)?;
             let mut resp = client
                 .get(url)
                 .timeout(Duration::from_secs(60))
@@ -135,9 +143,122 @@ pub async fn fetch(
     }
 }
 
+/// `rel` percent-decoded, when the decoded path stays inside the registry: relative,
+/// with no `.`, `..` or empty segment, no backslash, no drive or scheme; else a refusal
+/// naming the path and what it decodes to.
+pub fn contained(rel: &str) -> Result<String, RegistryRefusal> {
+    let decoded = percent_decode(rel);
+    match decoded {
+        Some(d) if super::index::check_path(&d).is_ok() && !d.contains('\0') => Ok(d),
+        other => Err(RegistryRefusal::Malformed(format!(
+            "download path `{}` leaves the registry{}; nothing was fetched",
+            crate::untrusted::clean(rel, crate::untrusted::LABEL),
+            match other {
+                Some(d) if d != rel => format!(
+                    " (it decodes to `{}`)",
+                    crate::untrusted::clean(&d, crate::untrusted::LABEL)
+                ),
+                Some(_) => String::new(),
+                None => " (its percent-encoding is not valid UTF-8)".to_string(),
+            }
+        ))),
+    }
+}
+
+/// Refuses a resolved `url` that is not under the registry's `base`: another scheme,
+/// host or port, or a path outside the base path.
+fn check_under(base: &url::Url, url: &url::Url, rel: &str) -> Result<(), FetchError> {
+    let inside = url.scheme() == base.scheme()
+        && url.host_str() == base.host_str()
+        && url.port_or_known_default() == base.port_or_known_default()
+        && url.path().starts_with(base.path());
+    if inside {
+        return Ok(());
+    }
+    Err(FetchError::Refused(RegistryRefusal::Malformed(format!(
+        "download path `{}` resolves to {}, outside the registry at {base}; nothing was fetched",
+        crate::untrusted::clean(rel, crate::untrusted::LABEL),
+        crate::untrusted::clean(url.as_str(), crate::untrusted::LABEL)
+    ))))
+}
+
+/// `text` with every `%XX` decoded; `None` when the result is not UTF-8. A `%` not
+/// followed by two hex digits stays as it is.
+pub fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    // Encoded dot segments, slashes and backslashes are decoded before the check, and
+    // refused with a message that shows what they decode to; ordinary paths pass.
+    #[test]
+    fn encoded_escapes_are_refused() {
+        for bad in [
+            "packages/%2e%2e/%2e%2e/outside.ehrpkg",
+            "packages/%2E%2E/x.ehrpkg",
+            "packages%2f..%2fx",
+            "packages/%5c..%5cx",
+            "%2fetc%2fpasswd",
+            "packages/%00x",
+            "packages/%ff.ehrpkg",
+        ] {
+            let e = contained(bad).unwrap_err().to_string();
+            assert!(e.contains("leaves the registry"), "{bad}: {e}");
+        }
+        let e = contained("packages/%2e%2e/%2e%2e/outside.ehrpkg")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("decodes to `packages/../../outside.ehrpkg`"),
+            "{e}"
+        );
+        assert_eq!(
+            contained("packages/a/a-1.0.0.ehrpkg").unwrap(),
+            "packages/a/a-1.0.0.ehrpkg"
+        );
+        assert_eq!(
+            contained("packages/a%20b.ehrpkg").unwrap(),
+            "packages/a b.ehrpkg"
+        );
+    }
+
+    // A resolved URL must stay under the registry's base address.
+    #[test]
+    fn resolved_urls_stay_under_the_base() {
+        let base = url::Url::parse("http://127.0.0.1:9/reg/").unwrap();
+        let inside = base.join("packages/x.ehrpkg").unwrap();
+        assert!(check_under(&base, &inside, "x").is_ok());
+        for outside in [
+            "http://127.0.0.1:9/outside.ehrpkg",
+            "http://evil:9/reg/x",
+            "https://127.0.0.1:9/reg/x",
+        ] {
+            let url = url::Url::parse(outside).unwrap();
+            assert!(check_under(&base, &url, "x").is_err(), "{outside}");
+        }
+    }
 
     // URLs get a trailing slash so relative paths join under them; plain paths are folders.
     #[test]

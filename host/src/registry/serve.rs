@@ -1,6 +1,7 @@
 //! `ehr-host registry serve`: a small static file server on loopback for development and
 //! tests. Production registries are any static web server or object store; this one only
-//! answers `GET`/`HEAD` for files inside the folder, and nothing else.
+//! answers `GET`/`HEAD` for files inside the folder, and nothing else. Request paths are
+//! percent-decoded as any web server does, and then must stay inside the folder.
 
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
@@ -41,22 +42,23 @@ async fn answer(mut stream: TcpStream, dir: &Path) -> Result<()> {
     let head = String::from_utf8_lossy(&buf);
     let mut parts = head.lines().next().unwrap_or("").split_whitespace();
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
-    let path = target
+    let raw = target
         .split('?')
         .next()
         .unwrap_or("")
         .trim_start_matches('/');
+    let path = super::fetch::contained(raw).ok();
     let (status, body) = if method != "GET" && method != "HEAD" {
         ("405 Method Not Allowed", b"only GET and HEAD\n".to_vec())
-    } else if super::index::check_path(path).is_err() {
-        ("404 Not Found", b"not found\n".to_vec())
-    } else {
+    } else if let Some(path) = &path {
         match tokio::fs::read(dir.join(path)).await {
             Ok(b) => ("200 OK", b),
             Err(_) => ("404 Not Found", b"not found\n".to_vec()),
         }
+    } else {
+        ("404 Not Found", b"not found\n".to_vec())
     };
-    tracing::debug!(%method, %path, %status, "registry serve");
+    tracing::debug!(%method, path = %crate::untrusted::clean(raw, crate::untrusted::LABEL), %status, "registry serve");
     let header = format!(
         "HTTP/1.1 {status}\r\ncontent-length: {}\r\ncontent-type: application/octet-stream\r\nconnection: close\r\n\r\n",
         body.len()

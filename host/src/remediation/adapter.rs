@@ -12,7 +12,7 @@ pub fn for_call_error(e: &CallError, at: Situation, detail: String) -> Remediati
         CallError::Adapter(a) => for_adapter_error(a, at, detail),
         CallError::TimedOut { limit } => Remediation::new(K::AdapterTimeout, Retryable, "The adapter took too long",
             format!("The adapter was stopped after {}s while it was waiting on the EHR. If this keeps happening, test the EHR's reachability from this computer, or contact support with the error message and the agent version.", limit.as_secs()), detail),
-        CallError::MemoryExceeded { .. } | CallError::Trapped { .. } | CallError::OutputTooLarge { .. } =>
+        CallError::MemoryExceeded { .. } | CallError::Trapped { .. } | CallError::OutputTooLarge { .. } | CallError::Hung { .. } =>
             Remediation::new(K::AdapterBug, Terminal, "The adapter failed unexpectedly",
             "This is a fault in the EHR adapter, not in your data. Contact support with the error message and the agent version.", detail),
         CallError::Host(_) => Remediation::new(K::AgentOutdated, NeedsPerson, "Agent needs update",

@@ -1,5 +1,9 @@
 //! A loaded adapter version: its `InstancePre` and what it was granted. Every call gets a
 //! new `Store` and instance, runs under the limits, and is dropped afterwards.
+//!
+//! Everything a call returns (results and errors) leaves with every secret the host holds
+//! for the adapter redacted ([`LoadedAdapter::redact`]): an EHR that reflected a token to
+//! the adapter cannot get it stored or shown through the adapter's answer.
 
 use super::bindings::latest::{
     AdapterInfo, Appointment, CheckReport, EncounterSnapshot, Patient, Provider, ScheduleQuery,
@@ -14,13 +18,20 @@ use crate::capabilities::credentials::Credentials;
 use crate::capabilities::grants::Grants;
 use crate::capabilities::http::HttpCapability;
 use crate::capabilities::log::CallLog;
+use crate::capabilities::secrets::{returned, SecretSet};
 use crate::capabilities::sql::databases::Databases;
 use crate::capabilities::sql::SqlCapability;
+use crate::capabilities::waiting::EhrWait;
 use crate::package::{Manifest, PublicKey, VerifiedPackage};
 use crate::remediation::Situation;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use wasmtime::{Store, UpdateDeadline};
+
+/// A call stopped at its deadline after computing this long without a host call is a
+/// guest that never yields (an adapter bug); a shorter stretch means it was waiting on the
+/// EHR until just before (a slow EHR: retryable). Half the limit when that is shorter.
+const NEVER_YIELDS: Duration = Duration::from_secs(5);
 
 /// Raised by the epoch callback when a call passes its deadline.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +51,7 @@ pub struct LoadedAdapter {
     pub situation: Situation,
     grants: Arc<Grants>,
     credentials: Arc<Credentials>,
+    secrets: SecretSet,
     http_client: reqwest::Client,
     databases: Arc<Databases>,
     limits: Limits,
@@ -69,6 +81,11 @@ impl LoadedAdapter {
             http_client,
             databases,
         } = outbound;
+        // Shared with the credentials, which add the tokens they obtain.
+        let secrets = credentials.secrets().clone();
+        for password in databases.passwords() {
+            secrets.add_configured(password);
+        }
         LoadedAdapter {
             pre,
             manifest: package.manifest.clone(),
@@ -77,11 +94,21 @@ impl LoadedAdapter {
             situation: Situation::of(&package.manifest, credentials.primary()),
             grants,
             credentials,
+            secrets,
             http_client,
             databases,
             limits,
             _ticker: ticker,
         }
+    }
+
+    /// `text` with every secret the host holds for this adapter (configured tokens,
+    /// client secrets, database passwords, OAuth2 tokens obtained so far) replaced by
+    /// `[redacted]`, also in their URL-, JSON- and base64-encoded forms. What this
+    /// adapter's calls return has been through it already; apply it to any other text
+    /// built from them before it is stored or shown.
+    pub fn redact(&self, text: &str) -> String {
+        self.secrets.redact(text)
     }
 
     /// `describe`: what the adapter is and maps.
@@ -157,8 +184,13 @@ impl LoadedAdapter {
         }
     }
 
-    fn new_store(&self, job: Option<&str>, control: Option<Arc<JobControl>>) -> Store<CallState> {
-        let deadline = Instant::now() + self.limits.timeout;
+    fn new_store(
+        &self,
+        job: Option<&str>,
+        control: Option<Arc<JobControl>>,
+        deadline: Instant,
+    ) -> Store<CallState> {
+        let wait = EhrWait::new();
         let http = HttpCapability::new(
             self.http_client.clone(),
             self.grants.clone(),
@@ -166,13 +198,16 @@ impl LoadedAdapter {
             self.limits.timeout,
             self.limits.http_body_bytes,
         )
-        .with_call_deadline(deadline);
+        .with_call_deadline(deadline)
+        .with_wait(wait.clone());
         let mut state = CallState::new(
             self.limits.memory_bytes,
             http,
-            SqlCapability::new(self.grants.clone(), self.databases.clone()),
+            SqlCapability::new(self.grants.clone(), self.databases.clone()).with_wait(wait.clone()),
             Arc::new(self.grants.settings.clone()),
-            CallLog::new(&self.manifest.id, &self.manifest.version.to_string(), job),
+            CallLog::new(&self.manifest.id, &self.manifest.version.to_string(), job)
+                .with_secrets(self.secrets.clone()),
+            wait,
         );
         state.job = control;
         let mut store = Store::new(self.pre.engine(), state);
@@ -199,8 +234,9 @@ impl LoadedAdapter {
         control: Option<Arc<JobControl>>,
         call: Call,
     ) -> Result<Answer, CallError> {
-        let mut store = self.new_store(job, control);
         let started = Instant::now();
+        let deadline = started + self.limits.timeout;
+        let mut store = self.new_store(job, control, deadline);
         let call = self.pre.call(&mut store, call);
         // Host calls (HTTP, SQL) are awaited outside wasm, where epochs cannot stop them;
         // the outer timeout covers those, with a little grace so the epoch fires first.
@@ -214,23 +250,46 @@ impl LoadedAdapter {
             tracing::warn!(adapter = %self.manifest.id, databases = ?rolled_back, "call ended with open transactions; rolled back");
         }
         let elapsed = started.elapsed();
+        let redact = |t: &str| self.secrets.redact(t);
+        // An error is one message, logged and stored by whoever handles it: its adapter
+        // text leaves here redacted and as one safe line. Results are data; they leave
+        // redacted, and are made safe where they are shown.
+        let error_text = |t: &str| crate::untrusted::clean(&redact(t), crate::untrusted::MESSAGE);
         let output = match result {
-            Err(_) => Err(CallError::TimedOut {
-                limit: self.limits.timeout,
-            }),
+            Err(_) => Err(self.out_of_time(store.data(), deadline)),
             Ok(Ok(out)) => Ok(out),
-            Ok(Err((instantiating, e))) => Err(self.classify(e, instantiating, store.data())),
-        }?;
+            Ok(Err((instantiating, e))) => {
+                Err(self.classify(e, instantiating, store.data(), deadline))
+            }
+        }
+        .map_err(|e| e.map_adapter_text(&error_text))?;
         tracing::debug!(adapter = %self.manifest.id, ?elapsed, "adapter call finished");
         self.check_output_size(&output)?;
-        Ok(output)
+        Ok(redact_output(output, &redact))
     }
 
-    fn classify(&self, e: wasmtime::Error, instantiating: bool, state: &CallState) -> CallError {
+    /// A call stopped at `deadline`: a timeout when it was waiting on the EHR (a host
+    /// call in flight, or one that had only just returned), else a guest that never
+    /// yields.
+    fn out_of_time(&self, state: &CallState, deadline: Instant) -> CallError {
+        let limit = self.limits.timeout;
+        let computing = state.wait.computing_for(deadline);
+        if computing >= NEVER_YIELDS.min(limit / 2) {
+            CallError::Hung { limit, computing }
+        } else {
+            CallError::TimedOut { limit }
+        }
+    }
+
+    fn classify(
+        &self,
+        e: wasmtime::Error,
+        instantiating: bool,
+        state: &CallState,
+        deadline: Instant,
+    ) -> CallError {
         if e.downcast_ref::<DeadlineExceeded>().is_some() {
-            return CallError::TimedOut {
-                limit: self.limits.timeout,
-            };
+            return self.out_of_time(state, deadline);
         }
         if let Some(m) = e.downcast_ref::<MemoryLimitExceeded>() {
             return CallError::MemoryExceeded { limit: m.limit };
@@ -239,10 +298,7 @@ impl LoadedAdapter {
             return CallError::Host(e.into());
         }
         let stderr = state.stderr_tail();
-        let trap = match e.downcast_ref::<wasmtime::Trap>() {
-            Some(t) => t.to_string(),
-            None => format!("{e:#}"),
-        };
+        let trap = super::error::trap_words(&e);
         let message = if stderr.is_empty() {
             trap
         } else {
@@ -260,6 +316,40 @@ impl LoadedAdapter {
             });
         }
         Ok(())
+    }
+}
+
+/// `output` with its text passed through `f`; a typed error inside it also made one safe
+/// line, like every error a call returns.
+fn redact_output(output: Answer, f: returned::TextFn) -> Answer {
+    let error_text = |t: &str| crate::untrusted::clean(&f(t), crate::untrusted::MESSAGE);
+    let e = &error_text;
+    match output {
+        Answer::Describe(i) => Answer::Describe(returned::adapter_info(i, f)),
+        Answer::Check(r) => Answer::Check(
+            r.map(|c| returned::check_report(c, f))
+                .map_err(|x| returned::adapter_error(x, e)),
+        ),
+        Answer::Write(r) => Answer::Write(
+            r.map(|w| returned::write_result(w, f))
+                .map_err(|x| returned::adapter_error(x, e)),
+        ),
+        Answer::Schedule(r) => Answer::Schedule(
+            r.map(|a| returned::appointments(a, f))
+                .map_err(|x| returned::adapter_error(x, e)),
+        ),
+        Answer::Patient(r) => Answer::Patient(
+            r.map(|p| returned::patient(p, f))
+                .map_err(|x| returned::adapter_error(x, e)),
+        ),
+        Answer::Providers(r) => Answer::Providers(
+            r.map(|l| returned::providers(l, f))
+                .map_err(|x| returned::adapter_error(x, e)),
+        ),
+        Answer::Staff(r) => Answer::Staff(
+            r.map(|l| returned::staff(l, f))
+                .map_err(|x| returned::adapter_error(x, e)),
+        ),
     }
 }
 

@@ -7,6 +7,7 @@ use super::limits::MemoryLimiter;
 use crate::capabilities::http::HttpCapability;
 use crate::capabilities::log::CallLog;
 use crate::capabilities::sql::SqlCapability;
+use crate::capabilities::waiting::EhrWait;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use wasmtime::component::ResourceTable;
@@ -28,18 +29,23 @@ pub struct CallState {
     pub(crate) stderr: MemoryOutputPipe,
     /// The write job this call works on, when it is one: its cancel and progress.
     pub(crate) job: Option<Arc<JobControl>>,
+    /// Whether a host call (HTTP, SQL) is in flight and when the last one ended: how a
+    /// call that ran out of time is classified.
+    pub(crate) wait: EhrWait,
 }
 
 impl CallState {
     /// A call's state. The WASI context has no preopened directories, no environment,
     /// no arguments, no stdin and no network: the only way out is through the
     /// capabilities. Clocks and randomness are real; stderr is captured for bug reports.
+    /// `wait` must be the record `http` and `sql` report their calls to.
     pub fn new(
         memory_limit: usize,
         http: HttpCapability,
         sql: SqlCapability,
         settings: Arc<BTreeMap<String, String>>,
         log: CallLog,
+        wait: EhrWait,
     ) -> CallState {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let wasi = WasiCtxBuilder::new()
@@ -59,6 +65,7 @@ impl CallState {
             log,
             stderr,
             job: None,
+            wait,
         }
     }
 

@@ -21,6 +21,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/_sandbox/expire-tokens", post(expire_tokens))
         .route("/_sandbox/reset", post(reset))
         .route("/_sandbox/state", get(state))
+        .merge(crate::echo::router())
 }
 
 /// Answers the fault as stored, so a script can see how its JSON was understood.

@@ -34,6 +34,7 @@
 mod auth;
 mod config;
 mod control;
+mod echo;
 mod error;
 mod eyefinity;
 mod faults;

@@ -62,8 +62,9 @@ pub async fn oauth2_token_refused(target: &Target) {
     expect_nothing_written(&sandbox);
 }
 
-/// OAuth2: the token endpoint is down (503): a retryable outage, not "log back in" —
-/// logging in again would not help, and the job retries by itself.
+/// OAuth2: the token endpoint is down (503): a retryable outage of the EHR ("EHR
+/// internal", issue 11), not "log back in" — logging in again would not help, and the job
+/// retries by itself.
 pub async fn oauth2_token_endpoint_down(target: &Target) {
     let (sandbox, home) = cloud::setup(target, Auth::OAuth2("sandbox-secret"), None).await;
     sandbox.set_fault(Fault::new(FaultMode::Unavailable).on_path(target.token_path));
@@ -71,7 +72,7 @@ pub async fn oauth2_token_endpoint_down(target: &Target) {
     expect_failure(
         &run,
         5,
-        "unreachable",
+        "ehr_internal",
         "retryable",
         &["could not be reached", "token endpoint", "HTTP 503"],
     );

@@ -25,6 +25,8 @@ pub enum Database {
 #[derive(Default)]
 pub struct Databases {
     by_label: BTreeMap<String, Database>,
+    /// The passwords resolved, so each adapter's secret set can redact them.
+    passwords: Vec<String>,
 }
 
 impl Databases {
@@ -35,15 +37,32 @@ impl Databases {
             .iter()
             .map(|(label, cfg)| (label.clone(), Self::open(label, cfg)))
             .collect();
-        Databases { by_label }
+        let passwords = config
+            .iter()
+            .filter_map(|(label, cfg)| Self::password(label, cfg).ok())
+            .collect();
+        Databases {
+            by_label,
+            passwords,
+        }
     }
 
-    fn open(label: &str, cfg: &DatabaseConfig) -> Database {
-        let password = match resolve_secret(
+    /// Every database password the host holds (to be redacted wherever an adapter's
+    /// text goes).
+    pub fn passwords(&self) -> &[String] {
+        &self.passwords
+    }
+
+    fn password(label: &str, cfg: &DatabaseConfig) -> anyhow::Result<String> {
+        resolve_secret(
             &cfg.password,
             &cfg.password_env,
             &format!("password of database `{label}`"),
-        ) {
+        )
+    }
+
+    fn open(label: &str, cfg: &DatabaseConfig) -> Database {
+        let password = match Self::password(label, cfg) {
             Ok(p) => p,
             Err(e) => return Database::Unavailable(format!("{e:#}")),
         };

@@ -21,6 +21,7 @@ pub mod transaction;
 pub mod value;
 
 use super::grants::Grants;
+use super::waiting::EhrWait;
 use databases::{Database, Databases};
 use std::sync::Arc;
 use transaction::{OpenTransactions, Slot};
@@ -32,6 +33,7 @@ pub struct SqlCapability {
     grants: Arc<Grants>,
     databases: Arc<Databases>,
     open: OpenTransactions,
+    wait: EhrWait,
 }
 
 impl SqlCapability {
@@ -41,7 +43,15 @@ impl SqlCapability {
             grants,
             databases,
             open: OpenTransactions::default(),
+            wait: EhrWait::new(),
         }
+    }
+
+    /// Records the statements of this call in `wait`, so a call that runs out of time
+    /// while waiting on the database is told apart from a guest that never yields.
+    pub fn with_wait(mut self, wait: EhrWait) -> Self {
+        self.wait = wait;
+        self
     }
 
     /// Checks that `label` is granted and usable; returns the shared databases (a clone
@@ -83,6 +93,7 @@ impl SqlCapability {
         statement: &str,
         params: &[SqlValue],
     ) -> Result<(SqlRows, u64), SqlFailure> {
+        let _waiting = self.wait.enter();
         let databases = self.granted(label)?;
         let db: &Database = databases.get(label)?;
         let tx = match self.open.get_mut(label) {
@@ -104,6 +115,7 @@ impl SqlCapability {
 
     /// Opens a transaction on `label`.
     pub async fn begin(&mut self, label: &str) -> Result<(), SqlFailure> {
+        let _waiting = self.wait.enter();
         let databases = self.granted(label)?;
         if self.open.contains(label) {
             return Err(SqlFailure::Failed(format!(
@@ -117,6 +129,7 @@ impl SqlCapability {
 
     /// Commits the transaction open on `label`.
     pub async fn commit(&mut self, label: &str) -> Result<(), SqlFailure> {
+        let _waiting = self.wait.enter();
         let databases = self.granted(label)?;
         match self.open.remove(label) {
             None => Err(SqlFailure::Failed(format!(
@@ -131,6 +144,7 @@ impl SqlCapability {
 
     /// Rolls back the transaction open on `label` (an already-ended one is fine).
     pub async fn rollback(&mut self, label: &str) -> Result<(), SqlFailure> {
+        let _waiting = self.wait.enter();
         let databases = self.granted(label)?;
         match self.open.remove(label) {
             None => Err(SqlFailure::Failed(format!(

@@ -26,6 +26,8 @@
 //! | `sleep` | busy-waits `sleep_ms` milliseconds, then behaves as `ok` |
 //! | `relay` | `write_encounter` sends `GET <url><job id>` through the host, then answers like `ok` (a well-behaved write that waits on the network, for load tests) |
 //! | `write-trap` | `check` succeeds; `write_encounter` panics (a version broken after its self-check) |
+//! | `stack` | recurses without end, with a large frame per call (a stack overflow) |
+//! | `wait-then-loop` | `GET <url>` through the host (a wait on the EHR), then spins forever |
 //!
 //! Outcomes that are reports (fs, env, socket, http) come back as `adapter-bug` errors so
 //! the host test can read them from the job outcome.
@@ -68,6 +70,14 @@ fn misbehave(mode: &str) -> Result<(), AdapterError> {
             }
         }
         "trap" => panic!("misbehaving adapter: deliberate panic"),
+        "stack" => {
+            std::hint::black_box(recurse(0));
+            Ok(())
+        }
+        "wait-then-loop" => {
+            let _ = http_get()?;
+            misbehave("loop")
+        }
         "unreachable" => {
             #[cfg(target_arch = "wasm32")]
             core::arch::wasm32::unreachable();
@@ -124,6 +134,18 @@ fn misbehave(mode: &str) -> Result<(), AdapterError> {
     }
 }
 
+/// Recurses forever: each frame holds a 4 KiB buffer the optimiser cannot drop, and the
+/// call is not in tail position, so every level needs new stack.
+fn recurse(depth: u64) -> u64 {
+    // Never true, but the compiler cannot know: keeps the recursion from being flagged.
+    if std::hint::black_box(depth) == u64::MAX {
+        return 0;
+    }
+    let frame = std::hint::black_box([depth as u8; 4096]);
+    let below = recurse(std::hint::black_box(depth + 1));
+    below.wrapping_add(frame[(depth % 4096) as usize] as u64)
+}
+
 /// An HTTP answer as (status, headers, body text): readable in a `{:?}` report, unlike
 /// the raw body bytes.
 type Answer = (u16, Vec<(String, String)>, String);
@@ -149,7 +171,7 @@ impl Adapter for Misbehaving {
             http_origins: vec!["config:url".to_string()],
             databases: Vec::new(),
             settings: vec![
-                ("mode".to_string(), "the misbehaviour: ok, loop, trap, unreachable, alloc, fs, env, socket, http, huge, sleep, relay, write-trap".to_string()),
+                ("mode".to_string(), "the misbehaviour: ok, loop, trap, unreachable, alloc, fs, env, socket, http, huge, sleep, relay, write-trap, stack, wait-then-loop".to_string()),
                 (format!("mode@{VERSION}"), "overrides `mode` for this version only".to_string()),
                 ("port".to_string(), "TCP port for the socket mode".to_string()),
                 ("url".to_string(), "URL for the http mode".to_string()),

@@ -1,18 +1,22 @@
 //! Outbound HTTP for adapters, performed by the host with reqwest: the origin must be
-//! granted, credential headers are added by the host (and refused from the guest), the
-//! timeout and response size are capped, and an OAuth2 401 gets one refresh and retry.
+//! granted, the request must keep the host's [`rules`] (no credentials, user names in
+//! URLs, framing or hop-by-hop headers from the guest), credential headers are added by
+//! the host, the timeout and response size are capped, and an OAuth2 401 gets one
+//! refresh and retry. A throttling or failing token endpoint reaches the adapter as that
+//! status ([`token_status`]).
+
+pub mod rules;
+pub mod token_status;
 
 use super::credentials::{CredentialError, Credentials};
 use super::grants::Grants;
+use super::waiting::EhrWait;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Time left for the adapter, after a request timed out at the end of its call's budget,
 /// to return the typed `timeout` before the call's own deadline stops it.
 const CALL_MARGIN: Duration = Duration::from_millis(250);
-
-/// Headers only the host may set: they carry credentials.
-const HOST_ONLY_HEADERS: &[&str] = &["authorization", "cookie", "proxy-authorization"];
 
 /// A request from an adapter, independent of the contract version.
 #[derive(Debug, Clone)]
@@ -49,7 +53,7 @@ pub enum HttpFailure {
     Unreachable(String),
     /// No answer in time.
     Timeout(String),
-    /// Malformed request or a host-only header.
+    /// Malformed request, a host-only header or a user name in the URL.
     InvalidRequest(String),
     /// Credentials could not be obtained.
     Credentials(String),
@@ -66,6 +70,7 @@ pub struct HttpCapability {
     max_timeout: Duration,
     max_body: usize,
     call_deadline: Option<Instant>,
+    wait: EhrWait,
 }
 
 impl HttpCapability {
@@ -84,7 +89,15 @@ impl HttpCapability {
             max_timeout,
             max_body,
             call_deadline: None,
+            wait: EhrWait::new(),
         }
+    }
+
+    /// Records the requests of this call in `wait`, so a call that runs out of time while
+    /// waiting on the EHR is told apart from a guest that never yields.
+    pub fn with_wait(mut self, wait: EhrWait) -> Self {
+        self.wait = wait;
+        self
     }
 
     /// Ends every request a little before `deadline`, the end of the adapter call it
@@ -97,19 +110,13 @@ impl HttpCapability {
 
     /// Sends `req` on the adapter's behalf.
     pub async fn send(&self, req: OutboundRequest) -> Result<InboundResponse, HttpFailure> {
+        rules::check_userinfo(&req.url).map_err(HttpFailure::InvalidRequest)?;
         let origin = self
             .grants
             .check_url(&req.url)
             .map_err(HttpFailure::Denied)?;
-        if let Some((name, _)) = req
-            .headers
-            .iter()
-            .find(|(n, _)| HOST_ONLY_HEADERS.contains(&n.to_ascii_lowercase().as_str()))
-        {
-            return Err(HttpFailure::InvalidRequest(format!(
-                "header `{name}` is set by the host from its own credentials; adapters may not send it"
-            )));
-        }
+        rules::check_headers(&req.headers).map_err(HttpFailure::InvalidRequest)?;
+        let _waiting = self.wait.enter();
         let response = self.attempt(&req, &origin, false).await?;
         if response.status == 401 && self.credentials.refreshable(&origin) {
             tracing::info!(adapter = %self.grants.adapter, %origin, "401 from EHR: refreshing OAuth2 token and retrying once");
@@ -132,19 +139,14 @@ impl HttpCapability {
         for (name, value) in &req.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
-        if let Some(auth) = self
+        match self
             .credentials
             .authorization(origin, &self.client, refresh)
             .await
-            .map_err(|e| match e {
-                // Denied reaches the adapter as "misconfigured": the operator must fix it.
-                CredentialError::Missing(m) => HttpFailure::Denied(m),
-                CredentialError::Refused(m) => HttpFailure::Credentials(m),
-                CredentialError::Unreachable(m) => HttpFailure::Unreachable(m),
-                CredentialError::Timeout(m) => HttpFailure::Timeout(m),
-            })?
         {
-            builder = builder.header("authorization", auth);
+            Ok(Some(auth)) => builder = builder.header("authorization", auth),
+            Ok(None) => {}
+            Err(e) => return self.credential_failure(origin, e),
         }
         if let Some(body) = &req.body {
             builder = builder.body(body.clone());
@@ -190,6 +192,28 @@ impl HttpCapability {
     }
 }
 
+impl HttpCapability {
+    /// What the adapter gets when no credential could be produced for its request.
+    fn credential_failure(
+        &self,
+        origin: &str,
+        e: CredentialError,
+    ) -> Result<InboundResponse, HttpFailure> {
+        Err(match e {
+            // The EHR's token endpoint is busy or down: the adapter gets that status.
+            CredentialError::EndpointStatus(s) => {
+                tracing::info!(adapter = %self.grants.adapter, %origin, status = s.status, "token endpoint throttling or failing; its status is handed to the adapter");
+                return Ok(token_status::response(&s));
+            }
+            // Denied reaches the adapter as "misconfigured": the operator must fix it.
+            CredentialError::Missing(m) => HttpFailure::Denied(m),
+            CredentialError::Refused(m) => HttpFailure::Credentials(m),
+            CredentialError::Unreachable(m) => HttpFailure::Unreachable(m),
+            CredentialError::Timeout(m) => HttpFailure::Timeout(m),
+        })
+    }
+}
+
 /// The timeout for one request: the adapter's wish, capped by the host's limit and by
 /// what is left of the call's budget (less [`CALL_MARGIN`]), never zero.
 fn request_timeout(
@@ -228,128 +252,4 @@ fn classify(url: &str, e: &reqwest::Error, timeout: Duration) -> HttpFailure {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::AdapterConfig;
-    use crate::package::manifest::{Manifest, Requested};
-
-    fn capability() -> HttpCapability {
-        let manifest = Manifest {
-            id: "rev".into(),
-            version: "1.0.0".parse().unwrap(),
-            ehr: "Rev".into(),
-            contract: "0.1.0".parse().unwrap(),
-            description: String::new(),
-            capabilities: Requested {
-                http: vec!["http://127.0.0.1:9".into()],
-                databases: vec![],
-            },
-        };
-        let config = AdapterConfig {
-            http: vec!["http://127.0.0.1:9".into()],
-            ..Default::default()
-        };
-        HttpCapability::new(
-            reqwest::Client::new(),
-            Arc::new(Grants::new(&manifest, &config)),
-            Arc::new(Credentials::from_config(&config)),
-            Duration::from_secs(1),
-            1024,
-        )
-    }
-
-    fn request(url: &str, headers: &[(&str, &str)]) -> OutboundRequest {
-        OutboundRequest {
-            method: reqwest::Method::GET,
-            url: url.into(),
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: None,
-            timeout: None,
-        }
-    }
-
-    // A guest may not send credential headers of its own, in any letter case: the host
-    // refuses the request before anything leaves the machine.
-    #[tokio::test]
-    async fn guest_credential_headers_are_refused() {
-        let cap = capability();
-        for name in ["Authorization", "cookie", "PROXY-AUTHORIZATION"] {
-            let err = cap
-                .send(request("http://127.0.0.1:9/x", &[(name, "x")]))
-                .await
-                .unwrap_err();
-            assert!(
-                matches!(&err, HttpFailure::InvalidRequest(m) if m.contains(name) && m.contains("set by the host")),
-                "{err:?}"
-            );
-        }
-    }
-
-    // An origin outside the grants is refused, naming it; a granted origin that nobody
-    // listens on is reported as unreachable, not as a refusal.
-    #[tokio::test]
-    async fn denied_versus_unreachable() {
-        let cap = capability();
-        let err = cap
-            .send(request("http://127.0.0.1:10/x", &[]))
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&err, HttpFailure::Denied(m) if m.contains("http://127.0.0.1:10")),
-            "{err:?}"
-        );
-        let err = cap
-            .send(request("http://127.0.0.1:9/x", &[]))
-            .await
-            .unwrap_err();
-        assert!(matches!(err, HttpFailure::Unreachable(_)), "{err:?}");
-    }
-
-    // A credential whose secret the configuration does not provide (unset environment
-    // variable) is refused as a configuration problem naming the variable, before any
-    // request is sent, not reported as an expired session.
-    #[tokio::test]
-    async fn missing_secret_is_a_configuration_problem() {
-        let mut cap = capability();
-        let config = AdapterConfig {
-            http: vec!["http://127.0.0.1:9".into()],
-            credentials: vec![crate::config::Credential::Bearer {
-                origin: "http://127.0.0.1:9".into(),
-                token: None,
-                token_env: Some("EHR_HOST_TEST_UNSET_TOKEN".into()),
-            }],
-            ..Default::default()
-        };
-        cap.credentials = Arc::new(Credentials::from_config(&config));
-        let err = cap
-            .send(request("http://127.0.0.1:9/x", &[]))
-            .await
-            .unwrap_err();
-        assert!(
-            matches!(&err, HttpFailure::Denied(m) if m.contains("EHR_HOST_TEST_UNSET_TOKEN")),
-            "{err:?}"
-        );
-    }
-
-    // A request's timeout is the adapter's wish capped by the host's limit and, near the
-    // end of the call, by what is left of the call's budget less a margin.
-    #[test]
-    fn request_timeout_respects_the_call_deadline() {
-        let s = Duration::from_secs;
-        assert_eq!(request_timeout(None, s(30), None), s(30));
-        assert_eq!(request_timeout(Some(s(60)), s(30), None), s(30));
-        assert_eq!(request_timeout(Some(s(2)), s(30), None), s(2));
-        let deadline = Some(Instant::now() + s(5));
-        let t = request_timeout(None, s(30), deadline);
-        assert!(t <= s(5) - CALL_MARGIN && t > s(4), "{t:?}");
-        assert_eq!(request_timeout(Some(s(1)), s(30), deadline), s(1));
-        let spent = Some(Instant::now());
-        assert_eq!(
-            request_timeout(None, s(30), spent),
-            Duration::from_millis(1)
-        );
-    }
-}
+mod tests;

@@ -1,0 +1,144 @@
+//! The secrets one loaded adapter's host holds, and their removal from any text.
+//!
+//! The host knows every credential value it lends an adapter: configured bearer tokens,
+//! OAuth2 client secrets, database passwords (all collected when the adapter is loaded),
+//! and the OAuth2 access tokens it obtains (added when obtained). An EHR that reflects a
+//! request (an echo endpoint, an error page quoting the headers) hands such a value to
+//! the adapter, which may put it in an error, a report or a log line. [`SecretSet::redact`]
+//! replaces every occurrence with `[redacted]` before the text is stored or shown: the raw
+//! value, its form-URL and JSON escapes, and its base64 encoding at any position inside a
+//! larger base64 text (the password half of `Basic base64(user:password)`).
+//!
+//! Values shorter than [`MIN_SECRET_CHARS`] are not searched for: redacting every `abc`
+//! in every report would destroy the text and protect nothing such a secret protects.
+
+mod encodings;
+pub mod returned;
+
+use std::collections::VecDeque;
+use std::sync::{Arc, RwLock};
+
+/// What a secret is replaced with.
+pub const REDACTED: &str = "[redacted]";
+/// Shortest value searched for, in characters.
+pub const MIN_SECRET_CHARS: usize = 4;
+/// Obtained tokens remembered; older ones have long expired and leave the set.
+const MAX_OBTAINED: usize = 64;
+
+/// One secret: the forms of it to search for, longest first.
+#[derive(Debug, Clone, PartialEq)]
+struct Secret {
+    value: String,
+    patterns: Vec<String>,
+}
+
+#[derive(Default)]
+struct Inner {
+    configured: Vec<Secret>,
+    obtained: VecDeque<Secret>,
+}
+
+/// The secrets of one loaded adapter. Cloning shares the set: credentials add the tokens
+/// they obtain, and every call's log and the adapter's results are redacted with it.
+#[derive(Clone, Default)]
+pub struct SecretSet {
+    inner: Arc<RwLock<Inner>>,
+}
+
+impl std::fmt::Debug for SecretSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let inner = self.read();
+        write!(
+            f,
+            "SecretSet({} configured, {} obtained)",
+            inner.configured.len(),
+            inner.obtained.len()
+        )
+    }
+}
+
+impl SecretSet {
+    /// An empty set.
+    pub fn new() -> SecretSet {
+        SecretSet::default()
+    }
+
+    /// Adds a value from the operator's configuration (kept for the adapter's life).
+    pub fn add_configured(&self, value: &str) {
+        if let Some(secret) = Self::secret(value) {
+            let mut inner = self.write();
+            if !inner.configured.iter().any(|s| s.value == secret.value) {
+                inner.configured.push(secret);
+            }
+        }
+    }
+
+    /// Adds a value the host obtained (an OAuth2 access token); the oldest obtained
+    /// values leave the set once it holds [`MAX_OBTAINED`].
+    pub fn add_obtained(&self, value: &str) {
+        if let Some(secret) = Self::secret(value) {
+            let mut inner = self.write();
+            if inner.obtained.iter().any(|s| s.value == secret.value) {
+                return;
+            }
+            if inner.obtained.len() == MAX_OBTAINED {
+                inner.obtained.pop_front();
+            }
+            inner.obtained.push_back(secret);
+        }
+    }
+
+    /// True when the set holds no value.
+    pub fn is_empty(&self) -> bool {
+        let inner = self.read();
+        inner.configured.is_empty() && inner.obtained.is_empty()
+    }
+
+    /// `text` with every known secret, in every form searched for, replaced by
+    /// [`REDACTED`].
+    pub fn redact(&self, text: &str) -> String {
+        let inner = self.read();
+        let mut patterns: Vec<&str> = inner
+            .configured
+            .iter()
+            .chain(inner.obtained.iter())
+            .flat_map(|s| s.patterns.iter().map(String::as_str))
+            .filter(|p| text.contains(*p))
+            .collect();
+        if patterns.is_empty() {
+            return text.to_string();
+        }
+        // Longest first, so a form that contains another is replaced whole.
+        patterns.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        let mut out = text.to_string();
+        for p in patterns {
+            out = out.replace(p, REDACTED);
+        }
+        out
+    }
+
+    fn secret(value: &str) -> Option<Secret> {
+        if value.chars().count() < MIN_SECRET_CHARS {
+            return None;
+        }
+        let mut patterns = encodings::forms(value);
+        patterns.sort_by_key(|p| std::cmp::Reverse(p.len()));
+        patterns.dedup();
+        Some(Secret {
+            value: value.to_string(),
+            patterns,
+        })
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        // A panic while holding the lock leaves the data intact (plain pushes and pops).
+        self.inner.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests;
