@@ -130,7 +130,7 @@ async fn token_endpoint_429_is_rate_limited_with_its_retry_after() {
         )
         .await;
         let run = write(&home, target.adapter, &cloud::snapshot(target, |_| {}));
-        expect_failure(&run, 5, "rate_limited", "retryable", &["after 7 seconds"]);
+        expect_failure(&run, 5, "rate_limited", "retryable", &["wait 7 seconds"]);
         assert_eq!(
             run.report["error"]["retry_after_seconds"], 7,
             "{:#}",

@@ -158,8 +158,9 @@ fn agent(home: &TestHome, log: &Path) -> Agent {
     )
 }
 
-/// Waits (bounded) until job `id` has settled; its `jobs show --json` then.
-fn settled(home: &TestHome, id: &str) -> serde_json::Value {
+/// Waits (bounded) until job `id` has settled; its `jobs show --json` then. On time-out
+/// the agent's `log` is part of the message.
+fn settled(home: &TestHome, id: &str, log: &Path) -> serde_json::Value {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let (_, out) = cli(home, &["jobs", "show", id, "--json"]);
@@ -175,7 +176,11 @@ fn settled(home: &TestHome, id: &str) -> serde_json::Value {
         if !status.is_empty() && status != "pending" && status != "claimed" {
             return v;
         }
-        assert!(Instant::now() < deadline, "job {id} did not settle: {out}");
+        assert!(
+            Instant::now() < deadline,
+            "job {id} did not settle: {out}\nagent log:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -215,7 +220,7 @@ async fn a_reflected_token_is_in_no_stored_byte() {
             &["jobs", "submit", "hostile", path.to_str().unwrap()],
         );
         assert_eq!(code, 0, "{out}");
-        let shown = settled(&home, job).to_string();
+        let shown = settled(&home, job, &log).to_string();
         assert!(
             shown.contains("[redacted]"),
             "{mode}: the echo was not kept: {shown}"
