@@ -31,7 +31,7 @@ pub use errors::{Conflict, ErrorShape, FieldErrorsAt};
 
 use crate::config;
 use crate::http::{path_segment, Request, Response};
-use crate::AdapterError;
+use crate::{AdapterError, CheckReport};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
@@ -172,6 +172,34 @@ impl Rest {
         let response = request.send()?;
         self.errors.check(&response)?;
         Ok(response)
+    }
+
+    /// `check` for a REST EHR: `GET segments`, whose JSON member `state` must equal `ok`
+    /// (case-insensitive; otherwise `ehr-internal`, retryable: reachable but not usable),
+    /// reporting the member `version` as the EHR's version.
+    pub fn health(
+        &self,
+        segments: &[&str],
+        state: &str,
+        ok: &str,
+        version: &str,
+    ) -> Result<CheckReport, AdapterError> {
+        let body: serde_json::Value = self.get(segments)?;
+        let what = format!("GET /{}", segments.join("/"));
+        let got = body[state].as_str().unwrap_or_default();
+        if !got.eq_ignore_ascii_case(ok) {
+            return Err(AdapterError::EhrInternal(format!(
+                "{what} answered {state} `{got}`"
+            )));
+        }
+        let v = body[version].as_str().map(str::to_string);
+        Ok(CheckReport {
+            details: vec![format!(
+                "{what}: 200, {state} {got}, {version} {}",
+                v.as_deref().unwrap_or("not reported")
+            )],
+            ehr_version: v,
+        })
     }
 
     fn get_url<T: DeserializeOwned>(&self, url: String) -> Result<T, AdapterError> {

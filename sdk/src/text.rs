@@ -42,6 +42,26 @@ pub fn is_snellen_acuity(s: &str) -> bool {
         && modifier.is_none_or(|m| m.len() == 1 && digits(m))
 }
 
+/// A 24-hour clock time `HH:MM`, 00:00 to 23:59 (the catalog's `time` format).
+pub fn is_clock_time(s: &str) -> bool {
+    let Some((h, m)) = s.split_once(':') else {
+        return false;
+    };
+    let two_digits = |t: &str| t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit());
+    two_digits(h)
+        && two_digits(m)
+        && h.parse::<u8>().is_ok_and(|h| h < 24)
+        && m.parse::<u8>().is_ok_and(|m| m < 60)
+}
+
+/// `Some` only for a value with something in it, trimmed: the contract says absent values
+/// are `none`, never empty strings, so readers can tell "not recorded" from "blank".
+pub fn present(value: Option<String>) -> Option<String> {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
 /// What to do with a character that has no faithful ASCII form.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum NonAscii {

@@ -20,6 +20,7 @@
 //! Section-by-section writing with per-request keys is [`parts`].
 
 pub mod parts;
+pub mod readback;
 
 use crate::mapping::Plan;
 use crate::{log, AdapterError, WriteResult};

@@ -176,8 +176,13 @@ impl Plan {
     /// ICD-10-CM, two primaries, a description with no ASCII form) is skipped as
     /// `invalid-value` with the reason: a partial list would misstate the assessment.
     pub fn shape_diagnoses(&mut self, section: &str, rules: &DiagnosisRules) {
-        let Some(list) = self.diagnoses(section).map(<[Diagnosis]>::to_vec) else {
+        if self.value(section).is_none() {
             return;
+        }
+        let Some(list) = self.diagnoses(section).map(<[Diagnosis]>::to_vec) else {
+            // A raw rule passes any value through; only a diagnosis list fits here.
+            let detail = "expected a list of diagnoses";
+            return self.skip_section(section, SkipReason::InvalidValue, detail);
         };
         match crate::icd10::shape(&list, rules, &self.non_ascii) {
             Ok(ShapedDiagnoses { list, warnings }) => {
