@@ -8,13 +8,13 @@ use ehr_adapter_sdk::testing::Harness;
 use ehr_adapter_sdk::{ClinicalField, Diagnosis, Laterality, PatientRef, TemplateRef, WarningKind};
 use serde_json::{json, Value};
 
-const BASE: &str = "http://ehr.test/ehr/v2";
+pub(crate) const BASE: &str = "http://ehr.test/ehr/v2";
 
-fn harness() -> Harness {
+pub(crate) fn harness() -> Harness {
     Harness::new().setting("base_url", "http://ehr.test")
 }
 
-fn snapshot(fields: Vec<(&str, FieldValue)>) -> EncounterSnapshot {
+pub(crate) fn snapshot(fields: Vec<(&str, FieldValue)>) -> EncounterSnapshot {
     EncounterSnapshot {
         job_id: "J-1".into(),
         patient: PatientRef {
@@ -40,7 +40,7 @@ fn snapshot(fields: Vec<(&str, FieldValue)>) -> EncounterSnapshot {
     }
 }
 
-fn visit(h: &Harness, patient: &str, locked: bool) {
+pub(crate) fn visit(h: &Harness, patient: &str, locked: bool) {
     h.http(Method::Get, &format!("{BASE}/visits/V-9001"))
         .reply_json(
             200,
@@ -50,7 +50,7 @@ fn visit(h: &Harness, patient: &str, locked: bool) {
         );
 }
 
-fn form(h: &Harness, elements: &[&str]) {
+pub(crate) fn form(h: &Harness, elements: &[&str]) {
     h.http(Method::Get, &format!("{BASE}/forms/EXAM-3"))
         .reply_json(
             200,
@@ -59,18 +59,18 @@ fn form(h: &Harness, elements: &[&str]) {
         );
 }
 
-fn puts(h: &Harness) -> Vec<Request> {
+pub(crate) fn puts(h: &Harness) -> Vec<Request> {
     h.requests()
         .into_iter()
         .filter(|r| r.method == Method::Put)
         .collect()
 }
 
-fn body(r: &Request) -> Value {
+pub(crate) fn body(r: &Request) -> Value {
     serde_json::from_slice(r.body.as_ref().unwrap()).unwrap()
 }
 
-fn text(s: &str) -> FieldValue {
+pub(crate) fn text(s: &str) -> FieldValue {
     FieldValue::Text(s.into())
 }
 
@@ -90,7 +90,7 @@ fn describe_maps_keratometry_not_vitals() {
     assert_eq!(f("procedures").target, None);
 }
 
-// The whole document goes in one PUT keyed by the job id; UTF-8 text is kept as is,
+// The whole document goes in one PUT keyed `{job id}:encounter`; UTF-8 text is kept as is,
 // over-length text is cut with a warning, vitals are reported as not mapped.
 #[test]
 fn write_saves_one_document_keyed_by_job() {
@@ -124,7 +124,7 @@ fn write_saves_one_document_keyed_by_job() {
         .iter()
         .find(|(k, _)| k == "idempotency-key")
         .unwrap();
-    assert_eq!(key.1, "J-1");
+    assert_eq!(key.1, "J-1:encounter");
     let doc = body(&sent[0]);
     assert_eq!(doc["elements"]["CC"], "Vision floue — «halos»");
     assert_eq!(doc["elements"]["IOP_OD"], 17);
@@ -253,7 +253,7 @@ fn guard_checks_family_name_and_birth_date() {
     h.http(Method::Get, &format!("{BASE}/visits/"))
         .reply_json(200, &reply("Okafor-Smith", json!("1958-03-14")));
     assert!(
-        matches!(Eyefinity::write_encounter(snap()), Err(AdapterError::WrongPatient(m)) if m.contains("family name"))
+        matches!(Eyefinity::write_encounter(snap()), Err(AdapterError::WrongPatient(m)) if m.contains("last name"))
     );
     drop(h);
 
@@ -261,7 +261,7 @@ fn guard_checks_family_name_and_birth_date() {
     h.http(Method::Get, &format!("{BASE}/visits/"))
         .reply_json(200, &reply("Okafor", json!(null)));
     assert!(
-        matches!(Eyefinity::write_encounter(snap()), Err(AdapterError::WrongPatient(m)) if m.contains("no birth date"))
+        matches!(Eyefinity::write_encounter(snap()), Err(AdapterError::WrongPatient(m)) if m.contains("no date of birth"))
     );
     assert!(puts(&h).is_empty());
     drop(h);
