@@ -133,6 +133,30 @@ fn locked_encounter_is_refused() {
     assert!(writes(&h).is_empty());
 }
 
+// Landed, then signed or moved to another account: the ledger has this job for this
+// file, so the retry is a replay (succeeded, `replayed`), not a refusal; a job the ledger
+// does not have is still refused.
+#[test]
+fn landed_then_signed_or_moved_is_a_replay() {
+    for (account, locked) in [(1001, 1), (1002, 0)] {
+        let h = Harness::new();
+        owner(&h, account, locked);
+        h.sql(LEDGER)
+            .rows(&["ehr_id"], vec![vec![Value::Int(5001)]]);
+        let r = CrystalPm::write_encounter(snapshot(vec![("iop.od", FieldValue::Number(17.0))]))
+            .unwrap();
+        assert!(r.replayed, "{account} {locked}");
+        assert_eq!(r.record_id.as_deref(), Some("5001"));
+        assert!(writes(&h).is_empty());
+    }
+    let h = Harness::new();
+    owner(&h, 1001, 1);
+    h.sql(LEDGER).rows(&["ehr_id"], vec![]);
+    let err = CrystalPm::write_encounter(snapshot(vec![("iop.od", FieldValue::Number(17.0))]))
+        .unwrap_err();
+    assert!(matches!(err, AdapterError::EncounterLocked(_)), "{err:?}");
+}
+
 // A job already in the ledger is replayed: same report, `replayed`, no writes.
 #[test]
 fn replayed_job_writes_nothing() {

@@ -157,6 +157,22 @@ fn wrong_patient_or_signed_exam_writes_nothing() {
     assert!(writes(&h).is_empty());
 }
 
+// Landed, then signed or moved to another patient: the ledger has this job for this
+// exam, so the retry is a replay (succeeded, `replayed`), not a refusal.
+#[test]
+fn landed_then_signed_or_moved_is_a_replay() {
+    for (patient, signed) in [(1001, true), (1002, false)] {
+        let h = Harness::new();
+        owner(&h, patient, signed);
+        h.sql(LEDGER)
+            .rows(&["ExamID"], vec![vec![Value::Int(5001)]]);
+        let r = OfficeMate::write_encounter(snapshot(vec![("iop.od", FieldValue::Number(17.0))]))
+            .unwrap();
+        assert!(r.replayed, "{patient} {signed}");
+        assert!(writes(&h).is_empty());
+    }
+}
+
 // A job already in the ledger is replayed: same report, `replayed`, no writes.
 #[test]
 fn replayed_job_writes_nothing() {
