@@ -45,6 +45,12 @@ pub mod write;
 
 pub use bindings::ehr::adapter::types::*;
 
+/// The SDK README's examples, compiled and run as doctests so the walk-through authors
+/// follow cannot drift from the SDK.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
 /// Imports most adapters need: every contract type a snapshot, a report or an error is
 /// made of, the mapping, and the capability modules.
 pub mod prelude {
