@@ -130,8 +130,7 @@ pub(crate) fn is_icd10(s: &str) -> bool {
         return false;
     }
     let upper_or_digit = |c: u8| c.is_ascii_digit() || c.is_ascii_uppercase();
-    let head_ok =
-        b[0].is_ascii_uppercase() && b[1].is_ascii_digit() && upper_or_digit(b[2]);
+    let head_ok = b[0].is_ascii_uppercase() && b[1].is_ascii_digit() && upper_or_digit(b[2]);
     let tail = b[3..].strip_prefix(b".").unwrap_or(&b[3..]);
     let tail_ok = if b.len() == 3 {
         true
@@ -193,7 +192,9 @@ mod tests {
     // tail of one to four characters.
     #[test]
     fn icd10_pattern() {
-        for ok in ["H40.1131", "H401131", "E11.9", "H52", "Z96.1", "H35.3211", "U07.1"] {
+        for ok in [
+            "H40.1131", "H401131", "E11.9", "H52", "Z96.1", "H35.3211", "U07.1",
+        ] {
             assert!(is_icd10(ok), "{ok}");
         }
         for bad in [
