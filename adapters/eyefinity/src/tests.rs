@@ -4,8 +4,8 @@
 use crate::Eyefinity;
 use ehr_adapter_sdk::http::{Method, Request};
 use ehr_adapter_sdk::prelude::*;
-use ehr_adapter_sdk::testing::Harness;
-use ehr_adapter_sdk::{ClinicalField, Diagnosis, Laterality, PatientRef, TemplateRef, WarningKind};
+use ehr_adapter_sdk::testing::{Harness, SnapshotBuilder};
+use ehr_adapter_sdk::{Diagnosis, Laterality, WarningKind};
 use serde_json::{json, Value};
 
 pub(crate) const BASE: &str = "http://ehr.test/ehr/v2";
@@ -15,29 +15,15 @@ pub(crate) fn harness() -> Harness {
 }
 
 pub(crate) fn snapshot(fields: Vec<(&str, FieldValue)>) -> EncounterSnapshot {
-    EncounterSnapshot {
-        job_id: "J-1".into(),
-        patient: PatientRef {
-            id: "EF-2001".into(),
-            first_name: "Margaret".into(),
-            last_name: "Okafor".into(),
-            date_of_birth: "1958-03-14".into(),
-        },
-        encounter_id: "V-9001".into(),
-        encounter_date: "2026-11-16".into(),
-        provider_id: None,
-        template: TemplateRef {
-            id: "EXAM-3".into(),
-            fields: Vec::new(),
-        },
-        fields: fields
-            .into_iter()
-            .map(|(id, value)| ClinicalField {
-                id: id.into(),
-                value,
-            })
-            .collect(),
-    }
+    let b = SnapshotBuilder::new()
+        .job("J-1")
+        .patient("EF-2001", "Margaret", "Okafor", "1958-03-14")
+        .encounter("V-9001", "2026-11-16")
+        .template("EXAM-3", &[]);
+    fields
+        .into_iter()
+        .fold(b, |b, (id, v)| b.field(id, v))
+        .build()
 }
 
 pub(crate) fn visit(h: &Harness, patient: &str, locked: bool) {

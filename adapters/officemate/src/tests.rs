@@ -4,36 +4,23 @@
 use crate::OfficeMate;
 use ehr_adapter_sdk::prelude::*;
 use ehr_adapter_sdk::sql::Value;
-use ehr_adapter_sdk::testing::Harness;
-use ehr_adapter_sdk::{ClinicalField, Diagnosis, Laterality, TemplateRef, WarningKind};
+use ehr_adapter_sdk::testing::{Harness, SnapshotBuilder};
+use ehr_adapter_sdk::{Diagnosis, Laterality, WarningKind};
 
 const VERIFY: &str = "FROM dbo.Exams e WITH (UPDLOCK, ROWLOCK)";
 const LEDGER: &str = "SELECT ExamID FROM dbo.DoctoraJobs";
 
 fn snapshot(fields: Vec<(&str, FieldValue)>) -> EncounterSnapshot {
-    EncounterSnapshot {
-        job_id: "J-1".into(),
-        patient: PatientRef {
-            id: "1001".into(),
-            first_name: "Margaret".into(),
-            last_name: "Okafor".into(),
-            date_of_birth: "1958-03-14".into(),
-        },
-        encounter_id: "5001".into(),
-        encounter_date: "2026-11-16".into(),
-        provider_id: Some("1".into()),
-        template: TemplateRef {
-            id: "T".into(),
-            fields: Vec::new(),
-        },
-        fields: fields
-            .into_iter()
-            .map(|(id, value)| ClinicalField {
-                id: id.into(),
-                value,
-            })
-            .collect(),
-    }
+    let b = SnapshotBuilder::new()
+        .job("J-1")
+        .patient("1001", "Margaret", "Okafor", "1958-03-14")
+        .encounter("5001", "2026-11-16")
+        .provider("1")
+        .template("T", &[]);
+    fields
+        .into_iter()
+        .fold(b, |b, (id, v)| b.field(id, v))
+        .build()
 }
 
 fn owner(h: &Harness, patient: i64, signed: bool) {

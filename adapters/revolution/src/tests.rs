@@ -5,10 +5,8 @@ use crate::mapping::{mapping, DIAGNOSES_SECTION, NOTES_SECTION};
 use crate::Revolution;
 use ehr_adapter_sdk::http::{HttpError, Method, Request};
 use ehr_adapter_sdk::prelude::*;
-use ehr_adapter_sdk::testing::Harness;
-use ehr_adapter_sdk::{
-    ClinicalField, Diagnosis, Laterality, PatientRef, Procedure, TemplateRef, WarningKind,
-};
+use ehr_adapter_sdk::testing::{Harness, SnapshotBuilder};
+use ehr_adapter_sdk::{ClinicalField, Diagnosis, Laterality, Procedure, WarningKind};
 use serde_json::{json, Value};
 
 pub(crate) const BASE: &str = "http://ehr.test/api/v1";
@@ -163,29 +161,15 @@ pub(crate) fn snapshot(
     template_fields: &[&str],
     fields: Vec<(&str, FieldValue)>,
 ) -> EncounterSnapshot {
-    EncounterSnapshot {
-        job_id: "job-1".into(),
-        patient: PatientRef {
-            id: "P1001".into(),
-            first_name: "Margaret".into(),
-            last_name: "Okafor".into(),
-            date_of_birth: "1958-03-14".into(),
-        },
-        encounter_id: "E5001".into(),
-        encounter_date: "2026-11-16".into(),
-        provider_id: Some("DR1".into()),
-        template: TemplateRef {
-            id: "T-COMP".into(),
-            fields: template_fields.iter().map(|s| s.to_string()).collect(),
-        },
-        fields: fields
-            .into_iter()
-            .map(|(id, value)| ClinicalField {
-                id: id.into(),
-                value,
-            })
-            .collect(),
-    }
+    let b = SnapshotBuilder::new()
+        .patient("P1001", "Margaret", "Okafor", "1958-03-14")
+        .encounter("E5001", "2026-11-16")
+        .provider("DR1")
+        .template("T-COMP", template_fields);
+    fields
+        .into_iter()
+        .fold(b, |b, (id, v)| b.field(id, v))
+        .build()
 }
 
 /// A small snapshot with one field per kind of write: an exam section, diagnoses, a note.

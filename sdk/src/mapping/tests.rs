@@ -1,32 +1,13 @@
 use super::*;
-use crate::{
-    AdapterError, ClinicalField, FieldStatus, PatientRef, TemplateRef, WarningKind, WriteResult,
-};
+use crate::testing::SnapshotBuilder;
+use crate::{AdapterError, FieldStatus, WarningKind, WriteResult};
 
 fn snapshot(template_fields: &[&str], fields: Vec<(&str, FieldValue)>) -> EncounterSnapshot {
-    EncounterSnapshot {
-        job_id: "job-1".into(),
-        patient: PatientRef {
-            id: "P1".into(),
-            first_name: "Ann".into(),
-            last_name: "Lee".into(),
-            date_of_birth: "1970-01-01".into(),
-        },
-        encounter_id: "E1".into(),
-        encounter_date: "2026-11-20".into(),
-        provider_id: None,
-        template: TemplateRef {
-            id: "T".into(),
-            fields: template_fields.iter().map(|s| s.to_string()).collect(),
-        },
-        fields: fields
-            .into_iter()
-            .map(|(id, value)| ClinicalField {
-                id: id.into(),
-                value,
-            })
-            .collect(),
-    }
+    let b = SnapshotBuilder::new().template("T", template_fields);
+    fields
+        .into_iter()
+        .fold(b, |b, (id, v)| b.field(id, v))
+        .build()
 }
 
 fn text(s: &str) -> FieldValue {
