@@ -204,18 +204,13 @@ pub struct Saved {
 
 /// The EHR's API at the operator's `base_url`.
 #[derive(Debug, Clone)]
-pub struct Api(Rest);
+pub struct Api(pub Rest);
 
 impl Api {
     /// The API at the `base_url` setting, waiting at most the optional
     /// `request_timeout_secs` setting for any one answer.
     pub fn from_config() -> Result<Self, AdapterError> {
         Rest::from_config("https://practice.eyefinity.com", "/ehr/v2").map(Api)
-    }
-
-    /// The REST client, for `check`.
-    pub fn rest(&self) -> &Rest {
-        &self.0
     }
 
     /// `GET /patients/{id}`.

@@ -64,7 +64,7 @@ impl Adapter for Eyefinity {
 
     fn check() -> Result<CheckReport, AdapterError> {
         api::Api::from_config()?
-            .rest()
+            .0
             .health(&["status"], "state", "up", "build")
     }
 

@@ -77,12 +77,20 @@ fn guard(
         date: visit.date.as_deref(),
         template_id: Some(&visit.form_version),
     };
-    let notices = identity::check(s, &ehr)?;
-    identity::log_notices(&s.job_id, &s.encounter_id, &notices);
-    let form = api.form(&visit.form_version)?;
-    plan.scope_to_template(&visit.form_version, &form.elements, |section| {
-        section == ELEMENTS
-    })
+    let identity = identity::check(s, &ehr);
+    if let Err(wrong @ AdapterError::WrongPatient(_)) = identity {
+        return Err(wrong);
+    }
+    // Scoped even when the visit is locked: a landed job is recognised by the document it
+    // saved, which on a brief form held only the form's elements. A lock still wins over
+    // any problem with the form.
+    let scoped = api.form(&visit.form_version).and_then(|form| {
+        plan.scope_to_template(&visit.form_version, &form.elements, |section| {
+            section == ELEMENTS
+        })
+    });
+    identity::log_notices(&s.job_id, &s.encounter_id, &identity?);
+    scoped
 }
 
 /// The whole document as the plan stands.

@@ -68,7 +68,7 @@ impl Adapter for Revolution {
 
     fn check() -> Result<CheckReport, AdapterError> {
         api::Api::from_config()?
-            .rest()
+            .0
             .health(&["ping"], "status", "ok", "version")
     }
 

@@ -93,6 +93,32 @@ fn landed_then_template_changed_is_a_replay() {
     assert!(writes(&h).is_empty());
 }
 
+// Landed on a brief template, then signed: the plan is scoped to the template before the
+// read-back, so the fields the template never took do not hide that the job landed.
+#[test]
+fn landed_on_a_brief_template_then_signed_is_a_replay() {
+    let h = harness();
+    stub_landed(&h);
+    stub_lookups(
+        &h,
+        &encounter_json("P1001", "signed"),
+        &patient_json("Okafor", Some("1958-03-14")),
+        &template_json(&["iopOd", "iopOs"]),
+    );
+    let mut s = small_snapshot();
+    s.fields.push(ehr_adapter_sdk::ClinicalField {
+        id: "pupils".into(),
+        value: text("PERRL"),
+    });
+    let r = Revolution::write_encounter(s).unwrap();
+    assert!(r.replayed);
+    assert_eq!(
+        skip_reason(&r, "pupils").unwrap().0,
+        SkipReason::OutsideTemplate
+    );
+    assert!(writes(&h).is_empty());
+}
+
 // A brief template takes fewer fields: those it does not take are skipped as
 // `outside-template`, the rest written; not a template mismatch.
 #[test]

@@ -74,10 +74,18 @@ fn guard(
         date: encounter.date.as_deref(),
         template_id: Some(&encounter.template_id),
     };
-    let notices = identity::check(s, &ehr)?;
-    identity::log_notices(&s.job_id, &s.encounter_id, &notices);
-    let template = api.template(&encounter.template_id)?;
-    plan.scope_to_template(&encounter.template_id, &template.fields, is_exam_section)
+    let identity = identity::check(s, &ehr);
+    if let Err(wrong @ AdapterError::WrongPatient(_)) = identity {
+        return Err(wrong);
+    }
+    // Scoped even when the encounter is locked: a landed job is recognised by what it
+    // wrote, which on a brief template was only the template's fields. A lock still wins
+    // over any problem with the template.
+    let scoped = api.template(&encounter.template_id).and_then(|template| {
+        plan.scope_to_template(&encounter.template_id, &template.fields, is_exam_section)
+    });
+    identity::log_notices(&s.job_id, &s.encounter_id, &identity?);
+    scoped
 }
 
 /// Step 4: one request, with its key.

@@ -71,7 +71,8 @@ pub async fn landed_then_template_changed(target: &Target) {
 }
 
 /// A full snapshot to an encounter whose (brief) template takes fewer fields: succeeded
-/// with warnings, the fields outside it skipped `outside_template`, the rest written.
+/// with warnings, the fields outside it skipped `outside_template`, the rest written; the
+/// encounter signed afterwards, the retry is a replay.
 pub async fn brief_template(target: &Target) {
     let (sandbox, home) = cloud::setup(target, Auth::Bearer, None).await;
     let snapshot = cloud::snapshot(target, |v| v["encounter_id"] = target.brief.into());
@@ -93,6 +94,20 @@ pub async fn brief_template(target: &Target) {
         );
         assert_eq!(status(outside)["reason"], "outside_template", "{outside}");
     }
-    let e = &sandbox.state().encounters[target.brief];
-    assert!(e.applied_writes >= 1);
+    let applied = sandbox.state().encounters[target.brief].applied_writes;
+    assert!(applied >= 1);
+
+    // Signed afterwards, the same job is recognised by what the brief template took.
+    assert!(sandbox.sign_encounter(target.brief));
+    let (code, again) = write_json(&home, target.adapter, &snapshot);
+    assert_eq!(code, 0, "{again:#}");
+    assert_eq!(again["replayed"], true, "{again:#}");
+    assert_eq!(
+        crate::report_field(&again, "pupils")["reason"],
+        "outside_template"
+    );
+    assert_eq!(
+        sandbox.state().encounters[target.brief].applied_writes,
+        applied
+    );
 }
