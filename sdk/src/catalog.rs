@@ -1,6 +1,10 @@
 //! The field catalog: every clinical field a snapshot can carry, with its kind, unit and
 //! valid range. The data is `wit/field-catalog.json`, embedded at build time.
 
+mod schema;
+
+pub use schema::snapshot_json_schema;
+
 use serde::Deserialize;
 use std::sync::OnceLock;
 

@@ -51,6 +51,34 @@ pub fn timeout_ms(key: &str) -> Result<Option<u32>, AdapterError> {
     Ok(Some((secs * 1000.0).min(u32::MAX as f64) as u32))
 }
 
+/// The practice's `non_ascii_marker` setting: what an ASCII-only EHR gets in place of a
+/// character with no faithful ASCII form (`[?]`, say), or `None` (the default) to skip
+/// such a field with the reason instead. The marker itself must be 1 to 8 visible ASCII
+/// characters; anything else is `misconfigured`.
+pub fn non_ascii_marker() -> Result<Option<String>, AdapterError> {
+    const KEY: &str = "non_ascii_marker";
+    let Some(marker) = get(KEY) else {
+        return Ok(None);
+    };
+    let visible = |c: char| c.is_ascii_graphic() || c == ' ';
+    if marker.is_empty() || marker.len() > 8 || !marker.chars().all(visible) {
+        return Err(AdapterError::Misconfigured(format!(
+            "setting `{KEY}` must be 1 to 8 visible ASCII characters, such as [?]"
+        )));
+    }
+    Ok(Some(marker))
+}
+
+/// The settings every adapter writing into ASCII-only fields offers, for `describe`.
+pub fn non_ascii_setting() -> (String, String) {
+    (
+        "non_ascii_marker".to_string(),
+        "optional: written in place of characters with no ASCII form (such as [?]); \
+         unset, such a field is skipped with the reason"
+            .to_string(),
+    )
+}
+
 /// All settings, sorted by key.
 pub fn all() -> Vec<(String, String)> {
     #[cfg(target_arch = "wasm32")]

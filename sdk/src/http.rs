@@ -1,9 +1,10 @@
 //! Outbound HTTP through the host. The host enforces the origin allowlist and adds
 //! credentials; adapters build requests, read responses, and turn EHR error statuses into
-//! typed [`AdapterError`]s with [`error_for_status`].
+//! typed [`AdapterError`]s with [`error_for_status`] (most use the [`crate::rest`] client,
+//! which does all of that).
 
 pub use crate::bindings::ehr::adapter::http::{HttpError, Method, Request, Response};
-use crate::{AdapterError, FieldError, Permission, RateLimit, Rejection};
+use crate::AdapterError;
 use serde::de::DeserializeOwned;
 
 impl Request {
@@ -120,86 +121,12 @@ impl From<HttpError> for AdapterError {
     }
 }
 
-/// The error body shape most EHR APIs use; every member is optional.
-#[derive(serde::Deserialize, Default)]
-#[serde(rename_all = "camelCase")]
-struct ErrorBody {
-    error: Option<String>,
-    message: Option<String>,
-    missing_permission: Option<String>,
-    #[serde(default)]
-    field_errors: Vec<ErrorField>,
-    request_id: Option<String>,
-}
-
-#[derive(serde::Deserialize)]
-struct ErrorField {
-    field: String,
-    message: String,
-}
-
-/// `Ok(())` for 2xx; otherwise the typed error the status (and the EHR's JSON error body,
-/// when it has one) stands for:
-///
-/// | status | error |
-/// |---|---|
-/// | 401 | `session-expired`, or `not-logged-in` when the body's `error` says so |
-/// | 403 | `permission-denied`, naming `missingPermission` when present |
-/// | 404 | `not-found` |
-/// | 408 | `timeout` |
-/// | 409 | `encounter-locked` when the body's `error` mentions signed/locked, else `rejected` |
-/// | 422, 400 | `rejected` with per-field messages |
-/// | 429 | `rate-limited` with `Retry-After` seconds |
-/// | 5xx | `ehr-internal` |
+/// `Ok(())` for 2xx; otherwise the typed error the status and the EHR's error body stand
+/// for, read with the default [`crate::rest::ErrorShape`] (`{"error", "message",
+/// "fieldErrors": [...]}`). An EHR with another body shape configures its own shape on a
+/// [`crate::rest::Rest`] client, or calls [`crate::rest::ErrorShape::check`] directly.
 pub fn error_for_status(response: &Response) -> Result<(), AdapterError> {
-    if response.is_success() {
-        return Ok(());
-    }
-    let body: ErrorBody = serde_json::from_slice(&response.body).unwrap_or_default();
-    let code = body.error.clone().unwrap_or_default();
-    let message = body
-        .message
-        .clone()
-        .or(body.error.clone())
-        .unwrap_or_else(|| format!("HTTP {}", response.status));
-    Err(match response.status {
-        401 if code.contains("not_logged_in") || code.contains("logged_out") => {
-            AdapterError::NotLoggedIn(message)
-        }
-        401 => AdapterError::SessionExpired(message),
-        403 => AdapterError::PermissionDenied(Permission {
-            missing: body.missing_permission,
-            message,
-        }),
-        404 => AdapterError::NotFound(message),
-        408 => AdapterError::Timeout(format!("the EHR answered 408: {message}")),
-        409 if code.contains("signed") || code.contains("locked") => {
-            AdapterError::EncounterLocked(message)
-        }
-        429 => AdapterError::RateLimited(RateLimit {
-            retry_after_seconds: response
-                .header("retry-after")
-                .and_then(|v| v.trim().parse().ok()),
-            message,
-        }),
-        400 | 409 | 422 => AdapterError::Rejected(Rejection {
-            code: body.error,
-            message,
-            field_errors: body
-                .field_errors
-                .into_iter()
-                .map(|f| FieldError {
-                    field: f.field,
-                    message: f.message,
-                })
-                .collect(),
-        }),
-        s if s >= 500 => AdapterError::EhrInternal(match body.request_id {
-            Some(id) => format!("HTTP {s} {message} (request id {id})"),
-            None => format!("HTTP {s} {message}"),
-        }),
-        s => AdapterError::EhrInternal(format!("unexpected HTTP {s}: {message}")),
-    })
+    crate::rest::ErrorShape::default().check(response)
 }
 
 /// `value` percent-encoded as one URL path segment: everything but unreserved characters

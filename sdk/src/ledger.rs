@@ -5,6 +5,7 @@
 
 use crate::mapping::{Line, Plan};
 use crate::sql::{self, Value};
+use crate::write::Landed;
 use crate::{log, AdapterError, CheckReport, Rejection, WriteResult};
 
 /// One adapter's ledger.
@@ -48,10 +49,13 @@ impl Ledger {
     }
 
     /// Writes `plan` into record `record_id` for job `job_id` the one safe way, in one
-    /// transaction: `verify` first (the wrong-patient guard, which should lock the
-    /// record), then the ledger (a job already written is a replay: nothing written,
-    /// `replayed` report), then `write_section` for each planned section in order (the
-    /// SDK's [`crate::debug_hooks`] run after the first), then the job recorded, then the
+    /// transaction, in the SDK's [`crate::write::guarded`] order: `verify` first (the
+    /// wrong-patient guard and lock check, which should lock the record); when it refuses
+    /// for a state reason (locked, moved to another patient), the ledger decides: a job
+    /// already written into this record is a replay, not a refusal. Then the ledger again
+    /// (a job already written is a replay: nothing written, `replayed` report), then
+    /// `write_section` for each planned section in order (the SDK's
+    /// [`crate::debug_hooks`] run after the first), then the job recorded, then the
     /// commit. Any error rolls everything back.
     pub fn write(
         &self,
@@ -62,23 +66,34 @@ impl Ledger {
         mut write_section: impl FnMut(&str, &[&Line]) -> Result<(), AdapterError>,
     ) -> Result<WriteResult, AdapterError> {
         let hooks = crate::debug_hooks::Hooks::from_config();
+        let record = Some(record_id.to_string());
         sql::transaction(self.database, move || {
-            verify()?;
-            if self.already_written(job_id, record_id)? {
-                log::log(
-                    log::Level::Info,
-                    &format!("job {job_id} was already written; replaying its report"),
-                );
-                return Ok(plan.into_write_result(Some(record_id.to_string()), true));
-            }
-            for (i, section) in plan.sections().iter().enumerate() {
-                write_section(section, &plan.section(section))?;
-                if i == 0 {
-                    hooks.after_first_write();
-                }
-            }
-            self.record(job_id, record_id)?;
-            Ok(plan.into_write_result(Some(record_id.to_string()), false))
+            crate::write::guarded(
+                job_id,
+                plan,
+                |_| verify(),
+                |_| {
+                    Ok(self.already_written(job_id, record_id)?.then(|| Landed {
+                        record_id: record.clone(),
+                    }))
+                },
+                |plan| {
+                    if self.already_written(job_id, record_id)? {
+                        log::info(&format!(
+                            "job {job_id} was already written; replaying its report"
+                        ));
+                        return Ok(plan.into_write_result(record.clone(), true));
+                    }
+                    for (i, section) in plan.sections().iter().enumerate() {
+                        write_section(section, &plan.section(section))?;
+                        if i == 0 {
+                            hooks.after_first_write();
+                        }
+                    }
+                    self.record(job_id, record_id)?;
+                    Ok(plan.into_write_result(record.clone(), false))
+                },
+            )
         })
     }
 

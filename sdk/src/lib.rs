@@ -4,7 +4,10 @@
 //! trait and [`export!`] macro, wrappers for the host capabilities ([`http`], [`sql`],
 //! [`log`], [`config`]), a declarative [`mapping`] from catalog fields to EHR targets, the
 //! [`catalog`] itself, and a [`testing`] harness that runs adapter code natively against
-//! stubbed HTTP and SQL replies.
+//! stubbed HTTP and SQL replies. The safe write is the short one: the [`identity`] guard,
+//! the [`write`] order (a job that landed is never reported as refused), the [`rest`]
+//! client (escaped ids, idempotency keys, typed errors), the shared [`icd10`] validator
+//! and ASCII [`text`] that never loses meaning.
 //!
 //! ```ignore
 //! use ehr_adapter_sdk::prelude::*;
@@ -26,30 +29,39 @@ pub mod catalog;
 pub mod config;
 pub mod debug_hooks;
 pub mod http;
+pub mod icd10;
+pub mod identity;
 pub mod ledger;
 pub mod log;
 pub mod mapping;
 pub mod report;
+pub mod rest;
 pub mod schedule_rows;
 pub mod sql;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod testing;
 pub mod text;
+pub mod write;
 
 pub use bindings::ehr::adapter::types::*;
 
-/// The contract version this SDK builds adapters for.
-pub const CONTRACT_VERSION: &str = "0.1.0";
+/// The SDK README's examples, compiled and run as doctests so the walk-through authors
+/// follow cannot drift from the SDK.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
 
-/// Imports most adapters need.
+/// Imports most adapters need: every contract type a snapshot, a report or an error is
+/// made of, the mapping, and the capability modules.
 pub mod prelude {
     pub use crate::mapping::{Mapping, Plan, Unit};
     pub use crate::report::{skipped, written};
     pub use crate::{config, http, log, sql, Adapter};
     pub use crate::{
-        AdapterError, AdapterInfo, Appointment, CheckReport, EncounterSnapshot, FieldMapping,
-        FieldResult, FieldStatus, FieldValue, Patient, PatientRef, SchedulePatient, ScheduleQuery,
-        SkipReason, WriteResult,
+        AdapterError, AdapterInfo, Appointment, CheckReport, ClinicalField, Diagnosis,
+        EncounterSnapshot, FieldError, FieldMapping, FieldResult, FieldStatus, FieldValue,
+        FieldWarning, Laterality, Patient, PatientRef, Permission, Procedure, RateLimit, Rejection,
+        SchedulePatient, ScheduleQuery, SkipReason, TemplateRef, WarningKind, WriteResult,
     };
 }
 

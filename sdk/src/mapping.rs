@@ -6,14 +6,23 @@
 //! lines for everything that will not be written and why. The rules users rely on:
 //!
 //! - a field with no rule is skipped with `no-mapping`;
-//! - a field outside the encounter's template is skipped with `outside-template`;
+//! - a field outside the snapshot's template is skipped with `outside-template` (and, once
+//!   the adapter has read the EHR's template, so is a field outside the encounter's
+//!   template: [`Plan::scope_to_template`]);
 //! - an empty value is skipped with `empty-value`;
 //! - text longer than the target is truncated with a `truncated` warning;
-//! - non-ASCII text for an ASCII-only target is transliterated with a
-//!   `characters-replaced` warning;
+//! - text for an ASCII-only target is normalised and transliterated where a faithful
+//!   form exists, with a `characters-replaced` warning; text with characters that have
+//!   none is skipped with `invalid-value` naming them, or written with the practice's
+//!   marker ([`crate::text`]);
+//! - a number off the catalog's step is rounded to it with a `rounded` warning naming
+//!   both values (rules with [`Mapping::catalog_step`]);
 //! - a number in another unit is converted with a `unit-converted` warning;
 //! - a value the target cannot hold (wrong kind, out of range, bad format) is skipped with
 //!   `invalid-value`, never silently altered.
+//!
+//! A rule's name may be a dotted path (`rx.od.sph`): [`Plan::section_json`] nests it
+//! (`{"rx": {"od": {"sph": ..}}}`).
 //!
 //! ```
 //! use ehr_adapter_sdk::mapping::{Mapping, Unit};
@@ -25,11 +34,15 @@
 //! assert_eq!(mapping.describe().len(), 4);
 //! ```
 
+mod convert;
+mod plan;
+
+pub use plan::{Line, Plan};
+
 use crate::report::skipped;
-use crate::{
-    EncounterSnapshot, FieldMapping, FieldResult, FieldStatus, FieldValue, FieldWarning,
-    SkipReason, WarningKind, WriteResult,
-};
+use crate::text::NonAscii;
+use crate::{EncounterSnapshot, FieldMapping, FieldValue, SkipReason};
+use plan::Entry;
 
 /// Units the mapping can convert between.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,7 +62,7 @@ pub enum Unit {
 }
 
 impl Unit {
-    fn symbol(self) -> &'static str {
+    pub(crate) fn symbol(self) -> &'static str {
         match self {
             Unit::Celsius => "degC",
             Unit::Fahrenheit => "degF",
@@ -60,7 +73,7 @@ impl Unit {
         }
     }
 
-    fn convert(self, to: Unit, v: f64) -> Option<f64> {
+    pub(crate) fn convert(self, to: Unit, v: f64) -> Option<f64> {
         use Unit::*;
         Some(match (self, to) {
             (a, b) if a == b => v,
@@ -112,7 +125,7 @@ impl MappedValue {
 }
 
 #[derive(Debug, Clone)]
-enum Shape {
+pub(crate) enum Shape {
     Text,
     Number,
     NumberAsText(NumberFormat),
@@ -123,18 +136,20 @@ enum Shape {
 type Validator = (fn(&str) -> bool, &'static str);
 
 #[derive(Debug, Clone)]
-struct Rule {
-    field: String,
-    target: Option<(String, String)>,
+pub(crate) struct Rule {
+    pub(crate) field: String,
+    pub(crate) target: Option<(String, String)>,
     unmapped_reason: String,
-    shape: Shape,
-    max_len: Option<usize>,
-    ascii: bool,
-    integer: bool,
-    decimals: Option<u32>,
-    range: Option<(f64, f64)>,
-    convert: Option<(Unit, Unit)>,
-    validate: Option<Validator>,
+    pub(crate) shape: Shape,
+    pub(crate) max_len: Option<usize>,
+    pub(crate) ascii: bool,
+    pub(crate) integer: bool,
+    pub(crate) decimals: Option<u32>,
+    pub(crate) range: Option<(f64, f64)>,
+    pub(crate) convert: Option<(Unit, Unit)>,
+    pub(crate) validate: Option<Validator>,
+    pub(crate) catalog_step: bool,
+    note: Option<String>,
 }
 
 impl Rule {
@@ -151,6 +166,8 @@ impl Rule {
             range: None,
             convert: None,
             validate: None,
+            catalog_step: false,
+            note: None,
         }
     }
 
@@ -159,6 +176,11 @@ impl Rule {
             return self.unmapped_reason.clone();
         }
         let mut parts = Vec::new();
+        if self.catalog_step {
+            if let Some(step) = crate::catalog::field(&self.field).and_then(|f| f.step) {
+                parts.push(format!("rounded to steps of {step}"));
+            }
+        }
         if let Some((from, to)) = self.convert {
             parts.push(format!("{} → {}", from.symbol(), to.symbol()));
         }
@@ -183,7 +205,14 @@ impl Rule {
         if self.ascii {
             parts.push("ASCII only".to_string());
         }
-        parts.join(", ")
+        let mut note = parts.join(", ");
+        if let Some(extra) = &self.note {
+            if !note.is_empty() {
+                note.push_str("; ");
+            }
+            note.push_str(extra);
+        }
+        note
     }
 }
 
@@ -192,6 +221,7 @@ impl Rule {
 #[derive(Debug, Clone, Default)]
 pub struct Mapping {
     rules: Vec<Rule>,
+    non_ascii: NonAscii,
 }
 
 impl Mapping {
@@ -287,7 +317,9 @@ impl Mapping {
         self
     }
 
-    /// The target stores ASCII only: other characters are replaced, with a warning.
+    /// The target stores ASCII only: text is transliterated where a faithful form exists
+    /// (with a `characters-replaced` warning) and skipped as `invalid-value` otherwise
+    /// (or marked, see [`Mapping::non_ascii_marker`]).
     pub fn ascii_only(mut self) -> Self {
         self.last().ascii = true;
         self
@@ -314,6 +346,29 @@ impl Mapping {
     /// Converts from the catalog's unit to the target's, with a `unit-converted` warning.
     pub fn convert(mut self, from: Unit, to: Unit) -> Self {
         self.last().convert = Some((from, to));
+        self
+    }
+
+    /// Rounds the value to the catalog's `step` for this field (before any conversion),
+    /// with a `rounded` warning naming both values: `-1.13` becomes `-1.25` for a sphere
+    /// recorded in quarter dioptres, where the EHR would refuse `-1.13` outright.
+    pub fn catalog_step(mut self) -> Self {
+        self.last().catalog_step = true;
+        self
+    }
+
+    /// Adds a note to the rule's line in `describe` (what the adapter does with a
+    /// pass-through value, say): it follows the modifiers' own note.
+    pub fn note(mut self, text: &str) -> Self {
+        self.last().note = Some(text.to_string());
+        self
+    }
+
+    /// How every ASCII-only rule treats characters with no faithful ASCII form: `None`
+    /// skips the field with `invalid-value` (the default); `Some(marker)` writes each as
+    /// the marker with a warning. Pass [`crate::config::non_ascii_marker`].
+    pub fn non_ascii_marker(mut self, marker: Option<String>) -> Self {
+        self.non_ascii = marker.map_or(NonAscii::Refuse, NonAscii::Marker);
         self
     }
 
@@ -387,319 +442,22 @@ impl Mapping {
                     Some(r) if r.target.is_none() => {
                         Entry::Done(skipped(&f.id, SkipReason::NoMapping, &r.unmapped_reason))
                     }
-                    Some(r) => convert(r, &f.value),
+                    Some(r) => convert::convert(r, &f.value, &self.non_ascii),
                 }
             })
             .collect();
-        Plan { entries }
+        let known = self.targets().iter().map(|(_, n)| n.to_string()).collect();
+        Plan::new(entries, known, self.non_ascii.clone())
     }
 }
 
-/// One value planned for writing.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Line {
-    /// Catalog field id.
-    pub field: String,
-    /// EHR section.
-    pub section: String,
-    /// EHR field name within the section.
-    pub name: String,
-    /// The converted value.
-    pub value: MappedValue,
-    /// Warnings from the conversion.
-    pub warnings: Vec<FieldWarning>,
-}
-
-#[derive(Debug, Clone)]
-enum Entry {
-    Planned(Line),
-    Done(FieldResult),
-}
-
-/// The outcome of [`Mapping::apply`]: what to write and what is already decided.
-#[derive(Debug, Clone)]
-pub struct Plan {
-    entries: Vec<Entry>,
-}
-
-impl Plan {
-    /// The planned lines, in snapshot order.
-    pub fn lines(&self) -> impl Iterator<Item = &Line> {
-        self.entries.iter().filter_map(|e| match e {
-            Entry::Planned(l) => Some(l),
-            Entry::Done(_) => None,
-        })
-    }
-
-    /// The sections that have planned lines, in first-appearance order.
-    pub fn sections(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for l in self.lines() {
-            if !out.contains(&l.section) {
-                out.push(l.section.clone());
-            }
-        }
-        out
-    }
-
-    /// The planned lines of one section.
-    pub fn section(&self, section: &str) -> Vec<&Line> {
-        self.lines().filter(|l| l.section == section).collect()
-    }
-
-    /// One section's values as a JSON object of name → value.
-    pub fn section_json(&self, section: &str) -> serde_json::Map<String, serde_json::Value> {
-        self.section(section)
-            .into_iter()
-            .map(|l| (l.name.clone(), l.value.to_json()))
-            .collect()
-    }
-
-    /// Decides a whole section without writing it (e.g. the EHR has no such section on
-    /// this encounter): its lines become `skipped` with `reason`.
-    pub fn skip_section(&mut self, section: &str, reason: SkipReason, detail: &str) {
-        for e in &mut self.entries {
-            if let Entry::Planned(l) = e {
-                if l.section == section {
-                    *e = Entry::Done(skipped(&l.field, reason, detail));
-                }
-            }
-        }
-    }
-
-    /// Adds a warning to every planned line of `section` (for what the adapter itself
-    /// changes while writing, such as shortening a value inside a raw list).
-    pub fn warn_section(&mut self, section: &str, kind: WarningKind, message: &str) {
-        for e in &mut self.entries {
-            if let Entry::Planned(l) = e {
-                if l.section == section {
-                    l.warnings.push(warning(kind, message.to_string()));
-                }
-            }
-        }
-    }
-
-    /// Checks the diagnosis list planned in `section` against the EHR's columns: a code
-    /// that is empty, not ASCII or longer than `code_max` skips the whole list (a partial
-    /// list would misstate the assessment); a description longer than `description_max`
-    /// characters is written shortened, with a `truncated` warning.
-    pub fn check_diagnoses(
-        &mut self,
-        section: &str,
-        ehr: &str,
-        code_max: usize,
-        description_max: usize,
-    ) {
-        let lists: Vec<Vec<crate::Diagnosis>> = self
-            .section(section)
-            .iter()
-            .filter_map(|l| match &l.value {
-                MappedValue::Raw(FieldValue::Diagnoses(list)) => Some(list.clone()),
-                _ => None,
-            })
-            .collect();
-        let all = lists.iter().flatten();
-        let bad = all.clone().find(|d| {
-            let code = d.code.trim();
-            code.is_empty() || code.len() > code_max || !code.is_ascii()
-        });
-        if let Some(d) = bad {
-            let detail = format!(
-                "`{}` is not an ICD-10 code {ehr} can store (at most {code_max} ASCII characters)",
-                d.code
-            );
-            self.skip_section(section, SkipReason::InvalidValue, &detail);
-            return;
-        }
-        let long: Vec<&str> = all
-            .filter(|d| d.description.chars().count() > description_max)
-            .map(|d| d.code.trim())
-            .collect();
-        if !long.is_empty() {
-            let message = format!(
-                "the description of {} was cut to {description_max} characters to fit {ehr}",
-                long.join(", ")
-            );
-            self.warn_section(section, WarningKind::Truncated, &message);
-        }
-    }
-
-    /// The report, once every planned write has succeeded: planned lines are `written`.
-    pub fn into_write_result(self, record_id: Option<String>, replayed: bool) -> WriteResult {
-        let fields = self
-            .entries
-            .into_iter()
-            .map(|e| match e {
-                Entry::Done(r) => r,
-                Entry::Planned(l) => FieldResult {
-                    field: l.field,
-                    status: FieldStatus::Written,
-                    target: Some(format!("{}.{}", l.section, l.name)),
-                    warnings: l.warnings,
-                },
-            })
-            .collect();
-        WriteResult {
-            record_id,
-            replayed,
-            fields,
-        }
-    }
-}
-
-fn warning(kind: WarningKind, message: String) -> FieldWarning {
-    FieldWarning { kind, message }
-}
-
-fn invalid(field: &str, detail: String) -> Entry {
-    Entry::Done(skipped(field, SkipReason::InvalidValue, detail))
-}
-
-fn convert(rule: &Rule, value: &FieldValue) -> Entry {
-    let (section, name) = rule.target.clone().expect("mapped rule has a target");
-    let mut warnings = Vec::new();
-    let value = match (&rule.shape, value) {
-        (Shape::Raw, v) => match v {
-            FieldValue::Diagnoses(d) if d.is_empty() => return empty(&rule.field),
-            FieldValue::Procedures(p) if p.is_empty() => return empty(&rule.field),
-            v => MappedValue::Raw(v.clone()),
-        },
-        (Shape::Text, FieldValue::Text(t)) => {
-            if t.trim().is_empty() {
-                return empty(&rule.field);
-            }
-            match text(rule, t, &mut warnings) {
-                Ok(v) => v,
-                Err(e) => return invalid(&rule.field, e),
-            }
-        }
-        (Shape::Number | Shape::NumberAsText(_), FieldValue::Number(n)) => {
-            match number(rule, *n, &mut warnings) {
-                Ok(v) => v,
-                Err(e) => return invalid(&rule.field, e),
-            }
-        }
-        (_, other) => {
-            return invalid(
-                &rule.field,
-                format!(
-                    "expected a {:?} value, got {}",
-                    rule.shape,
-                    kind_name(other)
-                ),
-            )
-        }
-    };
-    Entry::Planned(Line {
-        field: rule.field.clone(),
-        section,
-        name,
-        value,
-        warnings,
-    })
-}
-
-fn empty(field: &str) -> Entry {
-    Entry::Done(skipped(
-        field,
-        SkipReason::EmptyValue,
-        "no value in the snapshot",
-    ))
-}
-
-fn kind_name(v: &FieldValue) -> &'static str {
+/// The kind of a snapshot value, for messages.
+pub(crate) fn kind_name(v: &FieldValue) -> &'static str {
     match v {
         FieldValue::Text(_) => "text",
         FieldValue::Number(_) => "number",
         FieldValue::Diagnoses(_) => "diagnoses",
         FieldValue::Procedures(_) => "procedures",
-    }
-}
-
-fn text(rule: &Rule, t: &str, warnings: &mut Vec<FieldWarning>) -> Result<MappedValue, String> {
-    let mut out = t.to_string();
-    if rule.ascii && !out.is_ascii() {
-        let (ascii, replaced) = crate::text::to_ascii(&out);
-        let list: String = replaced.iter().map(|c| format!("'{c}' ")).collect();
-        warnings.push(warning(
-            WarningKind::CharactersReplaced,
-            format!(
-                "replaced characters the EHR cannot store: {}",
-                list.trim_end()
-            ),
-        ));
-        out = ascii;
-    }
-    if let Some((check, what)) = rule.validate {
-        if !check(&out) {
-            return Err(format!("`{out}` is not {what}"));
-        }
-    }
-    if let Some(max) = rule.max_len {
-        let len = out.chars().count();
-        if len > max {
-            out = out.chars().take(max).collect();
-            warnings.push(warning(
-                WarningKind::Truncated,
-                format!("cut from {len} to {max} characters (the EHR's limit)"),
-            ));
-        }
-    }
-    Ok(MappedValue::Text(out))
-}
-
-fn number(rule: &Rule, n: f64, warnings: &mut Vec<FieldWarning>) -> Result<MappedValue, String> {
-    if !n.is_finite() {
-        return Err(format!("{n} is not a number the EHR can store"));
-    }
-    let mut v = n;
-    if let Some((from, to)) = rule.convert {
-        v = from
-            .convert(to, v)
-            .ok_or_else(|| format!("cannot convert {} to {}", from.symbol(), to.symbol()))?;
-        warnings.push(warning(
-            WarningKind::UnitConverted,
-            format!(
-                "{n} {} written as {} {}",
-                from.symbol(),
-                round(v, 2),
-                to.symbol()
-            ),
-        ));
-    }
-    let places = if rule.integer { Some(0) } else { rule.decimals };
-    if let Some(places) = places {
-        let r = round(v, places);
-        if (r - v).abs() > 1e-9 && rule.convert.is_none() {
-            warnings.push(warning(
-                WarningKind::Rounded,
-                format!("{v} rounded to {r} (the EHR's precision)"),
-            ));
-        }
-        v = r;
-    }
-    if let Some((lo, hi)) = rule.range {
-        if v < lo || v > hi {
-            return Err(format!("{v} is outside the EHR's range {lo}..{hi}"));
-        }
-    }
-    Ok(match rule.shape {
-        Shape::NumberAsText(f) => MappedValue::Text(format_number(v, f)),
-        _ if rule.integer => MappedValue::Integer(v as i64),
-        _ => MappedValue::Number(v),
-    })
-}
-
-fn round(v: f64, places: u32) -> f64 {
-    let f = 10f64.powi(places as i32);
-    (v * f).round() / f
-}
-
-fn format_number(v: f64, f: NumberFormat) -> String {
-    match f {
-        NumberFormat::Signed(d) => format!("{:+.*}", d as usize, v),
-        NumberFormat::Padded(w) => format!("{:0w$}", v.round() as i64, w = w),
-        NumberFormat::Fixed(d) => format!("{:.*}", d as usize, v),
     }
 }
 

@@ -17,6 +17,10 @@
 //! the request, so a missing stub is loud. The harness is per thread and is removed when
 //! dropped. On `wasm32` the capability wrappers call the real host instead.
 
+mod snapshot;
+
+pub use snapshot::SnapshotBuilder;
+
 use crate::http::{HttpError, Method, Request, Response};
 use crate::log::Level;
 use crate::sql::{Rows, SqlError, Value};

@@ -24,6 +24,10 @@ pub struct Target {
     pub patient: &'static str,
     /// A path fragment that only the EHR's write requests contain.
     pub write_path: &'static str,
+    /// A path fragment of the last write request of a job (once it landed, all did).
+    pub last_write_path: &'static str,
+    /// An open encounter of the fixture's patient on a brief template (fewer fields).
+    pub brief: &'static str,
     /// A path fragment of the first read the write flow makes (the encounter lookup).
     pub encounter_path: &'static str,
     /// Whether the EHR stores ASCII only (text is transliterated, with a warning).
@@ -42,6 +46,8 @@ pub const REVOLUTION: Target = Target {
     other_patient: "E5002",
     patient: "P1001",
     write_path: "/exam/",
+    last_write_path: "/notes",
+    brief: "E5004",
     encounter_path: "/encounters/",
     ascii_only: true,
     fixture: "snapshot-e5001.json",
@@ -57,6 +63,8 @@ pub const EYEFINITY: Target = Target {
     other_patient: "V-9002",
     patient: "EF-2001",
     write_path: "/document",
+    last_write_path: "/document",
+    brief: "V-9004",
     encounter_path: "/visits/",
     ascii_only: false,
     fixture: "snapshot-eyefinity.json",

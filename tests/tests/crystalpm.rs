@@ -176,6 +176,38 @@ async fn same_job_twice_writes_once() {
     assert_eq!(db.scalar("SELECT COUNT(*) FROM doctora_jobs"), "1");
 }
 
+// Landed means landed: the job was written (the host then died before recording it, say),
+// then the provider signed the EHR file, or staff moved it to another account. The retry
+// of the same job ends succeeded (replayed) through the ledger, writes nothing, and a new
+// job into the signed file is still refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn landed_then_signed_or_moved_is_a_replay() {
+    let db = start_db();
+    let home = home_for(&db, "").await;
+    let (code, _, err) = home.cli(&["write", "crystalpm", &fixture_path()]);
+    assert_eq!(code, 0, "{err}");
+    let after_first = clinical_rows(&db);
+    for change in [
+        "UPDATE ehr_file SET locked = 1 WHERE ehr_id = 5001",
+        "UPDATE ehr_file SET locked = 0, account_id = 1002 WHERE ehr_id = 5001",
+    ] {
+        db.sql(change);
+        let (code, out, err) = home.cli(&["write", "crystalpm", &fixture_path(), "--json"]);
+        assert_eq!(code, 0, "{change}: {out}{err}");
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(report["replayed"], true, "{change}");
+        assert_eq!(field(&report, "iop.od")["status"], "written");
+        assert_eq!(clinical_rows(&db), after_first, "{change}");
+    }
+    db.sql("UPDATE ehr_file SET locked = 1, account_id = 1001 WHERE ehr_id = 5001");
+    let dir = TempDir::new("snap");
+    let other = snapshot_with(&dir, |v| v["job_id"] = "J-CPM-OTHER".into());
+    let (code, out, _) = home.cli(&["write", "crystalpm", &other, "--json"]);
+    assert_eq!(code, 6, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["error"]["kind"], "encounter_locked");
+}
+
 // Server down mid-job: the database server dies while the write transaction is open
 // (the adapter paused after its first statement and said so in the log). The job fails as `unreachable` with the seed's "Local
 // EHR server unreachable" advice and the retryable exit code 5; after a restart nothing

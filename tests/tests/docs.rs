@@ -48,3 +48,24 @@ fn crystalpm_readme_table_is_generated() {
 fn officemate_readme_table_is_generated() {
     assert_readme_holds_generated_table("officemate");
 }
+
+// The idempotency-key rule is one rule: the SDK README states it, the SDK builds it, the
+// scaffold and both REST adapters call that builder (and nothing formats a key by hand).
+#[test]
+fn one_idempotency_key_rule_everywhere() {
+    let read = |p: &str| std::fs::read_to_string(root().join(p)).unwrap();
+    assert!(read("sdk/README.md").contains("`Idempotency-Key: {job_id}:{part}`"));
+    assert!(read("sdk/src/rest.rs").contains("format!(\"{job_id}:{part}\")"));
+    for user in [
+        "host/src/cli/scaffold_lib.rs.txt",
+        "adapters/revolution/src/write.rs",
+        "adapters/eyefinity/src/write.rs",
+    ] {
+        let code = read(user);
+        assert!(code.contains("idempotency_key(&s.job_id"), "{user}");
+        assert!(
+            !code.contains("format!(\"{}:"),
+            "{user} formats a key by hand"
+        );
+    }
+}

@@ -1,6 +1,6 @@
 //! The eyefinity adapter end to end on the happy paths: the real `ehr-host` binary, the
 //! real built component, and the Eyefinity sandbox over HTTP on loopback. (Failures are
-//! in `faults_eyefinity.rs`.)
+//! in `faults.rs`.)
 
 use ehr_e2e::cloud::{self, Auth, EYEFINITY};
 use ehr_e2e::faults::write_json;
@@ -53,7 +53,7 @@ async fn write_lands_as_one_document_with_honest_report() {
     assert_eq!(saves.len(), 1);
     assert_eq!(
         saves[0].idempotency_key.as_deref(),
-        Some("J-2026-11-21-0101")
+        Some("J-2026-11-21-0101:encounter")
     );
 }
 

@@ -226,6 +226,37 @@ async fn same_job_twice_writes_once() {
     assert_eq!(db.scalar("SELECT COUNT(*) FROM dbo.DoctoraJobs").await, "1");
 }
 
+// Landed means landed: the job was written, then the exam was signed or moved to another
+// patient. The retry of the same job ends succeeded (replayed) through the ledger and
+// writes nothing; a new job into the signed exam is still refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn landed_then_signed_or_moved_is_a_replay() {
+    let db = start_db().await;
+    let home = home_for(&db, "").await;
+    let (code, _, err) = home.cli(&["write", "officemate", &fixture_path()]);
+    assert_eq!(code, 0, "{err}");
+    let after_first = clinical_rows(&db).await;
+    for change in [
+        "UPDATE dbo.Exams SET IsSigned = 1 WHERE ExamID = 5001",
+        "UPDATE dbo.Exams SET IsSigned = 0, PatientID = 1002 WHERE ExamID = 5001",
+    ] {
+        db.sql(change).await;
+        let (code, out, err) = home.cli(&["write", "officemate", &fixture_path(), "--json"]);
+        assert_eq!(code, 0, "{change}: {out}{err}");
+        let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(report["replayed"], true, "{change}");
+        assert_eq!(clinical_rows(&db).await, after_first, "{change}");
+    }
+    db.sql("UPDATE dbo.Exams SET IsSigned = 1, PatientID = 1001 WHERE ExamID = 5001")
+        .await;
+    let dir = TempDir::new("snap");
+    let other = snapshot_with(&dir, |v| v["job_id"] = "J-OM-OTHER".into());
+    let (code, out, _) = home.cli(&["write", "officemate", &other, "--json"]);
+    assert_eq!(code, 6, "{out}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["error"]["kind"], "encounter_locked");
+}
+
 // Server down mid-job: the server is killed while the write transaction is open (the
 // adapter paused after its first write and said so in the log). The job fails as
 // `unreachable` with the seed's "Local EHR server unreachable" advice and the retryable

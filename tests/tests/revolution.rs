@@ -160,6 +160,37 @@ async fn expired_token_tells_user_to_replace_it() {
     assert_eq!(sandbox.state().encounters["E5001"].applied_writes, 0);
 }
 
+// The EHR refuses one field of a section after other sections landed (422 naming it):
+// that field is reported skipped with the EHR's message, the rest of the section and the
+// sections after it are written, and the job succeeds with warnings: nothing half-way
+// goes unreported, and the chart holds exactly what the report says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_field_after_others_landed_is_reported_not_lost() {
+    let (sandbox, home) = setup(|u| bearer(u, "sandbox-token")).await;
+    sandbox.set_fault(Fault::once(FaultMode::Reject).on_path("/exam/iop"));
+    let snapshot = fixture("snapshot-e5001.json");
+    let (code, out, err) = home.cli(&["write", "revolution", snapshot.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let iop_od = ehr_e2e::report_field(&report, "iop.od");
+    assert_eq!(iop_od["status"], "skipped", "{report:#}");
+    assert_eq!(iop_od["reason"], "invalid_value");
+    assert!(
+        iop_od["detail"].as_str().unwrap().contains("R-17"),
+        "{report:#}"
+    );
+    assert_eq!(
+        ehr_e2e::report_field(&report, "iop.os")["status"],
+        "written"
+    );
+    assert_eq!(ehr_e2e::report_field(&report, "notes")["status"], "written");
+    let e = &sandbox.state().encounters["E5001"];
+    assert!(e.sections["iop"].get("iopOd").is_none());
+    assert_eq!(e.sections["iop"]["iopOs"], 18);
+    assert_eq!(e.sections["refraction"]["mrxOdSphere"], -1.25);
+    assert_eq!(e.notes.len(), 1);
+}
+
 // A rate-limited EHR is reported as retryable (exit 5) with the Retry-After delay.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rate_limit_is_retryable_with_delay() {

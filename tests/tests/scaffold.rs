@@ -1,8 +1,10 @@
 //! `ehr-host new` to a running adapter: the scaffolded crate passes its own tests with the
 //! SDK harness, builds as a component, signs, installs and answers `describe`, exactly as
-//! the SDK README walks an adapter author through it.
+//! the SDK README walks an adapter author through it — and, with no code added by its
+//! author, refuses a wrong patient through the host against the RevolutionEHR sandbox.
 
-use ehr_e2e::{root, TempDir, TestHome};
+use ehr_e2e::{bearer, root, TempDir, TestHome};
+use ehr_sandbox::{Sandbox, SandboxConfig};
 use std::path::Path;
 use std::process::Command;
 
@@ -10,8 +12,10 @@ fn cargo(dir: &Path, args: &[&str]) {
     // A target directory of its own (kept between runs under target/) so this nested
     // cargo never waits on the lock of the cargo running the tests.
     let target = root().join("target/scaffold");
+    // Offline: the scaffold needs nothing beyond the workspace's locked dependencies.
     let out = Command::new(env!("CARGO"))
         .args(args)
+        .arg("--offline")
         .current_dir(dir)
         .env("CARGO_TARGET_DIR", &target)
         .output()
@@ -23,8 +27,10 @@ fn cargo(dir: &Path, args: &[&str]) {
     );
 }
 
-// The scaffold compiles, its harness test passes natively, its component signs and
-// installs, and the installed adapter describes the mapping the template declares.
+// The scaffold compiles, its harness tests pass natively, its component signs and
+// installs, the installed adapter describes the mapping the template declares, and
+// against a real EHR API (the RevolutionEHR sandbox) it refuses a wrong patient with
+// nothing written, and writes its example snapshot into the right one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn new_adapter_builds_signs_and_installs() {
     let home = TestHome::new("");
@@ -79,6 +85,35 @@ async fn new_adapter_builds_signs_and_installs() {
         .map(|f| f["field"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(fields, ["chief_complaint", "iop.od", "iop.os"]);
+
+    // Pointed at the sandbox, the unmodified scaffold refuses a wrong patient.
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let url = sandbox.url();
+    let config = format!(
+        "[limits]\ntimeout_secs = 10\n\n[adapters.my-ehr]\nhttp = [\"{url}\"]\n\n\
+         [adapters.my-ehr.settings]\nbase_url = \"{url}/api/v1\"\n\n{}",
+        bearer(&url, "sandbox-token").replace("adapters.revolution", "adapters.my-ehr")
+    );
+    std::fs::write(home.dir.path().join("config.toml"), config).unwrap();
+    let example = dir.join("examples/snapshot.json");
+    let mut wrong: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&example).unwrap()).unwrap();
+    wrong["encounter_id"] = "E5002".into();
+    let wrong_path = work.path().join("wrong.json");
+    std::fs::write(&wrong_path, wrong.to_string()).unwrap();
+    let (code, out, err) = home.cli(&["write", "my-ehr", wrong_path.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 6, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["error"]["kind"], "wrong_patient", "{report:#}");
+    let state = sandbox.state();
+    assert!(state.requests.iter().all(|r| r.method == "GET"));
+    assert!(state.encounters.values().all(|e| e.applied_writes == 0));
+
+    let (code, out, err) = home.cli(&["write", "my-ehr", example.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let e = &sandbox.state().encounters["E5001"];
+    assert_eq!(e.sections["iop"]["iopOd"], 17);
+    assert_eq!(e.sections["history"]["chiefComplaint"], "Blurry vision");
 
     // Refusing bad names and existing directories, with the reason.
     let (code, _, err) = home.cli(&["new", "My EHR"]);

@@ -4,6 +4,7 @@
 //! the column, or for `ehr_findings` the finding code. These names are constants of this
 //! crate and are the only text ever placed into SQL; every value travels as a parameter.
 
+use ehr_adapter_sdk::icd10::DiagnosisRules;
 use ehr_adapter_sdk::mapping::Mapping;
 use ehr_adapter_sdk::text::is_snellen_acuity;
 
@@ -24,10 +25,15 @@ pub const DIAGNOSES: &str = "ehr_diagnoses";
 /// Appended chart notes (`ehr_notes`).
 pub const NOTES: &str = "ehr_notes";
 
-/// The width of an ICD-10 code column.
-pub const ICD10_MAX: usize = 10;
-/// The width of a diagnosis description column.
-pub const DIAGNOSIS_DESCRIPTION_MAX: usize = 255;
+/// What `ehr_diagnoses` takes: dotted codes (at most 8 characters, in a 10-wide
+/// column), UTF-8 descriptions of at most 255 characters, one primary.
+pub const DIAGNOSIS_RULES: DiagnosisRules = DiagnosisRules {
+    ehr: "CrystalPM",
+    dotted: true,
+    description_max: 255,
+    ascii: false,
+    max_primary: 1,
+};
 
 fn is_iop_method(s: &str) -> bool {
     s.chars().count() <= 20 && !s.trim().is_empty()

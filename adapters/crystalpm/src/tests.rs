@@ -4,36 +4,23 @@
 use crate::CrystalPm;
 use ehr_adapter_sdk::prelude::*;
 use ehr_adapter_sdk::sql::Value;
-use ehr_adapter_sdk::testing::Harness;
-use ehr_adapter_sdk::{ClinicalField, Diagnosis, Laterality, TemplateRef};
+use ehr_adapter_sdk::testing::{Harness, SnapshotBuilder};
+use ehr_adapter_sdk::{Diagnosis, Laterality};
 
 const VERIFY: &str = "FROM ehr_file f JOIN patients p";
 const LEDGER: &str = "SELECT ehr_id FROM doctora_jobs";
 
 fn snapshot(fields: Vec<(&str, FieldValue)>) -> EncounterSnapshot {
-    EncounterSnapshot {
-        job_id: "J-1".into(),
-        patient: PatientRef {
-            id: "1001".into(),
-            first_name: "Margaret".into(),
-            last_name: "Okafor".into(),
-            date_of_birth: "1958-03-14".into(),
-        },
-        encounter_id: "5001".into(),
-        encounter_date: "2026-11-16".into(),
-        provider_id: Some("1".into()),
-        template: TemplateRef {
-            id: "T".into(),
-            fields: Vec::new(),
-        },
-        fields: fields
-            .into_iter()
-            .map(|(id, value)| ClinicalField {
-                id: id.into(),
-                value,
-            })
-            .collect(),
-    }
+    let b = SnapshotBuilder::new()
+        .job("J-1")
+        .patient("1001", "Margaret", "Okafor", "1958-03-14")
+        .encounter("5001", "2026-11-16")
+        .provider("1")
+        .template("T", &[]);
+    fields
+        .into_iter()
+        .fold(b, |b, (id, v)| b.field(id, v))
+        .build()
 }
 
 fn owner(h: &Harness, account: i64, locked: i64) {
@@ -131,6 +118,30 @@ fn locked_encounter_is_refused() {
         .unwrap_err();
     assert!(matches!(err, AdapterError::EncounterLocked(_)), "{err:?}");
     assert!(writes(&h).is_empty());
+}
+
+// Landed, then signed or moved to another account: the ledger has this job for this
+// file, so the retry is a replay (succeeded, `replayed`), not a refusal; a job the ledger
+// does not have is still refused.
+#[test]
+fn landed_then_signed_or_moved_is_a_replay() {
+    for (account, locked) in [(1001, 1), (1002, 0)] {
+        let h = Harness::new();
+        owner(&h, account, locked);
+        h.sql(LEDGER)
+            .rows(&["ehr_id"], vec![vec![Value::Int(5001)]]);
+        let r = CrystalPm::write_encounter(snapshot(vec![("iop.od", FieldValue::Number(17.0))]))
+            .unwrap();
+        assert!(r.replayed, "{account} {locked}");
+        assert_eq!(r.record_id.as_deref(), Some("5001"));
+        assert!(writes(&h).is_empty());
+    }
+    let h = Harness::new();
+    owner(&h, 1001, 1);
+    h.sql(LEDGER).rows(&["ehr_id"], vec![]);
+    let err = CrystalPm::write_encounter(snapshot(vec![("iop.od", FieldValue::Number(17.0))]))
+        .unwrap_err();
+    assert!(matches!(err, AdapterError::EncounterLocked(_)), "{err:?}");
 }
 
 // A job already in the ledger is replayed: same report, `replayed`, no writes.

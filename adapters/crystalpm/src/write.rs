@@ -1,8 +1,10 @@
 //! The write flow, all inside one transaction on the `crystalpm` database:
 //!
 //! 1. lock the encounter's `ehr_file` row and check it belongs to the job's patient
-//!    (account id, last name, date of birth) and is not locked; otherwise nothing is
-//!    written and the error says why;
+//!    (account id, last and first name, date of birth) and is not locked; otherwise
+//!    nothing is written and the error says why — unless the job is already in
+//!    `doctora_jobs` for this file (it landed before the file was signed or moved): that
+//!    is a replay, not a refusal;
 //! 2. look the job id up in `doctora_jobs`: a job already written is reported as
 //!    `replayed` and nothing is written again;
 //! 3. write each table's planned values (upserts for one-row-per-encounter tables,
@@ -15,8 +17,9 @@
 //! Any failure before the commit rolls everything back (the SDK's `transaction`, and the
 //! host when the call traps or times out), so an encounter is written whole or not at all.
 
-use crate::mapping::{self, DIAGNOSES, DIAGNOSIS_DESCRIPTION_MAX, FILE, FINDINGS, IOP, NOTES, VA};
+use crate::mapping::{self, DIAGNOSES, FILE, FINDINGS, IOP, NOTES, VA};
 use crate::DB;
+use ehr_adapter_sdk::identity::{self, EhrEncounter, EhrPatient};
 use ehr_adapter_sdk::ledger::Ledger;
 use ehr_adapter_sdk::mapping::{Line, MappedValue};
 use ehr_adapter_sdk::prelude::*;
@@ -40,28 +43,23 @@ pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterErro
         ))
     })?;
     let mut plan = mapping::mapping().apply(s);
-    plan.check_diagnoses(
-        DIAGNOSES,
-        "CrystalPM",
-        mapping::ICD10_MAX,
-        DIAGNOSIS_DESCRIPTION_MAX,
-    );
+    plan.shape_diagnoses(DIAGNOSES, &mapping::DIAGNOSIS_RULES);
     LEDGER.write(
         &s.job_id,
         ehr_id,
         plan,
-        || verify_patient(ehr_id, &s.patient),
+        || verify_patient(ehr_id, s),
         |section, lines| write_section(ehr_id, section, lines),
     )
 }
 
-/// The wrong-patient guard: the encounter must exist, belong to the job's patient
-/// (account id, and the last name and date of birth the scribe recorded) and be open.
-/// The row is locked until the transaction ends.
-pub fn verify_patient(ehr_id: i64, patient: &PatientRef) -> Result<(), AdapterError> {
+/// The wrong-patient guard (the SDK's identity check: account id, last and first name,
+/// date of birth) and the lock check, on the encounter's `ehr_file` row, which stays
+/// locked until the transaction ends.
+pub fn verify_patient(ehr_id: i64, s: &EncounterSnapshot) -> Result<(), AdapterError> {
     let rows = sql::query(
         DB,
-        "SELECT f.account_id, f.locked, p.last_name, p.birth_date \
+        "SELECT f.account_id, f.locked, p.last_name, p.birth_date, p.first_name, f.exam_date \
          FROM ehr_file f JOIN patients p ON p.account_id = f.account_id \
          WHERE f.ehr_id = ? FOR UPDATE",
         &[Value::Int(ehr_id)],
@@ -71,29 +69,22 @@ pub fn verify_patient(ehr_id: i64, patient: &PatientRef) -> Result<(), AdapterEr
             "CrystalPM has no EHR file {ehr_id}"
         )));
     };
-    let account = row[0].as_i64().unwrap_or_default();
-    if account.to_string() != patient.id.trim() {
-        return Err(AdapterError::WrongPatient(format!(
-            "EHR file {ehr_id} belongs to account {account}, not to the job's patient {}",
-            patient.id
-        )));
-    }
-    let last = row[2].as_str().unwrap_or_default();
-    if !last.trim().eq_ignore_ascii_case(patient.last_name.trim()) {
-        return Err(AdapterError::WrongPatient(format!(
-            "account {account}'s last name in CrystalPM does not match the job's patient"
-        )));
-    }
-    if row[3].as_str() != Some(patient.date_of_birth.trim()) {
-        return Err(AdapterError::WrongPatient(format!(
-            "account {account}'s date of birth in CrystalPM does not match the job's patient"
-        )));
-    }
-    if row[1].as_i64().unwrap_or_default() != 0 {
-        return Err(AdapterError::EncounterLocked(format!(
-            "EHR file {ehr_id} is locked (signed) in CrystalPM"
-        )));
-    }
+    let account = row[0].as_i64().unwrap_or_default().to_string();
+    let cell = |i: usize| row.get(i).and_then(Value::as_str);
+    let ehr = EhrEncounter {
+        id: &s.encounter_id,
+        patient: EhrPatient {
+            id: &account,
+            first_name: cell(4),
+            last_name: cell(2),
+            date_of_birth: cell(3),
+        },
+        locked: row[1].as_i64().unwrap_or_default() != 0,
+        date: cell(5),
+        template_id: None,
+    };
+    let notices = identity::check(s, &ehr)?;
+    identity::log_notices(&s.job_id, &s.encounter_id, &notices);
     Ok(())
 }
 
@@ -180,7 +171,8 @@ fn upsert(table: &str, key: &[(&str, Value)], lines: &[&Line]) -> Result<(), Ada
     Ok(())
 }
 
-/// Replaces the encounter's diagnosis list with the snapshot's, in order.
+/// Replaces the encounter's diagnosis list with the planned one (shaped by the SDK:
+/// canonical codes, duplicates merged, descriptions fitted), in order.
 fn write_diagnoses(ehr_id: i64, list: &[Diagnosis]) -> Result<(), AdapterError> {
     sql::execute(
         DB,
@@ -192,11 +184,6 @@ fn write_diagnoses(ehr_id: i64, list: &[Diagnosis]) -> Result<(), AdapterError> 
             .laterality
             .eye_code()
             .map_or(Value::Null, |e| Value::Text(e.into()));
-        let description: String = d
-            .description
-            .chars()
-            .take(DIAGNOSIS_DESCRIPTION_MAX)
-            .collect();
         sql::execute(
             DB,
             "INSERT INTO ehr_diagnoses (ehr_id, seq, icd10, description, eye, is_primary) \
@@ -204,8 +191,8 @@ fn write_diagnoses(ehr_id: i64, list: &[Diagnosis]) -> Result<(), AdapterError> 
             &[
                 Value::Int(ehr_id),
                 Value::Int(i as i64 + 1),
-                Value::Text(d.code.trim().to_string()),
-                Value::Text(description),
+                Value::Text(d.code.clone()),
+                Value::Text(d.description.clone()),
                 eye,
                 Value::Boolean(d.primary),
             ],

@@ -1,25 +1,12 @@
 //! Typed calls to Eyefinity's API (`{base_url}/ehr/v2/...`) and the JSON shapes it
-//! speaks (camelCase).
-//!
-//! Every call goes through the host's HTTP capability, which adds the practice's
-//! credentials; this module never sets `Authorization`. Every non-2xx answer becomes the
-//! typed [`AdapterError`] the SDK's `error_for_status` assigns to it (a save into a locked
-//! visit, 409 `visit_locked`, is `encounter-locked`).
+//! speaks (camelCase), over the SDK's REST client: ids escaped into path segments, the
+//! job's idempotency key on the save, every non-2xx answer a typed error (a save into a
+//! locked visit, 409 `visit_locked`, is `encounter-locked`). The host adds the
+//! credentials; this module never sets `Authorization`.
 
-use ehr_adapter_sdk::http::{error_for_status, Request};
-use ehr_adapter_sdk::{config, AdapterError};
-use serde::de::DeserializeOwned;
+use ehr_adapter_sdk::rest::Rest;
+use ehr_adapter_sdk::{AdapterError, Diagnosis, Laterality};
 use serde::{Deserialize, Serialize};
-
-/// The answer of `GET /status`.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Status {
-    /// `up` when the EHR is healthy.
-    pub state: String,
-    /// The EHR's build, when it reports one.
-    #[serde(default)]
-    pub build: Option<String>,
-}
 
 /// A patient's name block.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -69,6 +56,9 @@ pub struct PatientJson {
 pub struct VisitPatientJson {
     /// The patient the visit belongs to.
     pub patient_id: String,
+    /// Their given name(s) in the EHR.
+    #[serde(default)]
+    pub given: Option<String>,
     /// Their family name in the EHR.
     #[serde(default)]
     pub family: Option<String>,
@@ -81,8 +71,9 @@ pub struct VisitPatientJson {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct VisitJson {
-    /// The visit id.
-    pub visit_id: String,
+    /// Date of service.
+    #[serde(default)]
+    pub date: Option<String>,
     /// Whose visit it is.
     pub patient: VisitPatientJson,
     /// Finalized visits are locked.
@@ -95,45 +86,64 @@ pub struct VisitJson {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FormJson {
-    /// The form version.
-    pub form_version: String,
-    /// Display title.
-    #[serde(default)]
-    pub title: String,
     /// The element ids a document on this form may carry.
     #[serde(default)]
     pub elements: Vec<String>,
 }
 
 /// One diagnosis in the document.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DiagnosisJson {
     /// ICD-10-CM code.
     pub code: String,
     /// Description, or null.
     pub text: Option<String>,
     /// `R`, `L`, `B`, or null when not eye-specific.
-    pub eye: Option<&'static str>,
+    pub eye: Option<String>,
     /// The primary diagnosis.
+    #[serde(default)]
     pub primary: bool,
 }
 
-/// The body of `PUT /visits/{id}/document`: the whole exam document.
-#[derive(Debug, Clone, Serialize)]
+impl DiagnosisJson {
+    /// The document's form of a shaped diagnosis.
+    pub fn from(d: &Diagnosis) -> Self {
+        let eye = match d.laterality {
+            Laterality::Right => Some("R"),
+            Laterality::Left => Some("L"),
+            Laterality::Both => Some("B"),
+            Laterality::NotApplicable => None,
+        };
+        DiagnosisJson {
+            code: d.code.clone(),
+            text: (!d.description.is_empty()).then(|| d.description.clone()),
+            eye: eye.map(str::to_string),
+            primary: d.primary,
+        }
+    }
+}
+
+/// The body of `PUT /visits/{id}/document` (and of its read-back): the whole document.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentJson {
     /// Element id → value.
     pub elements: serde_json::Map<String, serde_json::Value>,
     /// The diagnosis list.
+    #[serde(default)]
     pub diagnoses: Vec<DiagnosisJson>,
     /// The document note, or null.
+    #[serde(default)]
     pub note: Option<String>,
 }
 
-/// The answer of a document save.
+/// The answer of `GET /visits/{id}/document`: the document and its revision.
 #[derive(Debug, Clone, Deserialize)]
-pub struct SavedJson {
-    /// The document revision the save created (or, replayed, had created).
+pub struct StoredJson {
+    /// The revision (0 before the first save).
     pub revision: u32,
+    /// The stored document.
+    #[serde(flatten)]
+    pub document: DocumentJson,
 }
 
 /// One schedule slot as `GET /schedule` returns it.
@@ -183,54 +193,39 @@ pub struct ScheduleJson {
 }
 
 /// What a save's answer told us.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct Saved {
-    /// The document revision.
+    /// The document revision the save created (or, replayed, had created).
     pub revision: u32,
     /// The EHR answered from its idempotency store: this job had been saved before.
+    #[serde(skip)]
     pub replayed: bool,
 }
 
 /// The EHR's API at the operator's `base_url`.
 #[derive(Debug, Clone)]
-pub struct Api {
-    base: String,
-    timeout_ms: Option<u32>,
-}
+pub struct Api(pub Rest);
 
 impl Api {
-    /// The API at the `base_url` setting (one trailing slash tolerated), waiting at most
-    /// the optional `request_timeout_secs` setting for any one answer.
+    /// The API at the `base_url` setting, waiting at most the optional
+    /// `request_timeout_secs` setting for any one answer.
     pub fn from_config() -> Result<Self, AdapterError> {
-        Ok(Api {
-            base: config::base_url("base_url", "https://practice.eyefinity.com")?,
-            timeout_ms: config::timeout_ms("request_timeout_secs")?,
-        })
-    }
-
-    /// The absolute URL of an API path (`/status`).
-    pub fn url(&self, path: &str) -> String {
-        format!("{}/ehr/v2{path}", self.base)
-    }
-
-    /// `GET /status`.
-    pub fn status(&self) -> Result<Status, AdapterError> {
-        self.get_json("/status")
+        Rest::from_config("https://practice.eyefinity.com", "/ehr/v2").map(Api)
     }
 
     /// `GET /patients/{id}`.
     pub fn patient(&self, id: &str) -> Result<PatientJson, AdapterError> {
-        self.get_json(&format!("/patients/{}", segment(id)))
+        self.0.get(&["patients", id])
     }
 
     /// `GET /visits/{id}`.
     pub fn visit(&self, id: &str) -> Result<VisitJson, AdapterError> {
-        self.get_json(&format!("/visits/{}", segment(id)))
+        self.0.get(&["visits", id])
     }
 
     /// `GET /forms/{version}`.
     pub fn form(&self, version: &str) -> Result<FormJson, AdapterError> {
-        self.get_json(&format!("/forms/{}", segment(version)))
+        self.0.get(&["forms", version])
     }
 
     /// `GET /schedule?date=..[&providerId=..]`.
@@ -239,48 +234,28 @@ impl Api {
         date: &str,
         provider: Option<&str>,
     ) -> Result<ScheduleJson, AdapterError> {
-        let mut path = format!("/schedule?date={}", segment(date));
-        if let Some(p) = provider {
-            path.push_str(&format!("&providerId={}", segment(p)));
-        }
-        self.get_json(&path)
+        let mut query = vec![("date", date)];
+        query.extend(provider.map(|p| ("providerId", p)));
+        self.0.get_query(&["schedule"], &query)
     }
 
     /// `PUT /visits/{id}/document` with `Idempotency-Key: key`: saves the whole document.
     pub fn put_document(
         &self,
-        visit_id: &str,
+        visit: &str,
         doc: &DocumentJson,
         key: &str,
     ) -> Result<Saved, AdapterError> {
-        let url = self.url(&format!("/visits/{}/document", segment(visit_id)));
-        let response = self
-            .request(Request::put(url).json(doc).idempotency_key(key))
-            .send()?;
-        error_for_status(&response)?;
-        let saved: SavedJson = response.json()?;
+        let ack = self.0.put(&["visits", visit, "document"], doc, key)?;
+        let saved: Saved = ack.response.json()?;
         Ok(Saved {
-            revision: saved.revision,
-            replayed: response
-                .header("idempotent-replayed")
-                .is_some_and(|v| v.trim().eq_ignore_ascii_case("true")),
+            replayed: ack.replayed,
+            ..saved
         })
     }
 
-    fn request(&self, r: Request) -> Request {
-        let r = r.header("accept", "application/json");
-        match self.timeout_ms {
-            Some(ms) => r.timeout_ms(ms),
-            None => r,
-        }
-    }
-
-    fn get_json<T: DeserializeOwned>(&self, path: &str) -> Result<T, AdapterError> {
-        let response = self.request(Request::get(self.url(path))).send()?;
-        error_for_status(&response)?;
-        response.json()
+    /// `GET /visits/{id}/document`: what the visit's document holds now.
+    pub fn document(&self, visit: &str) -> Result<StoredJson, AdapterError> {
+        self.0.get(&["visits", visit, "document"])
     }
 }
-
-/// Percent-encodes one path segment or query value (the SDK's `path_segment`).
-pub use ehr_adapter_sdk::http::path_segment as segment;

@@ -7,7 +7,8 @@
 //!
 //! - [`mapping`]: which catalog field goes to which document element;
 //! - [`api`]: typed calls to the EHR's API and the JSON shapes it speaks;
-//! - [`write`]: the write flow (wrong-patient guard, lock and form checks, one save);
+//! - [`write`]: the write flow (identity guard, form, landed check, one save), built on
+//!   the SDK's `identity`, `write` and `rest` modules;
 //! - [`schedule`]: appointments (one request per day) and patient demographics.
 //!
 //! Settings: `base_url` (required), the practice's API address; `request_timeout_secs`
@@ -22,8 +23,9 @@ pub mod write;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_state;
 
-use ehr_adapter_sdk::catalog;
 use ehr_adapter_sdk::prelude::*;
 
 /// The adapter. It holds no state: every call runs in a fresh instance.
@@ -41,7 +43,7 @@ impl Adapter for Eyefinity {
             description: "Writes the exam as one document per Eyefinity visit (findings, \
                           keratometry, diagnoses, note) and reads its schedule and patients"
                 .to_string(),
-            fields: describe_fields(),
+            fields: mapping::mapping().describe_catalog("Eyefinity", "element"),
             http_origins: vec![
                 "https://*.eyefinity.com".to_string(),
                 "config:base_url".to_string(),
@@ -61,21 +63,9 @@ impl Adapter for Eyefinity {
     }
 
     fn check() -> Result<CheckReport, AdapterError> {
-        let status = api::Api::from_config()?.status()?;
-        if !status.state.eq_ignore_ascii_case("up") {
-            return Err(AdapterError::EhrInternal(format!(
-                "GET /ehr/v2/status answered state `{}`",
-                status.state
-            )));
-        }
-        Ok(CheckReport {
-            ehr_version: status.build.clone(),
-            details: vec![format!(
-                "GET /ehr/v2/status: 200, state {}, build {}",
-                status.state,
-                status.build.as_deref().unwrap_or("not reported")
-            )],
-        })
+        api::Api::from_config()?
+            .0
+            .health(&["status"], "state", "up", "build")
     }
 
     fn write_encounter(snapshot: EncounterSnapshot) -> Result<WriteResult, AdapterError> {
@@ -94,31 +84,3 @@ impl Adapter for Eyefinity {
 // Exported only when building the component (see the revolution adapter for why).
 #[cfg(target_arch = "wasm32")]
 ehr_adapter_sdk::export!(Eyefinity);
-
-/// `describe`'s field list: every mapping rule, then any catalog field the mapping does
-/// not mention, so the list always covers the whole catalog.
-fn describe_fields() -> Vec<FieldMapping> {
-    let mut fields = mapping::mapping().describe();
-    for f in &mut fields {
-        if let Some(note) = mapping::extra_note(&f.field) {
-            f.note = if f.note.is_empty() {
-                note.to_string()
-            } else {
-                format!("{}; {note}", f.note)
-            };
-        }
-    }
-    for field in catalog::fields() {
-        if !fields.iter().any(|m| m.field == field.id) {
-            fields.push(FieldMapping {
-                field: field.id.clone(),
-                target: None,
-                note: format!(
-                    "not written: this adapter version has no Eyefinity element for `{}` ({})",
-                    field.id, field.label
-                ),
-            });
-        }
-    }
-    fields
-}

@@ -9,7 +9,9 @@
 //! element's length limit, with a warning. Its form has keratometry but no vitals, and
 //! billing lives elsewhere.
 
+use ehr_adapter_sdk::icd10::DiagnosisRules;
 use ehr_adapter_sdk::mapping::Mapping;
+use ehr_adapter_sdk::text::is_clock_time;
 
 /// Section of the rules whose targets are document elements.
 pub const ELEMENTS: &str = "elements";
@@ -20,20 +22,15 @@ pub const NOTE: &str = "note";
 
 /// The EHR's limit on the document note, in characters.
 pub const NOTE_MAX: usize = 4000;
-/// The EHR's limit on a diagnosis text, in characters.
-pub const DIAGNOSIS_TEXT_MAX: usize = 255;
-
-/// 24-hour `HH:MM`, 00:00 to 23:59.
-pub fn is_clock_time(s: &str) -> bool {
-    let Some((h, m)) = s.split_once(':') else {
-        return false;
-    };
-    let two_digits = |t: &str| t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit());
-    two_digits(h)
-        && two_digits(m)
-        && h.parse::<u8>().is_ok_and(|h| h < 24)
-        && m.parse::<u8>().is_ok_and(|m| m < 60)
-}
+/// What the document's diagnosis list takes: dotted codes, UTF-8 texts of at most 255
+/// characters, one primary.
+pub const DIAGNOSIS_RULES: DiagnosisRules = DiagnosisRules {
+    ehr: "Eyefinity",
+    dotted: true,
+    description_max: 255,
+    ascii: false,
+    max_primary: 1,
+};
 
 fn text(m: Mapping, field: &str, element: &str, max: usize) -> Mapping {
     m.text(field, ELEMENTS, element).max_len(max)
@@ -174,22 +171,15 @@ pub fn mapping() -> Mapping {
 
     m = text(m, "assessment", "ASSESSMENT", 6000);
     m = text(m, "plan", "PLAN", 6000);
-    m = m.raw("diagnoses", DIAGNOSES, "list");
+    m = m.raw("diagnoses", DIAGNOSES, "list").note(
+        "the document's diagnosis list; ICD-10-CM code, eye R/L/B/none, primary flag; text \
+         UTF-8, max 255 chars; a code listed twice for one eye written once",
+    );
     m = m.unmapped(
         "procedures",
         "procedures are billed in Eyefinity's practice management, not in the exam document",
     );
-    m.text("notes", NOTE, "text").max_len(NOTE_MAX)
-}
-
-/// What `describe` adds to a rule's note where the mapping's modifiers do not say it all.
-pub fn extra_note(field: &str) -> Option<&'static str> {
-    match field {
-        "diagnoses" => Some(
-            "the document's diagnosis list; ICD-10-CM code, eye R/L/B/none, primary flag; \
-             text UTF-8, max 255 chars",
-        ),
-        "notes" => Some("the document's note (one per visit, replaced by each save)"),
-        _ => None,
-    }
+    m.text("notes", NOTE, "text")
+        .max_len(NOTE_MAX)
+        .note("the document's note (one per visit, replaced by each save)")
 }

@@ -4,7 +4,7 @@
 
 use crate::api::{Api, PatientJson, SlotJson};
 use ehr_adapter_sdk::prelude::*;
-use ehr_adapter_sdk::Rejection;
+use ehr_adapter_sdk::text::present;
 
 /// The most days one schedule read may span: the EHR is asked once per day.
 pub const MAX_DAYS: usize = 62;
@@ -64,12 +64,6 @@ pub fn to_patient(p: PatientJson) -> Patient {
         phone: present(p.contact.phone),
         address: present(p.address),
     }
-}
-
-fn present(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 /// Every date from `from` to `to`, inclusive, at most [`MAX_DAYS`].

@@ -4,43 +4,29 @@
 use crate::Eyefinity;
 use ehr_adapter_sdk::http::{Method, Request};
 use ehr_adapter_sdk::prelude::*;
-use ehr_adapter_sdk::testing::Harness;
-use ehr_adapter_sdk::{ClinicalField, Diagnosis, Laterality, PatientRef, TemplateRef, WarningKind};
+use ehr_adapter_sdk::testing::{Harness, SnapshotBuilder};
+use ehr_adapter_sdk::{Diagnosis, Laterality, WarningKind};
 use serde_json::{json, Value};
 
-const BASE: &str = "http://ehr.test/ehr/v2";
+pub(crate) const BASE: &str = "http://ehr.test/ehr/v2";
 
-fn harness() -> Harness {
+pub(crate) fn harness() -> Harness {
     Harness::new().setting("base_url", "http://ehr.test")
 }
 
-fn snapshot(fields: Vec<(&str, FieldValue)>) -> EncounterSnapshot {
-    EncounterSnapshot {
-        job_id: "J-1".into(),
-        patient: PatientRef {
-            id: "EF-2001".into(),
-            first_name: "Margaret".into(),
-            last_name: "Okafor".into(),
-            date_of_birth: "1958-03-14".into(),
-        },
-        encounter_id: "V-9001".into(),
-        encounter_date: "2026-11-16".into(),
-        provider_id: None,
-        template: TemplateRef {
-            id: "EXAM-3".into(),
-            fields: Vec::new(),
-        },
-        fields: fields
-            .into_iter()
-            .map(|(id, value)| ClinicalField {
-                id: id.into(),
-                value,
-            })
-            .collect(),
-    }
+pub(crate) fn snapshot(fields: Vec<(&str, FieldValue)>) -> EncounterSnapshot {
+    let b = SnapshotBuilder::new()
+        .job("J-1")
+        .patient("EF-2001", "Margaret", "Okafor", "1958-03-14")
+        .encounter("V-9001", "2026-11-16")
+        .template("EXAM-3", &[]);
+    fields
+        .into_iter()
+        .fold(b, |b, (id, v)| b.field(id, v))
+        .build()
 }
 
-fn visit(h: &Harness, patient: &str, locked: bool) {
+pub(crate) fn visit(h: &Harness, patient: &str, locked: bool) {
     h.http(Method::Get, &format!("{BASE}/visits/V-9001"))
         .reply_json(
             200,
@@ -50,7 +36,7 @@ fn visit(h: &Harness, patient: &str, locked: bool) {
         );
 }
 
-fn form(h: &Harness, elements: &[&str]) {
+pub(crate) fn form(h: &Harness, elements: &[&str]) {
     h.http(Method::Get, &format!("{BASE}/forms/EXAM-3"))
         .reply_json(
             200,
@@ -59,18 +45,18 @@ fn form(h: &Harness, elements: &[&str]) {
         );
 }
 
-fn puts(h: &Harness) -> Vec<Request> {
+pub(crate) fn puts(h: &Harness) -> Vec<Request> {
     h.requests()
         .into_iter()
         .filter(|r| r.method == Method::Put)
         .collect()
 }
 
-fn body(r: &Request) -> Value {
+pub(crate) fn body(r: &Request) -> Value {
     serde_json::from_slice(r.body.as_ref().unwrap()).unwrap()
 }
 
-fn text(s: &str) -> FieldValue {
+pub(crate) fn text(s: &str) -> FieldValue {
     FieldValue::Text(s.into())
 }
 
@@ -90,7 +76,7 @@ fn describe_maps_keratometry_not_vitals() {
     assert_eq!(f("procedures").target, None);
 }
 
-// The whole document goes in one PUT keyed by the job id; UTF-8 text is kept as is,
+// The whole document goes in one PUT keyed `{job id}:encounter`; UTF-8 text is kept as is,
 // over-length text is cut with a warning, vitals are reported as not mapped.
 #[test]
 fn write_saves_one_document_keyed_by_job() {
@@ -124,7 +110,7 @@ fn write_saves_one_document_keyed_by_job() {
         .iter()
         .find(|(k, _)| k == "idempotency-key")
         .unwrap();
-    assert_eq!(key.1, "J-1");
+    assert_eq!(key.1, "J-1:encounter");
     let doc = body(&sent[0]);
     assert_eq!(doc["elements"]["CC"], "Vision floue — «halos»");
     assert_eq!(doc["elements"]["IOP_OD"], 17);
@@ -253,7 +239,7 @@ fn guard_checks_family_name_and_birth_date() {
     h.http(Method::Get, &format!("{BASE}/visits/"))
         .reply_json(200, &reply("Okafor-Smith", json!("1958-03-14")));
     assert!(
-        matches!(Eyefinity::write_encounter(snap()), Err(AdapterError::WrongPatient(m)) if m.contains("family name"))
+        matches!(Eyefinity::write_encounter(snap()), Err(AdapterError::WrongPatient(m)) if m.contains("last name"))
     );
     drop(h);
 
@@ -261,7 +247,7 @@ fn guard_checks_family_name_and_birth_date() {
     h.http(Method::Get, &format!("{BASE}/visits/"))
         .reply_json(200, &reply("Okafor", json!(null)));
     assert!(
-        matches!(Eyefinity::write_encounter(snap()), Err(AdapterError::WrongPatient(m)) if m.contains("no birth date"))
+        matches!(Eyefinity::write_encounter(snap()), Err(AdapterError::WrongPatient(m)) if m.contains("no date of birth"))
     );
     assert!(puts(&h).is_empty());
     drop(h);

@@ -1,208 +1,123 @@
-//! The write flow: one snapshot into one Eyefinity visit document.
+//! The write flow: one snapshot into one Eyefinity visit document, in the SDK's order
+//! (`ehr_adapter_sdk::write::guarded`):
 //!
-//! Everything that can refuse the job is checked before the one write:
-//!
-//! 1. the visit belongs to the snapshot's patient (id), and the visit's patient block
-//!    carries the scribe's family name and birth date → otherwise `wrong-patient`;
-//! 2. the visit is not locked → otherwise `encounter-locked`;
-//! 3. every element the plan writes is on the visit's form → otherwise `template-mismatch`
-//!    (a renamed element is never silently dropped);
-//!
-//! then the whole document is saved with one `PUT`, with the job id as `Idempotency-Key`:
-//! a job re-run after a save that landed but whose answer was lost gets the stored
-//! revision back instead of a second save.
+//! 1. the visit is read, and the SDK's identity guard checks its patient block carries
+//!    the snapshot's patient (id, family and given name, birth date) and that it is not
+//!    locked → otherwise `wrong-patient` / `encounter-locked`;
+//! 2. the visit's form is read: elements it does not have are skipped as
+//!    `outside-template` (a brief form), and a form whose element ids changed is
+//!    `template-mismatch` (a renamed element is never silently dropped);
+//! 3. a refusal of 1 or 2 stands only if this job has not landed already: the visit's
+//!    document is read back, and one that is exactly this job's document means the job
+//!    succeeded (`replayed`);
+//! 4. the whole document (elements, diagnoses, note) is saved with one `PUT` keyed
+//!    `{job id}:encounter`: a job re-run after a save whose answer was lost gets the
+//!    stored revision back instead of a second save. Elements the EHR refuses by id are
+//!    skipped with its message and the document saved without them.
 
 use crate::api::{Api, DiagnosisJson, DocumentJson, VisitJson};
-use crate::mapping::{self, DIAGNOSES, ELEMENTS, NOTE};
-use ehr_adapter_sdk::mapping::{MappedValue, Plan};
+use crate::mapping::{self, DIAGNOSES, DIAGNOSIS_RULES, ELEMENTS, NOTE};
+use ehr_adapter_sdk::identity::{self, EhrEncounter, EhrPatient};
 use ehr_adapter_sdk::prelude::*;
-use ehr_adapter_sdk::{FieldWarning, Laterality, WarningKind};
+use ehr_adapter_sdk::rest::idempotency_key;
+use ehr_adapter_sdk::write::parts::{write_parts, Part};
+use ehr_adapter_sdk::write::readback::includes;
+use ehr_adapter_sdk::write::{guarded, Landed};
+use std::cell::Cell;
+
+/// The name of the one request (and the idempotency key's part).
+const PART: &str = "encounter";
 
 /// Writes `snapshot` into its visit's document and reports every field.
-pub fn write_encounter(snapshot: &EncounterSnapshot) -> Result<WriteResult, AdapterError> {
+pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterError> {
     let api = Api::from_config()?;
-    let visit_id = snapshot.encounter_id.as_str();
+    let id = s.encounter_id.as_str();
+    let visit = api.visit(id)?;
+    let mut plan = mapping::mapping().apply(s);
+    plan.shape_diagnoses(DIAGNOSES, &DIAGNOSIS_RULES);
+    guarded(
+        &s.job_id,
+        plan,
+        |plan| guard(&api, s, &visit, plan),
+        |plan| landed(&api, id, plan),
+        |mut plan| {
+            let revision = Cell::new(None);
+            let part = Part::of(PART, &[ELEMENTS, DIAGNOSES, NOTE]);
+            let progress = write_parts(&s.job_id, &mut plan, &[part], |_, plan| {
+                let saved =
+                    api.put_document(id, &document(plan), &idempotency_key(&s.job_id, PART))?;
+                revision.set(Some(saved.revision));
+                Ok(saved.replayed)
+            })?;
+            let record = revision
+                .get()
+                .map_or(id.to_string(), |r| format!("{id}@{r}"));
+            Ok(plan.into_write_result(Some(record), progress.all_replayed()))
+        },
+    )
+}
 
-    let visit = api.visit(visit_id)?;
-    confirm_patient(snapshot, &visit)?;
-    if visit.locked {
-        return Err(AdapterError::EncounterLocked(format!(
-            "visit {visit_id} is finalized and locked; nothing was written"
-        )));
+/// Steps 1 and 2: identity and lock, then the visit's form.
+fn guard(
+    api: &Api,
+    s: &EncounterSnapshot,
+    visit: &VisitJson,
+    plan: &mut Plan,
+) -> Result<(), AdapterError> {
+    let p = &visit.patient;
+    let ehr = EhrEncounter {
+        id: &s.encounter_id,
+        patient: EhrPatient {
+            id: &p.patient_id,
+            first_name: p.given.as_deref(),
+            last_name: p.family.as_deref(),
+            date_of_birth: p.birth_date.as_deref(),
+        },
+        locked: visit.locked,
+        date: visit.date.as_deref(),
+        template_id: Some(&visit.form_version),
+    };
+    let identity = identity::check(s, &ehr);
+    if let Err(wrong @ AdapterError::WrongPatient(_)) = identity {
+        return Err(wrong);
     }
+    // Scoped even when the visit is locked: a landed job is recognised by the document it
+    // saved, which on a brief form held only the form's elements. A lock still wins over
+    // any problem with the form.
+    let scoped = api.form(&visit.form_version).and_then(|form| {
+        plan.scope_to_template(&visit.form_version, &form.elements, |section| {
+            section == ELEMENTS
+        })
+    });
+    identity::log_notices(&s.job_id, &s.encounter_id, &identity?);
+    scoped
+}
 
-    let form = api.form(&visit.form_version)?;
-    let mut plan = mapping::mapping().apply(snapshot);
-    let missing: Vec<&str> = plan
-        .section(ELEMENTS)
-        .into_iter()
-        .map(|l| l.name.as_str())
-        .filter(|id| !form.elements.iter().any(|e| e == id))
-        .collect();
-    if !missing.is_empty() {
-        return Err(AdapterError::TemplateMismatch(format!(
-            "form {} ({}) of visit {visit_id} has no element {}; the EHR's form changed and \
-             this adapter's mapping must be updated; nothing was written",
-            form.form_version,
-            form.title,
-            missing.join(", ")
-        )));
-    }
-
-    let (diagnoses, diagnosis_warnings) = shape_diagnoses(&mut plan);
-    let doc = DocumentJson {
+/// The whole document as the plan stands.
+fn document(plan: &Plan) -> DocumentJson {
+    let list = plan.diagnoses(DIAGNOSES).unwrap_or_default();
+    DocumentJson {
         elements: plan.section_json(ELEMENTS),
-        diagnoses,
-        note: plan.section(NOTE).first().and_then(|l| match &l.value {
-            MappedValue::Text(t) => Some(t.clone()),
-            _ => None,
-        }),
-    };
-    let saved = api.put_document(visit_id, &doc, &snapshot.job_id)?;
-    log::info(&format!(
-        "job {}: saved visit {visit_id} document revision {}{}",
-        snapshot.job_id,
-        saved.revision,
-        if saved.replayed { " (replayed)" } else { "" }
-    ));
-    let mut result = plan.into_write_result(
-        Some(format!("{visit_id}@{}", saved.revision)),
-        saved.replayed,
-    );
-    if let Some(line) = result
-        .fields
-        .iter_mut()
-        .find(|f| f.field == "diagnoses" && matches!(f.status, FieldStatus::Written))
-    {
-        line.warnings.extend(diagnosis_warnings);
-    }
-    Ok(result)
-}
-
-/// The wrong-patient guard. Messages name ids only: names and birth dates are PHI.
-fn confirm_patient(snapshot: &EncounterSnapshot, visit: &VisitJson) -> Result<(), AdapterError> {
-    let want = &snapshot.patient;
-    let got = &visit.patient;
-    if got.patient_id != want.id {
-        return Err(AdapterError::WrongPatient(format!(
-            "visit {} belongs to patient {}, not to patient {}; nothing was written",
-            visit.visit_id, got.patient_id, want.id
-        )));
-    }
-    if got.family.as_deref().map(name_key) != Some(name_key(&want.last_name)) {
-        return Err(AdapterError::WrongPatient(format!(
-            "patient {}'s family name in the EHR does not match the snapshot's; check the \
-             patient id; nothing was written",
-            want.id
-        )));
-    }
-    match got.birth_date.as_deref().map(date_part) {
-        Some(dob) if !dob.is_empty() && dob == date_part(&want.date_of_birth) => Ok(()),
-        Some(dob) if !dob.is_empty() => Err(AdapterError::WrongPatient(format!(
-            "patient {}'s birth date in the EHR does not match the snapshot's; check the \
-             patient id; nothing was written",
-            want.id
-        ))),
-        // Fail closed: without a birth date the chart cannot be confirmed.
-        _ => Err(AdapterError::WrongPatient(format!(
-            "patient {} has no birth date in the EHR, so the chart cannot be confirmed as the \
-             snapshot's patient; record it in the EHR and retry; nothing was written",
-            want.id
-        ))),
+        diagnoses: list.iter().map(DiagnosisJson::from).collect(),
+        note: plan.text(NOTE).map(str::to_string),
     }
 }
 
-/// A name reduced for comparison: lower-case, whitespace collapsed. Eyefinity stores
-/// UTF-8, so accents are compared as they are.
-pub fn name_key(name: &str) -> String {
-    name.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
-
-fn date_part(s: &str) -> &str {
-    let s = s.trim();
-    s.get(..10).unwrap_or(s)
-}
-
-/// The planned diagnoses shaped for the document, and the warnings for their report line.
-/// A list the EHR cannot take (not diagnoses, a malformed code, two primaries) is skipped
-/// as `invalid-value` before the save, rather than failing the whole document.
-pub fn shape_diagnoses(plan: &mut Plan) -> (Vec<DiagnosisJson>, Vec<FieldWarning>) {
-    let Some(value) = plan.section(DIAGNOSES).first().map(|l| l.value.clone()) else {
-        return (Vec::new(), Vec::new());
-    };
-    match shape(&value) {
-        Ok(shaped) => shaped,
-        Err(detail) => {
-            plan.skip_section(DIAGNOSES, SkipReason::InvalidValue, &detail);
-            (Vec::new(), Vec::new())
-        }
+/// Step 3: has this job landed? The visit's document is exactly the one this job saves
+/// (a save replaces the whole document, so anything else means it has not).
+fn landed(api: &Api, id: &str, plan: &Plan) -> Result<Option<Landed>, AdapterError> {
+    if plan.lines().next().is_none() {
+        return Ok(None);
     }
-}
-
-fn shape(value: &MappedValue) -> Result<(Vec<DiagnosisJson>, Vec<FieldWarning>), String> {
-    let MappedValue::Raw(FieldValue::Diagnoses(list)) = value else {
-        return Err("expected a list of diagnoses".to_string());
-    };
-    let primaries = list.iter().filter(|d| d.primary).count();
-    if primaries > 1 {
-        return Err(format!(
-            "{primaries} diagnoses are marked primary; the EHR accepts at most one"
-        ));
-    }
-    let mut cut = 0;
-    let mut out = Vec::with_capacity(list.len());
-    for d in list {
-        let code = d.code.trim().to_ascii_uppercase();
-        if !is_icd10(&code) {
-            return Err(format!(
-                "`{}` is not an ICD-10-CM code the EHR accepts",
-                d.code
-            ));
-        }
-        let mut text = d.description.trim().to_string();
-        if text.chars().count() > mapping::DIAGNOSIS_TEXT_MAX {
-            text = text.chars().take(mapping::DIAGNOSIS_TEXT_MAX).collect();
-            cut += 1;
-        }
-        out.push(DiagnosisJson {
-            code,
-            text: (!text.is_empty()).then_some(text),
-            eye: match d.laterality {
-                Laterality::Right => Some("R"),
-                Laterality::Left => Some("L"),
-                Laterality::Both => Some("B"),
-                Laterality::NotApplicable => None,
-            },
-            primary: d.primary,
-        });
-    }
-    let warnings = if cut > 0 {
-        vec![FieldWarning {
-            kind: WarningKind::Truncated,
-            message: format!(
-                "{cut} diagnosis text(s) cut to {} characters (the EHR's limit)",
-                mapping::DIAGNOSIS_TEXT_MAX
-            ),
-        }]
-    } else {
-        Vec::new()
-    };
-    Ok((out, warnings))
-}
-
-/// The shape of an ICD-10-CM code (`H40.1131`, `H401131`, `E11.9`).
-pub fn is_icd10(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 3 || !s.is_ascii() {
-        return false;
-    }
-    let upper_or_digit = |c: u8| c.is_ascii_digit() || c.is_ascii_uppercase();
-    let head =
-        b[0].is_ascii_uppercase() && b[0] != b'U' && b[1].is_ascii_digit() && upper_or_digit(b[2]);
-    let tail = b[3..].strip_prefix(b".").unwrap_or(&b[3..]);
-    head && (b.len() == 3
-        || ((1..=4).contains(&tail.len()) && tail.iter().all(|&c| upper_or_digit(c))))
+    let stored = api.document(id)?;
+    let want = document(plan);
+    let same = stored.revision > 0
+        && includes(
+            &serde_json::json!(stored.document),
+            &serde_json::json!(want),
+        )
+        && stored.document.elements.len() == want.elements.len();
+    Ok(same.then(|| Landed {
+        record_id: Some(format!("{id}@{}", stored.revision)),
+    }))
 }

@@ -5,6 +5,7 @@
 //! constants of this crate and are the only text ever placed into SQL; every value
 //! travels as a parameter.
 
+use ehr_adapter_sdk::icd10::DiagnosisRules;
 use ehr_adapter_sdk::mapping::Mapping;
 use ehr_adapter_sdk::text::is_snellen_acuity;
 
@@ -29,10 +30,15 @@ pub const DIAGNOSES: &str = "ExamDiagnoses";
 /// Appended exam notes (`dbo.ExamNotes`).
 pub const NOTES: &str = "ExamNotes";
 
-/// The width of an ICD-10 code column.
-pub const ICD10_MAX: usize = 10;
-/// The width of a diagnosis description column.
-pub const DIAGNOSIS_DESCRIPTION_MAX: usize = 255;
+/// What `dbo.ExamDiagnoses` takes: dotted codes (at most 8 characters, in a 10-wide
+/// column), descriptions of at most 255 characters, one primary.
+pub const DIAGNOSIS_RULES: DiagnosisRules = DiagnosisRules {
+    ehr: "OfficeMate",
+    dotted: true,
+    description_max: 255,
+    ascii: false,
+    max_primary: 1,
+};
 
 /// A time of day as `HH:MM` (24-hour).
 pub fn is_time_of_day(s: &str) -> bool {

@@ -4,36 +4,23 @@
 use crate::OfficeMate;
 use ehr_adapter_sdk::prelude::*;
 use ehr_adapter_sdk::sql::Value;
-use ehr_adapter_sdk::testing::Harness;
-use ehr_adapter_sdk::{ClinicalField, Diagnosis, Laterality, TemplateRef, WarningKind};
+use ehr_adapter_sdk::testing::{Harness, SnapshotBuilder};
+use ehr_adapter_sdk::{Diagnosis, Laterality, WarningKind};
 
 const VERIFY: &str = "FROM dbo.Exams e WITH (UPDLOCK, ROWLOCK)";
 const LEDGER: &str = "SELECT ExamID FROM dbo.DoctoraJobs";
 
 fn snapshot(fields: Vec<(&str, FieldValue)>) -> EncounterSnapshot {
-    EncounterSnapshot {
-        job_id: "J-1".into(),
-        patient: PatientRef {
-            id: "1001".into(),
-            first_name: "Margaret".into(),
-            last_name: "Okafor".into(),
-            date_of_birth: "1958-03-14".into(),
-        },
-        encounter_id: "5001".into(),
-        encounter_date: "2026-11-16".into(),
-        provider_id: Some("1".into()),
-        template: TemplateRef {
-            id: "T".into(),
-            fields: Vec::new(),
-        },
-        fields: fields
-            .into_iter()
-            .map(|(id, value)| ClinicalField {
-                id: id.into(),
-                value,
-            })
-            .collect(),
-    }
+    let b = SnapshotBuilder::new()
+        .job("J-1")
+        .patient("1001", "Margaret", "Okafor", "1958-03-14")
+        .encounter("5001", "2026-11-16")
+        .provider("1")
+        .template("T", &[]);
+    fields
+        .into_iter()
+        .fold(b, |b, (id, v)| b.field(id, v))
+        .build()
 }
 
 fn owner(h: &Harness, patient: i64, signed: bool) {
@@ -155,6 +142,22 @@ fn wrong_patient_or_signed_exam_writes_nothing() {
         .unwrap_err();
     assert!(matches!(err, AdapterError::EncounterLocked(_)), "{err:?}");
     assert!(writes(&h).is_empty());
+}
+
+// Landed, then signed or moved to another patient: the ledger has this job for this
+// exam, so the retry is a replay (succeeded, `replayed`), not a refusal.
+#[test]
+fn landed_then_signed_or_moved_is_a_replay() {
+    for (patient, signed) in [(1001, true), (1002, false)] {
+        let h = Harness::new();
+        owner(&h, patient, signed);
+        h.sql(LEDGER)
+            .rows(&["ExamID"], vec![vec![Value::Int(5001)]]);
+        let r = OfficeMate::write_encounter(snapshot(vec![("iop.od", FieldValue::Number(17.0))]))
+            .unwrap();
+        assert!(r.replayed, "{patient} {signed}");
+        assert!(writes(&h).is_empty());
+    }
 }
 
 // A job already in the ledger is replayed: same report, `replayed`, no writes.

@@ -1,8 +1,10 @@
 //! The write flow, all inside one transaction on the `officemate` database:
 //!
 //! 1. read the exam row with an update lock and check it belongs to the job's patient
-//!    (patient id, last name, date of birth) and is not signed; otherwise nothing is
-//!    written and the error says why;
+//!    (patient id, last and first name, date of birth) and is not signed; otherwise
+//!    nothing is written and the error says why — unless the job is already in
+//!    `dbo.DoctoraJobs` for this exam (it landed before the exam was signed or moved):
+//!    that is a replay, not a refusal;
 //! 2. look the job id up in `dbo.DoctoraJobs`: a job already written is reported as
 //!    `replayed` and nothing is written again;
 //! 3. write each table's planned values (one-row-per-exam tables: update the planned
@@ -19,8 +21,9 @@
 //! which SQL Server and the emulator both return correctly. Any failure before the commit rolls everything back (the SDK's
 //! `transaction`, and the host when the call traps or times out).
 
-use crate::mapping::{self, DIAGNOSES, DIAGNOSIS_DESCRIPTION_MAX, EXAM, FINDINGS, IOP, NOTES, VA};
+use crate::mapping::{self, DIAGNOSES, EXAM, FINDINGS, IOP, NOTES, VA};
 use crate::DB;
+use ehr_adapter_sdk::identity::{self, EhrEncounter, EhrPatient};
 use ehr_adapter_sdk::ledger::Ledger;
 use ehr_adapter_sdk::mapping::{Line, MappedValue};
 use ehr_adapter_sdk::prelude::*;
@@ -49,28 +52,24 @@ pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterErro
         ))
     })?;
     let mut plan = mapping::mapping().apply(s);
-    plan.check_diagnoses(
-        DIAGNOSES,
-        "OfficeMate",
-        mapping::ICD10_MAX,
-        DIAGNOSIS_DESCRIPTION_MAX,
-    );
+    plan.shape_diagnoses(DIAGNOSES, &mapping::DIAGNOSIS_RULES);
     LEDGER.write(
         &s.job_id,
         exam_id,
         plan,
-        || verify_patient(exam_id, &s.patient),
+        || verify_patient(exam_id, s),
         |section, lines| write_section(exam_id, section, lines),
     )
 }
 
-/// The wrong-patient guard: the exam must exist, belong to the job's patient (patient
-/// id, and the last name and date of birth the scribe recorded) and be unsigned. The
-/// exam row stays update-locked until the transaction ends.
-pub fn verify_patient(exam_id: i64, patient: &PatientRef) -> Result<(), AdapterError> {
+/// The wrong-patient guard (the SDK's identity check: patient id, last and first name,
+/// date of birth) and the signature check, on the exam row, which stays update-locked
+/// until the transaction ends.
+pub fn verify_patient(exam_id: i64, s: &EncounterSnapshot) -> Result<(), AdapterError> {
     let rows = sql::query(
         DB,
-        "SELECT e.PatientID, e.IsSigned, p.LastName, CONVERT(NVARCHAR(10), p.BirthDate, 23) \
+        "SELECT e.PatientID, e.IsSigned, p.LastName, CONVERT(NVARCHAR(10), p.BirthDate, 23), \
+         p.FirstName, CONVERT(NVARCHAR(10), e.ExamDate, 23) \
          FROM dbo.Exams e WITH (UPDLOCK, ROWLOCK) \
          JOIN dbo.Patients p ON p.PatientID = e.PatientID \
          WHERE e.ExamID = @P1",
@@ -81,29 +80,22 @@ pub fn verify_patient(exam_id: i64, patient: &PatientRef) -> Result<(), AdapterE
             "OfficeMate has no exam {exam_id}"
         )));
     };
-    let owner = row[0].as_i64().unwrap_or_default();
-    if owner.to_string() != patient.id.trim() {
-        return Err(AdapterError::WrongPatient(format!(
-            "exam {exam_id} belongs to patient {owner}, not to the job's patient {}",
-            patient.id
-        )));
-    }
-    let last = row[2].as_str().unwrap_or_default();
-    if !last.trim().eq_ignore_ascii_case(patient.last_name.trim()) {
-        return Err(AdapterError::WrongPatient(format!(
-            "patient {owner}'s last name in OfficeMate does not match the job's patient"
-        )));
-    }
-    if row[3].as_str() != Some(patient.date_of_birth.trim()) {
-        return Err(AdapterError::WrongPatient(format!(
-            "patient {owner}'s date of birth in OfficeMate does not match the job's patient"
-        )));
-    }
-    if matches!(row[1], Value::Boolean(true)) || row[1].as_i64().unwrap_or_default() != 0 {
-        return Err(AdapterError::EncounterLocked(format!(
-            "exam {exam_id} is signed in OfficeMate"
-        )));
-    }
+    let owner = row[0].as_i64().unwrap_or_default().to_string();
+    let cell = |i: usize| row.get(i).and_then(Value::as_str);
+    let ehr = EhrEncounter {
+        id: &s.encounter_id,
+        patient: EhrPatient {
+            id: &owner,
+            first_name: cell(4),
+            last_name: cell(2),
+            date_of_birth: cell(3),
+        },
+        locked: matches!(row[1], Value::Boolean(true)) || row[1].as_i64().unwrap_or_default() != 0,
+        date: cell(5),
+        template_id: None,
+    };
+    let notices = identity::check(s, &ehr)?;
+    identity::log_notices(&s.job_id, &s.encounter_id, &notices);
     Ok(())
 }
 
@@ -223,7 +215,8 @@ fn upsert(table: &str, key: &[(&str, Value)], lines: &[&Line]) -> Result<(), Ada
     Ok(())
 }
 
-/// Replaces the exam's diagnosis list with the snapshot's, in order.
+/// Replaces the exam's diagnosis list with the planned one (shaped by the SDK:
+/// canonical codes, duplicates merged, descriptions fitted), in order.
 fn write_diagnoses(exam_id: i64, list: &[Diagnosis]) -> Result<(), AdapterError> {
     sql::execute(
         DB,
@@ -235,11 +228,6 @@ fn write_diagnoses(exam_id: i64, list: &[Diagnosis]) -> Result<(), AdapterError>
             .laterality
             .eye_code()
             .map_or(Value::Null, |e| Value::Text(e.into()));
-        let description: String = d
-            .description
-            .chars()
-            .take(DIAGNOSIS_DESCRIPTION_MAX)
-            .collect();
         sql::execute(
             DB,
             "INSERT INTO dbo.ExamDiagnoses (ExamID, Seq, ICD10Code, Description, Eye, IsPrimary) \
@@ -247,8 +235,8 @@ fn write_diagnoses(exam_id: i64, list: &[Diagnosis]) -> Result<(), AdapterError>
             &[
                 Value::Int(exam_id),
                 Value::Int(i as i64 + 1),
-                Value::Text(d.code.trim().to_string()),
-                Value::Text(description),
+                Value::Text(d.code.clone()),
+                Value::Text(d.description.clone()),
                 eye,
                 Value::Boolean(d.primary),
             ],

@@ -8,10 +8,12 @@
 //!
 //! Every string the EHR stores is ASCII-only (its legacy database), so every text rule is
 //! `ascii_only` with the EHR's length limit. Values the EHR would refuse (bad Snellen,
-//! unknown tonometry method, out-of-range numbers) are skipped as `invalid-value` by the
-//! mapping rather than sent and refused, which would fail the whole section.
+//! unknown tonometry method, out-of-range numbers, lens powers off the quarter-dioptre
+//! grid) are skipped or rounded by the mapping rather than sent and refused.
 
+use ehr_adapter_sdk::icd10::DiagnosisRules;
 use ehr_adapter_sdk::mapping::{Mapping, Unit};
+use ehr_adapter_sdk::text::is_clock_time;
 
 /// Pseudo-section for the `diagnoses` field: written with `PUT .../diagnoses`.
 pub const DIAGNOSES_SECTION: &str = "diagnoses";
@@ -20,8 +22,15 @@ pub const NOTES_SECTION: &str = "notes";
 
 /// The EHR's limit on a chart note, in characters.
 pub const NOTE_MAX: usize = 2000;
-/// The EHR's limit on a diagnosis description, in characters.
-pub const DIAGNOSIS_DESCRIPTION_MAX: usize = 500;
+/// What the EHR's diagnosis list takes: dotted codes, ASCII descriptions of at most 500
+/// characters, one primary.
+pub const DIAGNOSIS_RULES: DiagnosisRules = DiagnosisRules {
+    ehr: "RevolutionEHR",
+    dotted: true,
+    description_max: 500,
+    ascii: true,
+    max_primary: 1,
+};
 
 /// True for the pseudo-sections that are not `exam/{section}` endpoints and whose names
 /// are not template fields.
@@ -35,18 +44,6 @@ pub const IOP_METHODS: [&str; 4] = ["Goldmann", "iCare", "NCT", "Tonopen"];
 /// True for one of [`IOP_METHODS`].
 pub fn is_iop_method(s: &str) -> bool {
     IOP_METHODS.contains(&s)
-}
-
-/// 24-hour `HH:MM`, 00:00 to 23:59.
-pub fn is_clock_time(s: &str) -> bool {
-    let Some((h, m)) = s.split_once(':') else {
-        return false;
-    };
-    let two_digits = |t: &str| t.len() == 2 && t.bytes().all(|b| b.is_ascii_digit());
-    two_digits(h)
-        && two_digits(m)
-        && h.parse::<u8>().is_ok_and(|h| h < 24)
-        && m.parse::<u8>().is_ok_and(|m| m < 60)
 }
 
 /// Adds a free-text exam field: ASCII-only, cut to the EHR's limit.
@@ -66,14 +63,19 @@ fn acuity(m: Mapping, field: &str, name: &str) -> Mapping {
         .max_len(8)
 }
 
-/// Adds a lens-power field: dioptres to two decimals within `min..=max`. The EHR also
-/// requires quarter-dioptre steps; the catalog already records powers in 0.25 steps, so
-/// values are passed through unchanged rather than silently snapped to the grid, and an
-/// off-grid value comes back as a `rejected` error naming the field.
+/// Adds a lens-power field: dioptres within `min..=max` on the catalog's quarter-dioptre
+/// step, which the EHR requires: an off-step value (-1.13) is rounded to it (-1.25) with
+/// a `rounded` warning naming both, instead of the EHR refusing the whole section.
 fn power(m: Mapping, field: &str, name: &str, min: f64, max: f64) -> Mapping {
     m.number(field, "refraction", name)
+        .catalog_step()
         .decimals(2)
         .range(min, max)
+}
+
+/// Adds a whole-number field within `0..=max`.
+fn whole(m: Mapping, field: &str, section: &str, name: &str, max: f64) -> Mapping {
+    m.number(field, section, name).integer().range(0.0, max)
 }
 
 /// Adds the free-text fields of one eye's slit-lamp or fundus exam.
@@ -139,46 +141,18 @@ pub fn mapping() -> Mapping {
     }
 
     // Manifest refraction.
-    for (eye, ehr_eye) in [("od", "Od"), ("os", "Os")] {
-        m = power(
-            m,
-            &format!("refraction.manifest.{eye}.sphere"),
-            &format!("mrx{ehr_eye}Sphere"),
-            -30.0,
-            30.0,
-        );
-        m = power(
-            m,
-            &format!("refraction.manifest.{eye}.cylinder"),
-            &format!("mrx{ehr_eye}Cylinder"),
-            -15.0,
-            15.0,
-        );
-        m = m
-            .number(
-                &format!("refraction.manifest.{eye}.axis"),
-                "refraction",
-                &format!("mrx{ehr_eye}Axis"),
-            )
-            .integer()
-            .range(0.0, 180.0);
-        m = power(
-            m,
-            &format!("refraction.manifest.{eye}.add"),
-            &format!("mrx{ehr_eye}Add"),
-            0.0,
-            4.0,
-        );
+    for (eye, e) in [("od", "Od"), ("os", "Os")] {
+        let f = |part: &str| format!("refraction.manifest.{eye}.{part}");
+        let n = |part: &str| format!("mrx{e}{part}");
+        m = power(m, &f("sphere"), &n("Sphere"), -30.0, 30.0);
+        m = power(m, &f("cylinder"), &n("Cylinder"), -15.0, 15.0);
+        m = whole(m, &f("axis"), "refraction", &n("Axis"), 180.0);
+        m = power(m, &f("add"), &n("Add"), 0.0, 4.0);
     }
 
     // Tonometry.
-    m = m
-        .number("iop.od", "iop", "iopOd")
-        .integer()
-        .range(0.0, 80.0)
-        .number("iop.os", "iop", "iopOs")
-        .integer()
-        .range(0.0, 80.0)
+    m = whole(m, "iop.od", "iop", "iopOd", 80.0);
+    m = whole(m, "iop.os", "iop", "iopOs", 80.0)
         .text("iop.method", "iop", "iopMethod")
         .ascii_only()
         .validate(is_iop_method, "one of Goldmann, iCare, NCT, Tonopen")
@@ -190,15 +164,11 @@ pub fn mapping() -> Mapping {
 
     // RevolutionEHR's public API has no keratometry resource: Ks stay in the scribe's
     // record and are reported as not written.
-    for k in [
-        "keratometry.od.k1",
-        "keratometry.od.k2",
-        "keratometry.od.axis",
-        "keratometry.os.k1",
-        "keratometry.os.k2",
-        "keratometry.os.axis",
-    ] {
-        m = m.unmapped(k, "RevolutionEHR's API has no keratometry endpoint");
+    for eye in ["od", "os"] {
+        for part in ["k1", "k2", "axis"] {
+            let reason = "RevolutionEHR's API has no keratometry endpoint";
+            m = m.unmapped(&format!("keratometry.{eye}.{part}"), reason);
+        }
     }
 
     m = text(m, "pupils", "pupils", "pupils", 200);
@@ -227,35 +197,49 @@ pub fn mapping() -> Mapping {
     // Vitals. The catalog is metric; the EHR stores US units. The ranges are the EHR's
     // own limits (the temperature range is the catalog's 30..45 degC in degF), so an
     // implausible value is reported as invalid instead of failing the whole section.
-    m = m
-        .number("vitals.bp_systolic", "vitals", "bpSystolic")
-        .integer()
-        .range(0.0, 300.0)
-        .number("vitals.bp_diastolic", "vitals", "bpDiastolic")
-        .integer()
-        .range(0.0, 200.0)
-        .number("vitals.pulse", "vitals", "pulse")
-        .integer()
-        .range(0.0, 300.0)
-        .number("vitals.temperature", "vitals", "tempF")
-        .convert(Unit::Celsius, Unit::Fahrenheit)
-        .decimals(1)
-        .range(86.0, 113.0)
-        .number("vitals.height", "vitals", "heightIn")
-        .convert(Unit::Centimetre, Unit::Inch)
-        .decimals(1)
-        .range(0.0, 120.0)
-        .number("vitals.weight", "vitals", "weightLb")
-        .convert(Unit::Kilogram, Unit::Pound)
-        .decimals(1)
-        .range(0.0, 1500.0);
+    m = whole(m, "vitals.bp_systolic", "vitals", "bpSystolic", 300.0);
+    m = whole(m, "vitals.bp_diastolic", "vitals", "bpDiastolic", 200.0);
+    m = whole(m, "vitals.pulse", "vitals", "pulse", 300.0);
+    for (field, name, from, to, max) in [
+        (
+            "vitals.temperature",
+            "tempF",
+            Unit::Celsius,
+            Unit::Fahrenheit,
+            113.0,
+        ),
+        (
+            "vitals.height",
+            "heightIn",
+            Unit::Centimetre,
+            Unit::Inch,
+            120.0,
+        ),
+        (
+            "vitals.weight",
+            "weightLb",
+            Unit::Kilogram,
+            Unit::Pound,
+            1500.0,
+        ),
+    ] {
+        let min = if name == "tempF" { 86.0 } else { 0.0 };
+        m = m
+            .number(field, "vitals", name)
+            .convert(from, to)
+            .decimals(1)
+            .range(min, max);
+    }
 
     // Assessment and plan.
     m = text(m, "assessment", "assessment-plan", "assessment", 4000);
     m = text(m, "plan", "assessment-plan", "plan", 4000);
 
-    // Diagnoses are shaped by the write flow (see `write::shape_diagnoses`).
-    m = m.raw("diagnoses", DIAGNOSES_SECTION, "list");
+    // Diagnoses are shaped by the SDK (`Plan::shape_diagnoses` with `DIAGNOSIS_RULES`).
+    m = m.raw("diagnoses", DIAGNOSES_SECTION, "list").note(
+        "replaces the encounter's diagnosis list; ICD-10-CM code, eye OD/OS/OU/none, primary \
+         flag; descriptions ASCII, max 500 chars; a code listed twice for one eye written once",
+    );
 
     // Billing lives in the practice-management product, not the exam.
     m = m.unmapped(
@@ -265,23 +249,8 @@ pub fn mapping() -> Mapping {
 
     // Notes are appended (POST), one per job; the job's idempotency key keeps a retry
     // from appending a second copy.
-    m = m
-        .text("notes", NOTES_SECTION, "text")
+    m.text("notes", NOTES_SECTION, "text")
         .ascii_only()
-        .max_len(NOTE_MAX);
-
-    m
-}
-
-/// What `describe` adds to a rule's note, for rules whose handling is not expressed by
-/// the mapping's modifiers.
-pub fn extra_note(field: &str) -> Option<&'static str> {
-    match field {
-        "diagnoses" => Some(
-            "replaces the encounter's diagnosis list; ICD-10-CM code, eye OD/OS/OU/none, \
-             primary flag; descriptions ASCII (other characters replaced), max 500 chars",
-        ),
-        "notes" => Some("appended as one chart note per job"),
-        _ => None,
-    }
+        .max_len(NOTE_MAX)
+        .note("appended as one chart note per job")
 }

@@ -2,10 +2,11 @@
 //!
 //! The contract says absent values are `none`, never empty strings, so the schedule sync
 //! can tell "not recorded" from "recorded as blank": every optional value goes through
-//! [`present`].
+//! the SDK's `text::present`.
 
 use crate::api::{Api, AppointmentJson, PatientJson};
 use ehr_adapter_sdk::prelude::*;
+use ehr_adapter_sdk::text::present;
 
 /// Reads the appointments from `query.from_date` to `query.to_date`, inclusive.
 pub fn read_schedule(query: &ScheduleQuery) -> Result<Vec<Appointment>, AdapterError> {
@@ -67,13 +68,6 @@ pub fn to_patient(p: PatientJson) -> Patient {
         phone: present(p.phone),
         address: p.address.as_ref().and_then(address_line),
     }
-}
-
-/// `Some` only for a value with something in it.
-fn present(value: Option<String>) -> Option<String> {
-    value
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
 }
 
 /// The address on one line. The API documents a string; structured answers

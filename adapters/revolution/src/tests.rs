@@ -5,13 +5,11 @@ use crate::mapping::{mapping, DIAGNOSES_SECTION, NOTES_SECTION};
 use crate::Revolution;
 use ehr_adapter_sdk::http::{HttpError, Method, Request};
 use ehr_adapter_sdk::prelude::*;
-use ehr_adapter_sdk::testing::Harness;
-use ehr_adapter_sdk::{
-    ClinicalField, Diagnosis, Laterality, PatientRef, Procedure, TemplateRef, WarningKind,
-};
+use ehr_adapter_sdk::testing::{Harness, SnapshotBuilder};
+use ehr_adapter_sdk::{ClinicalField, Diagnosis, Laterality, Procedure, WarningKind};
 use serde_json::{json, Value};
 
-const BASE: &str = "http://ehr.test/api/v1";
+pub(crate) const BASE: &str = "http://ehr.test/api/v1";
 
 /// The EHR's exam sections and field names, as the API documentation lists them.
 const SPEC: &[(&str, &[&str])] = &[
@@ -86,18 +84,18 @@ const SPEC: &[(&str, &[&str])] = &[
     ("assessment-plan", &["assessment", "plan"]),
 ];
 
-fn all_spec_fields() -> Vec<&'static str> {
+pub(crate) fn all_spec_fields() -> Vec<&'static str> {
     SPEC.iter().flat_map(|(_, f)| f.iter().copied()).collect()
 }
 
 // --- fixtures ---------------------------------------------------------------------------
 
 /// A harness whose `base_url` has a trailing slash, which the adapter must trim.
-fn harness() -> Harness {
+pub(crate) fn harness() -> Harness {
     Harness::new().setting("base_url", "http://ehr.test/")
 }
 
-fn encounter_json(patient_id: &str, status: &str) -> String {
+pub(crate) fn encounter_json(patient_id: &str, status: &str) -> String {
     json!({
         "id": "E5001", "patientId": patient_id, "date": "2026-11-16",
         "providerId": "DR1", "templateId": "T-COMP", "status": status
@@ -105,7 +103,7 @@ fn encounter_json(patient_id: &str, status: &str) -> String {
     .to_string()
 }
 
-fn patient_json(last_name: &str, dob: Option<&str>) -> String {
+pub(crate) fn patient_json(last_name: &str, dob: Option<&str>) -> String {
     json!({
         "id": "P1001", "firstName": "Margaret", "lastName": last_name, "dateOfBirth": dob,
         "email": null, "phone": null, "address": null
@@ -113,12 +111,12 @@ fn patient_json(last_name: &str, dob: Option<&str>) -> String {
     .to_string()
 }
 
-fn template_json(fields: &[&str]) -> String {
+pub(crate) fn template_json(fields: &[&str]) -> String {
     json!({"id": "T-COMP", "name": "Comprehensive eye exam", "fields": fields}).to_string()
 }
 
 /// Stubs the three lookups the write flow starts with.
-fn stub_lookups(h: &Harness, encounter: &str, patient: &str, template: &str) {
+pub(crate) fn stub_lookups(h: &Harness, encounter: &str, patient: &str, template: &str) {
     h.http(Method::Get, &format!("{BASE}/encounters/E5001"))
         .reply_json(200, encounter);
     h.http(Method::Get, &format!("{BASE}/patients/P1001"))
@@ -128,7 +126,7 @@ fn stub_lookups(h: &Harness, encounter: &str, patient: &str, template: &str) {
 }
 
 /// The lookups of a healthy, open encounter for Margaret Okafor on the full template.
-fn stub_good_lookups(h: &Harness) {
+pub(crate) fn stub_good_lookups(h: &Harness) {
     stub_lookups(
         h,
         &encounter_json("P1001", "open"),
@@ -138,7 +136,7 @@ fn stub_good_lookups(h: &Harness) {
 }
 
 /// Stubs every write endpoint with success; `replayed` adds `Idempotent-Replayed: true`.
-fn stub_writes(h: &Harness, replayed: bool) {
+pub(crate) fn stub_writes(h: &Harness, replayed: bool) {
     let headers: &[(&str, &str)] = if replayed {
         &[
             ("content-type", "application/json"),
@@ -155,38 +153,27 @@ fn stub_writes(h: &Harness, replayed: bool) {
         .reply_with(201, headers, "{}");
 }
 
-fn text(s: &str) -> FieldValue {
+pub(crate) fn text(s: &str) -> FieldValue {
     FieldValue::Text(s.to_string())
 }
 
-fn snapshot(template_fields: &[&str], fields: Vec<(&str, FieldValue)>) -> EncounterSnapshot {
-    EncounterSnapshot {
-        job_id: "job-1".into(),
-        patient: PatientRef {
-            id: "P1001".into(),
-            first_name: "Margaret".into(),
-            last_name: "Okafor".into(),
-            date_of_birth: "1958-03-14".into(),
-        },
-        encounter_id: "E5001".into(),
-        encounter_date: "2026-11-16".into(),
-        provider_id: Some("DR1".into()),
-        template: TemplateRef {
-            id: "T-COMP".into(),
-            fields: template_fields.iter().map(|s| s.to_string()).collect(),
-        },
-        fields: fields
-            .into_iter()
-            .map(|(id, value)| ClinicalField {
-                id: id.into(),
-                value,
-            })
-            .collect(),
-    }
+pub(crate) fn snapshot(
+    template_fields: &[&str],
+    fields: Vec<(&str, FieldValue)>,
+) -> EncounterSnapshot {
+    let b = SnapshotBuilder::new()
+        .patient("P1001", "Margaret", "Okafor", "1958-03-14")
+        .encounter("E5001", "2026-11-16")
+        .provider("DR1")
+        .template("T-COMP", template_fields);
+    fields
+        .into_iter()
+        .fold(b, |b, (id, v)| b.field(id, v))
+        .build()
 }
 
 /// A small snapshot with one field per kind of write: an exam section, diagnoses, a note.
-fn small_snapshot() -> EncounterSnapshot {
+pub(crate) fn small_snapshot() -> EncounterSnapshot {
     snapshot(
         &[],
         vec![
@@ -205,36 +192,36 @@ fn small_snapshot() -> EncounterSnapshot {
     )
 }
 
-fn writes(h: &Harness) -> Vec<Request> {
+pub(crate) fn writes(h: &Harness) -> Vec<Request> {
     h.requests()
         .into_iter()
         .filter(|r| r.method != Method::Get)
         .collect()
 }
 
-fn body(r: &Request) -> Value {
+pub(crate) fn body(r: &Request) -> Value {
     serde_json::from_slice(r.body.as_deref().expect("a write has a body")).unwrap()
 }
 
-fn header<'a>(r: &'a Request, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(r: &'a Request, name: &str) -> Option<&'a str> {
     r.headers
         .iter()
         .find(|(k, _)| k.eq_ignore_ascii_case(name))
         .map(|(_, v)| v.as_str())
 }
 
-fn line<'a>(r: &'a WriteResult, field: &str) -> &'a FieldResult {
+pub(crate) fn line<'a>(r: &'a WriteResult, field: &str) -> &'a FieldResult {
     r.fields
         .iter()
         .find(|f| f.field == field)
         .unwrap_or_else(|| panic!("no report line for {field}"))
 }
 
-fn kinds(r: &WriteResult, field: &str) -> Vec<WarningKind> {
+pub(crate) fn kinds(r: &WriteResult, field: &str) -> Vec<WarningKind> {
     line(r, field).warnings.iter().map(|w| w.kind).collect()
 }
 
-fn skip_reason(r: &WriteResult, field: &str) -> Option<(SkipReason, String)> {
+pub(crate) fn skip_reason(r: &WriteResult, field: &str) -> Option<(SkipReason, String)> {
     match &line(r, field).status {
         FieldStatus::Skipped(s) => Some(s.clone()),
         FieldStatus::Written => None,
@@ -281,7 +268,10 @@ fn describe_covers_the_catalog() {
     );
     assert!(info.databases.is_empty());
     let keys: Vec<&str> = info.settings.iter().map(|(k, _)| k.as_str()).collect();
-    assert_eq!(keys, ["base_url", "request_timeout_secs"]);
+    assert_eq!(
+        keys,
+        ["base_url", "request_timeout_secs", "non_ascii_marker"]
+    );
     let catalog = ehr_adapter_sdk::catalog::fields();
     assert_eq!(info.fields.len(), catalog.len());
     for f in catalog {
@@ -381,7 +371,7 @@ fn full_write_reports_every_field() {
                     },
                     Diagnosis {
                         code: "e11.9".into(),
-                        description: "Type 2 diabetes — no complications ✓".into(),
+                        description: "Type 2 diabetes — no complications".into(),
                         laterality: Laterality::NotApplicable,
                         primary: false,
                     },
@@ -467,7 +457,9 @@ fn full_write_reports_every_field() {
         kinds(&r, "diagnoses"),
         vec![WarningKind::CharactersReplaced]
     );
-    assert!(line(&r, "diagnoses").warnings[0].message.contains('✓'));
+    assert!(line(&r, "diagnoses").warnings[0]
+        .message
+        .contains("'—' as '-'"));
     let (reason, detail) = skip_reason(&r, "procedures").unwrap();
     assert_eq!(reason, SkipReason::NoMapping);
     assert!(detail.contains("RevolutionPM"));
@@ -530,7 +522,7 @@ fn full_write_reports_every_field() {
         body(&w[5]),
         json!([
             {"icd10": "H40.1131", "description": "Primary open-angle glaucoma, right eye, mild stage", "eye": "OD", "primary": true},
-            {"icd10": "E11.9", "description": "Type 2 diabetes - no complications ?", "eye": null, "primary": false}
+            {"icd10": "E11.9", "description": "Type 2 diabetes - no complications", "eye": null, "primary": false}
         ])
     );
     let note = body(&w[6]);
@@ -758,9 +750,12 @@ fn ids_are_encoded_in_paths() {
         format!("{BASE}/encounters/..%2Fpatients%2FP1002")
     );
     // A bare `.` or `..` id would be resolved as "this" or "parent" by URL normalisation.
-    assert_eq!(crate::api::segment(".."), "%2E%2E");
-    assert_eq!(crate::api::segment("."), "%2E");
-    assert_eq!(crate::api::segment("P 1/ä"), "P%201%2F%C3%A4");
+    assert_eq!(ehr_adapter_sdk::http::path_segment(".."), "%2E%2E");
+    assert_eq!(ehr_adapter_sdk::http::path_segment("."), "%2E");
+    assert_eq!(
+        ehr_adapter_sdk::http::path_segment("P 1/ä"),
+        "P%201%2F%C3%A4"
+    );
 }
 
 // --- error mapping ----------------------------------------------------------------------
@@ -828,25 +823,60 @@ fn auth_and_rate_limit_statuses_map_to_typed_errors() {
     );
 }
 
-// A 422 on a section write comes back as rejected with the EHR's per-field messages, and
-// the writes after it are not attempted.
+// A 422 naming a field of the section: that field is skipped with the EHR's message, the
+// rest of the section is sent again and the job goes on (nothing half-way unreported).
 #[test]
-fn rejected_section_stops_the_job() {
+fn refused_field_is_skipped_and_the_rest_written() {
     let h = harness();
     stub_good_lookups(&h);
     h.http(Method::Put, &format!("{BASE}/encounters/E5001/exam/iop"))
+        .times(1)
         .reply_json(
             422,
             r#"{"error":"validation_failed","message":"must be an integer between 0 and 80",
             "fieldErrors":[{"field":"iopOd","message":"must be an integer between 0 and 80"}]}"#,
         );
     stub_writes(&h, false);
+    let mut s = small_snapshot();
+    s.fields.insert(
+        1,
+        ClinicalField {
+            id: "iop.os".into(),
+            value: FieldValue::Number(15.0),
+        },
+    );
+    let r = Revolution::write_encounter(s).unwrap();
+    let (reason, detail) = skip_reason(&r, "iop.od").unwrap();
+    assert_eq!(reason, SkipReason::InvalidValue);
+    assert!(
+        detail.contains("must be an integer between 0 and 80"),
+        "{detail}"
+    );
+    assert_eq!(line(&r, "iop.os").status, FieldStatus::Written);
+    let w = writes(&h);
+    assert_eq!(body(&w[0]), json!({"iopOd": 17, "iopOs": 15}));
+    assert_eq!(body(&w[1]), json!({"iopOs": 15}));
+    assert_eq!(w.len(), 4, "then diagnoses and the note");
+}
+
+// A 422 naming no field of the first section, with nothing landed yet: rejected with the
+// EHR's per-field messages, and the writes after it are not attempted.
+#[test]
+fn unattributable_refusal_before_anything_landed_fails() {
+    let h = harness();
+    stub_good_lookups(&h);
+    h.http(Method::Put, &format!("{BASE}/encounters/E5001/exam/iop"))
+        .reply_json(
+            422,
+            r#"{"error":"validation_failed","message":"Exam rejected",
+            "fieldErrors":[{"field":"R-17","message":"value rejected by EHR rule R-17"}]}"#,
+        );
+    stub_writes(&h, false);
     let err = Revolution::write_encounter(small_snapshot()).unwrap_err();
     match err {
         AdapterError::Rejected(r) => {
             assert_eq!(r.code.as_deref(), Some("validation_failed"));
-            assert_eq!(r.field_errors.len(), 1);
-            assert_eq!(r.field_errors[0].field, "iopOd");
+            assert_eq!(r.field_errors[0].field, "R-17");
         }
         other => panic!("expected rejected, got {other:?}"),
     }

@@ -1,291 +1,134 @@
-//! The write flow: one snapshot into one RevolutionEHR encounter.
+//! The write flow: one snapshot into one RevolutionEHR encounter, in the SDK's order
+//! (`ehr_adapter_sdk::write::guarded`):
 //!
-//! Order matters, because a finding in the wrong chart is a patient-safety problem and a
-//! half-written exam is a mess someone has to clean up by hand. Everything that can refuse
-//! the job is checked before the first write:
-//!
-//! 1. the encounter belongs to the snapshot's patient, and that patient's last name and
-//!    date of birth in the EHR match the scribe's (an id typo must not land data in
-//!    another chart) → otherwise `wrong-patient`;
-//! 2. the encounter is open → otherwise `encounter-locked`;
-//! 3. every EHR field the plan writes is in the encounter's template → otherwise
+//! 1. the encounter (and its patient) are read, and the SDK's identity guard checks it
+//!    belongs to the snapshot's patient (id, last and first name, date of birth) and is
+//!    open → otherwise `wrong-patient` / `encounter-locked`;
+//! 2. the encounter's template is read: fields it does not take are skipped as
+//!    `outside-template` (a brief visit), and a template whose field ids changed is
 //!    `template-mismatch`;
-//!
-//! then the exam sections, the diagnosis list and the note are written, each with an
-//! `Idempotency-Key` derived from the job id, so a retried job changes the chart once.
+//! 3. a refusal of 1 or 2 stands only if this job has not landed already: the sections it
+//!    would write are read back, and a job whose values are all in the chart is reported
+//!    as succeeded (`replayed`);
+//! 4. the exam sections, the diagnosis list and the note are written, one request each,
+//!    each with the idempotency key `{job id}:{section}`, so a retried job changes the
+//!    chart once; a section the EHR refuses field by field has those fields skipped with
+//!    the EHR's message and the rest written.
 
-use crate::api::{Api, DiagnosisJson, EncounterJson, NoteJson, WriteAck};
-use crate::mapping::{self, is_exam_section, DIAGNOSES_SECTION, NOTES_SECTION};
-use ehr_adapter_sdk::mapping::{MappedValue, Plan};
+use crate::api::{Api, DiagnosisJson, EncounterJson, PatientJson};
+use crate::mapping::{self, is_exam_section, DIAGNOSES_SECTION, DIAGNOSIS_RULES, NOTES_SECTION};
+use ehr_adapter_sdk::identity::{self, EhrEncounter, EhrPatient};
 use ehr_adapter_sdk::prelude::*;
-use ehr_adapter_sdk::{Diagnosis, FieldWarning, WarningKind};
+use ehr_adapter_sdk::rest::idempotency_key;
+use ehr_adapter_sdk::write::parts::{write_parts, Part};
+use ehr_adapter_sdk::write::readback::includes;
+use ehr_adapter_sdk::write::{guarded, Landed};
+use serde_json::Value;
 
 /// Writes `snapshot` into its encounter and reports every field.
-pub fn write_encounter(snapshot: &EncounterSnapshot) -> Result<WriteResult, AdapterError> {
+pub fn write_encounter(s: &EncounterSnapshot) -> Result<WriteResult, AdapterError> {
     let api = Api::from_config()?;
-    let encounter_id = snapshot.encounter_id.as_str();
-
-    // 1. Whose chart is this? Checked before anything else, including the lock, so a
-    //    wrong id is reported as what it is.
-    let encounter = api.encounter(encounter_id)?;
-    confirm_patient(&api, snapshot, &encounter)?;
-
-    // 2. Signed encounters are closed to changes; the EHR would refuse with 409 anyway,
-    //    but only after earlier sections had been written.
-    if !encounter.is_open() {
-        return Err(AdapterError::EncounterLocked(format!(
-            "encounter {encounter_id} is {} and cannot be changed; nothing was written",
-            encounter.status
-        )));
-    }
-
-    // 3. Plan, then make sure the EHR's template still has every field the plan writes.
-    let template = api.template(&encounter.template_id)?;
-    let mut plan = mapping::mapping().apply(snapshot);
-    let diagnoses = shape_diagnoses(&mut plan);
-    let missing: Vec<&str> = plan
-        .lines()
-        .filter(|l| is_exam_section(&l.section))
-        .map(|l| l.name.as_str())
-        .filter(|name| !template.fields.iter().any(|f| f == name))
-        .collect();
-    if !missing.is_empty() {
-        return Err(AdapterError::TemplateMismatch(format!(
-            "template {} ({}) of encounter {encounter_id} has no field {}; the EHR's template \
-             changed and this adapter's mapping must be updated; nothing was written",
-            template.id,
-            template.name,
-            missing.join(", ")
-        )));
-    }
-    if !snapshot.template.id.is_empty() && snapshot.template.id != template.id {
-        // Not fatal: scoping by the snapshot's template already happened, and every field
-        // written is in the encounter's template. Worth a look, though.
-        log::warn(&format!(
-            "job {}: the snapshot names template {} but encounter {encounter_id} uses {}",
-            snapshot.job_id, snapshot.template.id, template.id
-        ));
-    }
-
-    // 4. Write. Any failure stops the job with its typed error; sections already written
-    //    are replayed, not re-applied, when the host retries the same job id.
-    let mut acks: Vec<WriteAck> = Vec::new();
-    for section in plan.sections() {
-        if !is_exam_section(&section) {
-            continue;
-        }
-        let body = plan.section_json(&section);
-        let key = format!("{}:{section}", snapshot.job_id);
-        acks.push(api.put_section(encounter_id, &section, &body, &key)?);
-    }
-    if let Some(shaped) = &diagnoses {
-        let key = format!("{}:diagnoses", snapshot.job_id);
-        acks.push(api.put_diagnoses(encounter_id, &shaped.list, &key)?);
-    }
-    if let Some(note) = note_text(&plan) {
-        let key = format!("{}:notes", snapshot.job_id);
-        acks.push(api.post_note(encounter_id, &NoteJson { text: note }, &key)?);
-    }
-
-    // 5. Replayed only when the EHR said so for every write: a partly replayed job
-    //    (an earlier attempt failed half-way) did change the chart now.
-    let replayed = !acks.is_empty() && acks.iter().all(|a| a.replayed);
-    log::info(&format!(
-        "job {}: wrote {} request(s) to encounter {encounter_id}{}",
-        snapshot.job_id,
-        acks.len(),
-        if replayed { " (all replayed)" } else { "" }
-    ));
-    let mut result = plan.into_write_result(Some(encounter_id.to_string()), replayed);
-    if let Some(shaped) = diagnoses {
-        if let Some(line) = result
-            .fields
-            .iter_mut()
-            .find(|f| f.field == "diagnoses" && matches!(f.status, FieldStatus::Written))
-        {
-            line.warnings.extend(shaped.warnings);
-        }
-    }
-    Ok(result)
-}
-
-/// The wrong-patient guard: the encounter must belong to the snapshot's patient id, and
-/// that patient's last name and date of birth in the EHR must match the scribe's. Any
-/// doubt refuses the write. Messages name ids only; names and birth dates are PHI and
-/// error text ends up in logs and dashboards.
-fn confirm_patient(
-    api: &Api,
-    snapshot: &EncounterSnapshot,
-    encounter: &EncounterJson,
-) -> Result<(), AdapterError> {
-    let want = &snapshot.patient;
-    if encounter.patient_id != want.id {
-        return Err(AdapterError::WrongPatient(format!(
-            "encounter {} belongs to patient {}, not to patient {}; nothing was written",
-            snapshot.encounter_id, encounter.patient_id, want.id
-        )));
-    }
-    let patient = api.patient(&want.id)?;
-    if patient.id != want.id {
-        return Err(AdapterError::WrongPatient(format!(
-            "the EHR answered patient {} when asked for patient {}; nothing was written",
-            patient.id, want.id
-        )));
-    }
-    if ehr_adapter_sdk::text::name_key(&patient.last_name)
-        != ehr_adapter_sdk::text::name_key(&want.last_name)
-    {
-        return Err(AdapterError::WrongPatient(format!(
-            "patient {}'s last name in the EHR does not match the snapshot's; check the \
-             patient id; nothing was written",
-            want.id
-        )));
-    }
-    match patient.date_of_birth.as_deref().map(date_part) {
-        Some(dob) if !dob.is_empty() && dob == date_part(&want.date_of_birth) => Ok(()),
-        Some(dob) if !dob.is_empty() => Err(AdapterError::WrongPatient(format!(
-            "patient {}'s date of birth in the EHR does not match the snapshot's; check the \
-             patient id; nothing was written",
-            want.id
-        ))),
-        // Without a birth date the second identifier cannot be checked. Fail closed: a
-        // person confirms the chart (and records the birth date) before anything is written.
-        _ => Err(AdapterError::WrongPatient(format!(
-            "patient {} has no date of birth in the EHR, so the chart cannot be confirmed \
-             as the snapshot's patient; record it in the EHR and retry; nothing was written",
-            want.id
-        ))),
-    }
-}
-
-/// The `YYYY-MM-DD` part of a date or date-time.
-fn date_part(s: &str) -> &str {
-    let s = s.trim();
-    s.get(..10).unwrap_or(s)
-}
-
-/// The diagnosis list shaped for the EHR, and the warnings for its report line.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ShapedDiagnoses {
-    /// The body of `PUT .../diagnoses`.
-    pub list: Vec<DiagnosisJson>,
-    /// Changes made on the way (characters replaced, descriptions cut).
-    pub warnings: Vec<FieldWarning>,
-}
-
-/// Shapes the planned `diagnoses` value into the EHR's body. A list the EHR cannot
-/// accept as a whole (a value that is not diagnoses, a malformed code, two primaries) is
-/// skipped as `invalid-value` here, before any write, rather than refused by the EHR
-/// after the exam sections are already in.
-pub fn shape_diagnoses(plan: &mut Plan) -> Option<ShapedDiagnoses> {
-    let value = plan
-        .section(DIAGNOSES_SECTION)
-        .first()
-        .map(|l| l.value.clone())?;
-    match shape(&value) {
-        Ok(shaped) => Some(shaped),
-        Err(detail) => {
-            plan.skip_section(DIAGNOSES_SECTION, SkipReason::InvalidValue, &detail);
-            None
-        }
-    }
-}
-
-fn shape(value: &MappedValue) -> Result<ShapedDiagnoses, String> {
-    // The SDK's raw rules pass any kind of value through; only a diagnosis list fits.
-    let MappedValue::Raw(FieldValue::Diagnoses(diagnoses)) = value else {
-        return Err("expected a list of diagnoses".to_string());
+    let id = s.encounter_id.as_str();
+    let encounter = api.encounter(id)?;
+    // The patient record is only worth reading when the encounter is the patient's.
+    let patient = match encounter.patient_id == s.patient.id {
+        true => Some(api.patient(&s.patient.id)?),
+        false => None,
     };
-    let primaries = diagnoses.iter().filter(|d| d.primary).count();
-    if primaries > 1 {
-        return Err(format!(
-            "{primaries} diagnoses are marked primary; the EHR accepts at most one"
-        ));
-    }
-    let mut replaced: Vec<char> = Vec::new();
-    let mut cut = 0usize;
-    let mut list = Vec::with_capacity(diagnoses.len());
-    for d in diagnoses {
-        list.push(shape_one(d, &mut replaced, &mut cut)?);
-    }
-    let mut warnings = Vec::new();
-    if !replaced.is_empty() {
-        let chars: Vec<String> = replaced.iter().map(|c| format!("'{c}'")).collect();
-        warnings.push(FieldWarning {
-            kind: WarningKind::CharactersReplaced,
-            message: format!(
-                "replaced characters the EHR cannot store in diagnosis descriptions: {}",
-                chars.join(" ")
-            ),
-        });
-    }
-    if cut > 0 {
-        warnings.push(FieldWarning {
-            kind: WarningKind::Truncated,
-            message: format!(
-                "{cut} diagnosis description(s) cut to {} characters (the EHR's limit)",
-                mapping::DIAGNOSIS_DESCRIPTION_MAX
-            ),
-        });
-    }
-    Ok(ShapedDiagnoses { list, warnings })
+    let mut plan = mapping::mapping()
+        .non_ascii_marker(config::non_ascii_marker()?)
+        .apply(s);
+    plan.shape_diagnoses(DIAGNOSES_SECTION, &DIAGNOSIS_RULES);
+    guarded(
+        &s.job_id,
+        plan,
+        |plan| guard(&api, s, &encounter, patient.as_ref(), plan),
+        |plan| landed(&api, id, plan),
+        |mut plan| {
+            let parts: Vec<Part> = plan.sections().iter().map(|s| Part::section(s)).collect();
+            let progress = write_parts(&s.job_id, &mut plan, &parts, |part, plan| {
+                send(&api, s, &part.name, plan)
+            })?;
+            Ok(plan.into_write_result(Some(id.to_string()), progress.all_replayed()))
+        },
+    )
 }
 
-fn shape_one(
-    d: &Diagnosis,
-    replaced: &mut Vec<char>,
-    cut: &mut usize,
-) -> Result<DiagnosisJson, String> {
-    // Codes are case-insensitive in ICD-10-CM; the EHR wants them upper-case.
-    let code = d.code.trim().to_ascii_uppercase();
-    if !is_icd10(&code) {
-        return Err(format!(
-            "`{}` is not an ICD-10-CM code the EHR accepts",
-            d.code
-        ));
+/// Steps 1 and 2: identity and lock, then the encounter's template.
+fn guard(
+    api: &Api,
+    s: &EncounterSnapshot,
+    encounter: &EncounterJson,
+    patient: Option<&PatientJson>,
+    plan: &mut Plan,
+) -> Result<(), AdapterError> {
+    let ehr = EhrEncounter {
+        id: &s.encounter_id,
+        patient: EhrPatient {
+            id: patient.map_or(&encounter.patient_id, |p| &p.id),
+            first_name: patient.map(|p| p.first_name.as_str()),
+            last_name: patient.map(|p| p.last_name.as_str()),
+            date_of_birth: patient.and_then(|p| p.date_of_birth.as_deref()),
+        },
+        locked: !encounter.status.eq_ignore_ascii_case("open"),
+        date: encounter.date.as_deref(),
+        template_id: Some(&encounter.template_id),
+    };
+    let identity = identity::check(s, &ehr);
+    if let Err(wrong @ AdapterError::WrongPatient(_)) = identity {
+        return Err(wrong);
     }
-    let (mut description, chars) = ehr_adapter_sdk::text::to_ascii(d.description.trim());
-    for c in chars {
-        if !replaced.contains(&c) {
-            replaced.push(c);
+    // Scoped even when the encounter is locked: a landed job is recognised by what it
+    // wrote, which on a brief template was only the template's fields. A lock still wins
+    // over any problem with the template.
+    let scoped = api.template(&encounter.template_id).and_then(|template| {
+        plan.scope_to_template(&encounter.template_id, &template.fields, is_exam_section)
+    });
+    identity::log_notices(&s.job_id, &s.encounter_id, &identity?);
+    scoped
+}
+
+/// Step 4: one request, with its key.
+fn send(api: &Api, s: &EncounterSnapshot, part: &str, plan: &Plan) -> Result<bool, AdapterError> {
+    let key = idempotency_key(&s.job_id, part);
+    let id = &s.encounter_id;
+    let ack = match part {
+        DIAGNOSES_SECTION => api.put_diagnoses(id, &diagnoses(plan), &key)?,
+        NOTES_SECTION => api.post_note(id, plan.text(NOTES_SECTION).unwrap_or_default(), &key)?,
+        section => api.put_section(id, section, &plan.section_json(section), &key)?,
+    };
+    Ok(ack.replayed)
+}
+
+fn diagnoses(plan: &Plan) -> Vec<DiagnosisJson> {
+    let list = plan.diagnoses(DIAGNOSES_SECTION).unwrap_or_default();
+    list.iter().map(DiagnosisJson::from).collect()
+}
+
+/// Step 3: has this job landed? Every planned section's values are in the encounter, the
+/// diagnosis list is the planned one, and a note with the planned text exists.
+fn landed(api: &Api, id: &str, plan: &Plan) -> Result<Option<Landed>, AdapterError> {
+    let sections = plan.sections();
+    if sections.is_empty() {
+        return Ok(None);
+    }
+    for section in &sections {
+        let there = match section.as_str() {
+            DIAGNOSES_SECTION => api.diagnoses(id)? == diagnoses(plan),
+            NOTES_SECTION => {
+                let text = plan.text(NOTES_SECTION).unwrap_or_default();
+                api.notes(id)?.iter().any(|n| n == text)
+            }
+            exam => includes(
+                &Value::Object(api.section(id, exam)?),
+                &Value::Object(plan.section_json(exam)),
+            ),
+        };
+        if !there {
+            return Ok(None);
         }
     }
-    if description.chars().count() > mapping::DIAGNOSIS_DESCRIPTION_MAX {
-        description = description
-            .chars()
-            .take(mapping::DIAGNOSIS_DESCRIPTION_MAX)
-            .collect();
-        *cut += 1;
-    }
-    Ok(DiagnosisJson {
-        icd10: code,
-        description: (!description.is_empty()).then_some(description),
-        eye: d.laterality.eye_code(),
-        primary: d.primary,
-    })
-}
-
-/// The shape of an ICD-10-CM code: a letter other than U, a digit, a digit or letter,
-/// then optionally a dot and one to four digits or letters (`H40.1131`, `H401131`, `E11.9`).
-pub fn is_icd10(s: &str) -> bool {
-    let b = s.as_bytes();
-    if b.len() < 3 || !s.is_ascii() {
-        return false;
-    }
-    let upper_or_digit = |c: u8| c.is_ascii_digit() || c.is_ascii_uppercase();
-    let head =
-        b[0].is_ascii_uppercase() && b[0] != b'U' && b[1].is_ascii_digit() && upper_or_digit(b[2]);
-    let tail = b[3..].strip_prefix(b".").unwrap_or(&b[3..]);
-    head && (b.len() == 3
-        || ((1..=4).contains(&tail.len()) && tail.iter().all(|&c| upper_or_digit(c))))
-}
-
-/// The planned note text, if the snapshot has one.
-fn note_text(plan: &Plan) -> Option<String> {
-    plan.section(NOTES_SECTION)
-        .first()
-        .and_then(|l| match &l.value {
-            MappedValue::Text(t) => Some(t.clone()),
-            _ => None,
-        })
+    Ok(Some(Landed {
+        record_id: Some(id.to_string()),
+    }))
 }

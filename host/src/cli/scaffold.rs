@@ -1,4 +1,7 @@
-//! `new`: scaffolds an adapter crate that builds, tests and signs out of the box.
+//! `new`: scaffolds an adapter crate that builds, tests and signs out of the box, and is
+//! safe as generated: it reads the encounter, refuses a wrong patient and a locked
+//! encounter through the SDK's identity guard, reports a job that already landed as a
+//! replay, escapes ids and keys every write by the job id — with a native test for each.
 
 use super::exit;
 use anyhow::{bail, Context, Result};
@@ -18,6 +21,8 @@ pub struct NewArgs {
 }
 
 const LIB_RS: &str = include_str!("scaffold_lib.rs.txt");
+const TESTS_RS: &str = include_str!("scaffold_tests.rs.txt");
+const SNAPSHOT_JSON: &str = include_str!("scaffold_snapshot.json.txt");
 
 pub fn new(a: NewArgs) -> Result<i32> {
     let valid = !a.name.is_empty()
@@ -43,6 +48,7 @@ pub fn new(a: NewArgs) -> Result<i32> {
         )
     })?;
     std::fs::create_dir_all(dir.join("src"))?;
+    std::fs::create_dir_all(dir.join("examples"))?;
     let crate_name = a.name.replace('-', "_");
     let cargo = format!(
         r#"[package]
@@ -71,10 +77,12 @@ opt-level = "s"
         .replace("{{ID}}", &a.name)
         .replace("{{CRATE}}", &crate_name);
     std::fs::write(dir.join("src/lib.rs"), lib)?;
+    std::fs::write(dir.join("src/tests.rs"), TESTS_RS)?;
+    std::fs::write(dir.join("examples/snapshot.json"), SNAPSHOT_JSON)?;
     std::fs::write(
         dir.join("README.md"),
         format!(
-            "# {name}\n\nAn ehr-host adapter.\n\n```sh\ncargo test                                        # native tests with the SDK harness\ncargo build --release --target wasm32-wasip2      # the component\nehr-host sign target/wasm32-wasip2/release/{crate_name}.wasm --key publisher.key\nehr-host install target/wasm32-wasip2/release/{name}-0.1.0.ehrpkg\n```\n",
+            "# {name}\n\nAn ehr-host adapter. `src/lib.rs` reads the encounter, refuses a wrong patient or a locked encounter (the SDK's identity guard), reports a job that already landed as a replay, and writes each section keyed `{{job id}}:{{section}}`; `src/tests.rs` tests each rule; `examples/snapshot.json` is a snapshot to try it with.\n\n```sh\ncargo test                                        # native tests with the SDK harness\ncargo build --release --target wasm32-wasip2      # the component\nehr-host sign target/wasm32-wasip2/release/{crate_name}.wasm --key publisher.key\nehr-host install {name}-0.1.0.ehrpkg\nehr-host write {name} examples/snapshot.json\n```\n",
             name = a.name
         ),
     )?;

@@ -200,21 +200,25 @@ fn procedure(v: &Value) -> Result<Procedure, String> {
     })
 }
 
+/// ICD-10-CM, by the SDK's shared rules (`ehr_adapter_sdk::icd10`), so the host never
+/// accepts a code the adapters refuse, or the other way round.
 fn valid_icd10(code: &str) -> bool {
-    let c: Vec<char> = code.chars().collect();
-    if c.len() < 3 || c.len() > 8 {
-        return false;
-    }
-    let head = c[0].is_ascii_uppercase() && c[1].is_ascii_digit() && c[2].is_ascii_alphanumeric();
-    let tail: String = c[3..].iter().filter(|ch| **ch != '.').collect();
-    let dot_ok = !code.contains('.') || code.find('.') == Some(3);
-    head && dot_ok && tail.len() <= 4 && tail.chars().all(|ch| ch.is_ascii_alphanumeric())
+    ehr_adapter_sdk::icd10::is_valid(code)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    // The one ICD-10-CM table the SDK's tests also run (U codes, 7th characters with the
+    // placeholder X, dots optional, any case), through the snapshot check.
+    #[test]
+    fn icd10_table_is_the_sdks() {
+        let accepts = |code: &str| diagnosis(&json!({ "code": code })).is_ok();
+        let wrong = ehr_adapter_sdk::icd10::table_mismatches(accepts);
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
 
     // The catalog's step: sphere in quarter diopters, IOP in whole mmHg; a value off the
     // step is refused naming the two nearest valid values.

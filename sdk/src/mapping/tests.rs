@@ -1,30 +1,13 @@
 use super::*;
-use crate::{ClinicalField, PatientRef, TemplateRef};
+use crate::testing::SnapshotBuilder;
+use crate::{AdapterError, FieldStatus, WarningKind, WriteResult};
 
 fn snapshot(template_fields: &[&str], fields: Vec<(&str, FieldValue)>) -> EncounterSnapshot {
-    EncounterSnapshot {
-        job_id: "job-1".into(),
-        patient: PatientRef {
-            id: "P1".into(),
-            first_name: "Ann".into(),
-            last_name: "Lee".into(),
-            date_of_birth: "1970-01-01".into(),
-        },
-        encounter_id: "E1".into(),
-        encounter_date: "2026-11-20".into(),
-        provider_id: None,
-        template: TemplateRef {
-            id: "T".into(),
-            fields: template_fields.iter().map(|s| s.to_string()).collect(),
-        },
-        fields: fields
-            .into_iter()
-            .map(|(id, value)| ClinicalField {
-                id: id.into(),
-                value,
-            })
-            .collect(),
-    }
+    let b = SnapshotBuilder::new().template("T", template_fields);
+    fields
+        .into_iter()
+        .fold(b, |b, (id, v)| b.field(id, v))
+        .build()
 }
 
 fn text(s: &str) -> FieldValue {
@@ -199,10 +182,19 @@ fn diagnosis(code: &str, description: &str) -> crate::Diagnosis {
     }
 }
 
-// A diagnosis code the EHR cannot store skips the whole list; an over-long description
-// keeps the list written with a `truncated` warning naming the code.
+const DX: crate::icd10::DiagnosisRules = crate::icd10::DiagnosisRules {
+    ehr: "TestEHR",
+    dotted: true,
+    description_max: 20,
+    ascii: false,
+    max_primary: 1,
+};
+
+// A diagnosis code that is not ICD-10-CM skips the whole list (a partial list would
+// misstate the assessment); an over-long description keeps the list written with a
+// `truncated` warning naming the code; the planned list is the shaped one.
 #[test]
-fn diagnosis_lists_are_checked_against_columns() {
+fn diagnosis_lists_are_shaped() {
     let m = Mapping::new().raw("diagnoses", "dx", "code");
     let bad = snapshot(
         &[],
@@ -215,26 +207,174 @@ fn diagnosis_lists_are_checked_against_columns() {
         )],
     );
     let mut plan = m.apply(&bad);
-    plan.check_diagnoses("dx", "TestEHR", 10, 20);
+    plan.shape_diagnoses("dx", &DX);
     let r = plan.into_write_result(None, false);
     assert!(matches!(
         status(&r, "diagnoses"),
-        FieldStatus::Skipped((SkipReason::InvalidValue, ref m)) if m.contains("H40.1234567890") && m.contains("TestEHR")
+        FieldStatus::Skipped((SkipReason::InvalidValue, ref m)) if m.contains("H40.1234567890")
     ));
 
     let long = snapshot(
         &[],
         vec![(
             "diagnoses",
-            FieldValue::Diagnoses(vec![diagnosis("H25.13", &"y".repeat(21))]),
+            FieldValue::Diagnoses(vec![diagnosis("h2513", &"y".repeat(21))]),
         )],
     );
     let mut plan = m.apply(&long);
-    plan.check_diagnoses("dx", "TestEHR", 10, 20);
+    plan.shape_diagnoses("dx", &DX);
+    assert_eq!(plan.diagnoses("dx").unwrap()[0].code, "H25.13");
     let r = plan.into_write_result(None, false);
     assert_eq!(status(&r, "diagnoses"), FieldStatus::Written);
     let w = &r.fields[0].warnings;
     assert_eq!(w.len(), 1);
     assert_eq!(w[0].kind, WarningKind::Truncated);
     assert!(w[0].message.contains("H25.13"), "{}", w[0].message);
+}
+
+// One field can be skipped or warned on its own, not only a whole section.
+#[test]
+fn single_fields_skip_and_warn() {
+    let s = snapshot(
+        &[],
+        vec![
+            ("iop.od", FieldValue::Number(17.0)),
+            ("vitals.temperature", FieldValue::Number(37.0)),
+        ],
+    );
+    let mut plan = mapping().apply(&s);
+    plan.skip_field("iop.od", SkipReason::InvalidValue, "the EHR refused it");
+    plan.warn_field(
+        "vitals.temperature",
+        WarningKind::Other,
+        "check the thermometer",
+    );
+    assert!(plan.section_json("iop").is_empty());
+    let r = plan.into_write_result(None, false);
+    assert!(matches!(
+        status(&r, "iop.od"),
+        FieldStatus::Skipped((SkipReason::InvalidValue, m)) if m == "the EHR refused it"
+    ));
+    assert_eq!(
+        warnings(&r, "vitals.temperature"),
+        vec![WarningKind::UnitConverted, WarningKind::Other]
+    );
+}
+
+// Dotted target names nest in the section's JSON; a rule's note follows its modifiers
+// in `describe`.
+#[test]
+fn dotted_targets_nest_and_notes_describe() {
+    let m = Mapping::new()
+        .number("refraction.manifest.od.sphere", "rx", "rx.od.sph")
+        .number("refraction.manifest.od.cylinder", "rx", "rx.od.cyl")
+        .number("refraction.manifest.os.sphere", "rx", "rx.os.sph")
+        .raw("diagnoses", "dx", "list")
+        .note("replaces the encounter's list");
+    let s = snapshot(
+        &[],
+        vec![
+            ("refraction.manifest.od.sphere", FieldValue::Number(-1.25)),
+            ("refraction.manifest.od.cylinder", FieldValue::Number(-0.5)),
+            ("refraction.manifest.os.sphere", FieldValue::Number(-1.0)),
+        ],
+    );
+    assert_eq!(
+        serde_json::Value::Object(m.apply(&s).section_json("rx")),
+        serde_json::json!({"rx": {"od": {"sph": -1.25, "cyl": -0.5}, "os": {"sph": -1.0}}})
+    );
+    let d = m.describe();
+    assert_eq!(d[3].note, "replaces the encounter's list");
+}
+
+// A number off the catalog's step is rounded to it with a warning naming both values:
+// sphere -1.13 → -1.25 (quarter dioptres), -1.12 → -1.00; on-step values pass unwarned.
+#[test]
+fn catalog_step_rounding() {
+    let m = Mapping::new()
+        .number("refraction.manifest.od.sphere", "rx", "sph")
+        .catalog_step()
+        .decimals(2);
+    for (given, want, warned) in [
+        (-1.13, -1.25, true),
+        (-1.12, -1.0, true),
+        (-1.25, -1.25, false),
+    ] {
+        let s = snapshot(
+            &[],
+            vec![("refraction.manifest.od.sphere", FieldValue::Number(given))],
+        );
+        let plan = m.apply(&s);
+        assert_eq!(plan.section_json("rx")["sph"], want, "{given}");
+        let r = plan.into_write_result(None, false);
+        let w = &r.fields[0].warnings;
+        assert_eq!(!w.is_empty(), warned, "{given}: {w:?}");
+        if warned {
+            assert_eq!(w[0].kind, WarningKind::Rounded);
+            assert!(
+                w[0].message.contains(&given.to_string())
+                    && w[0].message.contains(&want.to_string()),
+                "{}",
+                w[0].message
+            );
+        }
+    }
+    assert!(m.describe()[0].note.contains("steps of 0.25"));
+}
+
+// The encounter's template in the EHR: fields it does not take are skipped as
+// `outside-template` when it only takes fewer (a brief visit); a mismatch is refused only
+// when the template lists ids this mapping does not know (the EHR renamed fields).
+#[test]
+fn template_scoping() {
+    let s = snapshot(
+        &[],
+        vec![
+            ("iop.od", FieldValue::Number(17.0)),
+            ("chief_complaint", text("blur")),
+        ],
+    );
+    let brief = vec!["iopOd".to_string()];
+    let mut plan = mapping().apply(&s);
+    plan.scope_to_template("T-BRIEF", &brief, |_| true).unwrap();
+    let r = plan.into_write_result(None, false);
+    assert_eq!(status(&r, "iop.od"), FieldStatus::Written);
+    assert!(matches!(
+        status(&r, "chief_complaint"),
+        FieldStatus::Skipped((SkipReason::OutsideTemplate, m)) if m.contains("T-BRIEF")
+    ));
+
+    let renamed = vec!["iopOdMmHg".to_string(), "cc".to_string()];
+    let mut plan = mapping().apply(&s);
+    let e = plan
+        .scope_to_template("T-COMP", &renamed, |_| true)
+        .unwrap_err();
+    assert!(
+        matches!(&e, AdapterError::TemplateMismatch(m) if m.contains("iopOd") && m.contains("iopOdMmHg")),
+        "{e:?}"
+    );
+    // Sections outside the template's scope are never checked.
+    let mut plan = mapping().apply(&s);
+    plan.scope_to_template("T-COMP", &renamed, |section| section == "history")
+        .unwrap();
+    assert_eq!(plan.lines().count(), 2);
+}
+
+// Text with no faithful ASCII form: skipped with the reason by default; written with
+// the practice's marker and a warning when one is configured.
+#[test]
+fn unwritable_text_is_skipped_or_marked() {
+    let s = snapshot(&[], vec![("chief_complaint", text("視界 blu"))]);
+    let r = mapping().apply(&s).into_write_result(None, false);
+    assert!(matches!(
+        status(&r, "chief_complaint"),
+        FieldStatus::Skipped((SkipReason::InvalidValue, m)) if m.contains("CJK")
+    ));
+    let plan = mapping().non_ascii_marker(Some("[?]".into())).apply(&s);
+    assert_eq!(plan.section_json("history")["cc"], "[?][?] blu");
+    let r = plan.into_write_result(None, false);
+    assert_eq!(
+        warnings(&r, "chief_complaint"),
+        vec![WarningKind::CharactersReplaced]
+    );
 }

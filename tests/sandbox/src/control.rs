@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -21,6 +21,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/_sandbox/expire-tokens", post(expire_tokens))
         .route("/_sandbox/reset", post(reset))
         .route("/_sandbox/state", get(state))
+        .route("/_sandbox/encounters/{id}/sign", post(sign))
         .merge(crate::echo::router())
 }
 
@@ -48,6 +49,15 @@ async fn expire_tokens(State(shared): State<Arc<Shared>>) -> StatusCode {
 async fn reset(State(shared): State<Arc<Shared>>) -> StatusCode {
     shared.reset();
     StatusCode::NO_CONTENT
+}
+
+/// Signs (locks) one encounter: 204, or 404 when the seed has no such encounter.
+async fn sign(State(shared): State<Arc<Shared>>, Path(id): Path<String>) -> Response {
+    if shared.sign_encounter(&id) {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        ApiError::not_found(format!("No encounter {id} to sign")).into_response()
+    }
 }
 
 async fn state(State(shared): State<Arc<Shared>>) -> Response {

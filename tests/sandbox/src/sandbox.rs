@@ -72,6 +72,13 @@ impl Sandbox {
         self.shared.reset();
     }
 
+    /// Signs (RevolutionEHR) or locks (Eyefinity) encounter `id`, as a provider closing
+    /// the chart does: later writes to it are refused, keyed replays still answer. `false`
+    /// when the seed has no such encounter.
+    pub fn sign_encounter(&self, id: &str) -> bool {
+        self.shared.sign_encounter(id)
+    }
+
     /// A snapshot of stored data, the request log and the active fault.
     pub fn state(&self) -> State {
         self.shared.state()

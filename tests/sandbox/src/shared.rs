@@ -59,6 +59,15 @@ impl Shared {
         *lock(&self.eyefinity) = EyefinityData::seed();
     }
 
+    /// Signs (RevolutionEHR) or locks (Eyefinity) encounter `id`, as the provider does
+    /// when closing the chart; `false` when the dialect has no such encounter.
+    pub fn sign_encounter(&self, id: &str) -> bool {
+        match self.ehr {
+            Ehr::Revolution => self.revolution().sign(id),
+            Ehr::Eyefinity => self.eyefinity().lock(id),
+        }
+    }
+
     pub fn state(&self) -> State {
         State {
             encounters: match self.ehr {

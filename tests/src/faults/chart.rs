@@ -84,40 +84,42 @@ pub async fn encounter_locked(target: &Target) {
     expect_nothing_written(&sandbox);
 }
 
-/// Where the EHR stores two text fields: (section, name) for chief complaint and plan.
-fn text_targets(target: &Target) -> [(&'static str, &'static str); 2] {
+/// Where the EHR stores three text fields: (section, name) for chief complaint, plan
+/// and assessment.
+fn text_targets(target: &Target) -> [(&'static str, &'static str); 3] {
     match target.ehr {
-        ehr_sandbox::Ehr::Revolution => {
-            [("history", "chiefComplaint"), ("assessment-plan", "plan")]
-        }
-        ehr_sandbox::Ehr::Eyefinity => [("elements", "CC"), ("elements", "PLAN")],
+        ehr_sandbox::Ehr::Revolution => [
+            ("history", "chiefComplaint"),
+            ("assessment-plan", "plan"),
+            ("assessment-plan", "assessment"),
+        ],
+        ehr_sandbox::Ehr::Eyefinity => [
+            ("elements", "CC"),
+            ("elements", "PLAN"),
+            ("elements", "ASSESSMENT"),
+        ],
     }
 }
 
 /// Non-ASCII text and an over-length value: written with warnings, never corrupted. An
-/// ASCII-only EHR gets a transliteration (`characters_replaced`); a UTF-8 EHR gets the
-/// text exactly. The over-length plan is cut at the EHR's limit (`truncated`), on a
-/// character boundary.
+/// ASCII-only EHR gets a faithful transliteration (`characters_replaced`) and a field
+/// with characters that have none (CJK) skipped `invalid_value` with the reason, never a
+/// `?`; a UTF-8 EHR gets the text exactly. The over-length plan is cut at the EHR's limit
+/// (`truncated`), on a character boundary.
 pub async fn non_ascii_and_over_length(target: &Target) {
     let (sandbox, home) = cloud::setup(target, Auth::Bearer, None).await;
-    let complaint = "Douleur — «halos» autour des lumières, 視界";
+    let complaint = "Douleur — «halos» autour des lumie\u{300}res\u{200B}";
+    let assessment = "視界がぼやける";
     let plan = format!("Plan: {}", "é".repeat(7000));
     let snapshot = cloud::snapshot(target, |v| {
         v["fields"]["chief_complaint"] = complaint.into();
+        v["fields"]["assessment"] = assessment.into();
         v["fields"]["plan"] = plan.clone().into();
     });
     let (code, report) = write_json(&home, target.adapter, &snapshot);
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["outcome"], "succeeded_with_warnings");
-    let line = |id: &str| {
-        report["fields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["field"] == id)
-            .unwrap()
-            .clone()
-    };
+    let line = |id: &str| crate::report_field(&report, id).clone();
     let kinds = |id: &str| -> Vec<String> {
         line(id)["warnings"]
             .as_array()
@@ -134,22 +136,25 @@ pub async fn non_ascii_and_over_length(target: &Target) {
 
     let state = sandbox.state();
     let e = &state.encounters[target.open];
-    let [(cs, cn), (ps, pn)] = text_targets(target);
+    let [(cs, cn), (ps, pn), (a_s, an)] = text_targets(target);
     let stored_cc = e.sections[cs][cn].as_str().unwrap().to_string();
     let stored_plan = e.sections[ps][pn].as_str().unwrap().to_string();
     let limit = if target.ascii_only { 4000 } else { 6000 };
     assert_eq!(stored_plan.chars().count(), limit);
     if target.ascii_only {
         assert_eq!(kinds("chief_complaint"), ["characters_replaced"]);
-        assert!(
-            stored_cc.is_ascii() && stored_cc.contains("lumieres"),
-            "{stored_cc}"
-        );
+        assert_eq!(stored_cc, "Douleur - \"halos\" autour des lumieres");
         assert!(stored_plan.is_ascii() && stored_plan.starts_with("Plan: eee"));
+        assert_eq!(line("assessment")["status"], "skipped", "{report:#}");
+        assert_eq!(line("assessment")["reason"], "invalid_value");
+        let detail = line("assessment")["detail"].as_str().unwrap().to_string();
+        assert!(detail.contains("CJK") && !detail.contains('?'), "{detail}");
+        assert!(e.sections.get(a_s).is_none_or(|s| s.get(an).is_none()));
     } else {
         assert!(kinds("chief_complaint").is_empty(), "{report:#}");
         assert_eq!(stored_cc, complaint);
         assert!(plan.starts_with(&stored_plan));
+        assert_eq!(e.sections[a_s][an], assessment);
     }
 }
 

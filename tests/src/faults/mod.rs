@@ -1,5 +1,5 @@
 //! The fault suite's cases, one function per failure class, each run against both cloud
-//! EHRs by `tests/tests/faults_revolution.rs` and `tests/tests/faults_eyefinity.rs`.
+//! EHRs by the one suite `tests/tests/faults.rs`.
 //!
 //! Every case drives the real built adapter through the real `ehr-host` binary into one
 //! sandbox fault and checks what users and the job system see: the exit code (4 needs a
@@ -10,13 +10,16 @@
 //!
 //! The cases are grouped by where the failure comes from: [`session`] (credentials,
 //! login, permissions), [`transport`] (timeouts, rate limits, 5xx, resets, DNS),
-//! [`chart`] (what the EHR holds: template, patient, lock, text limits, idempotency).
+//! [`chart`] (what the EHR holds: template, patient, lock, text limits, idempotency),
+//! [`landed`] (the EHR's state changing after a write landed; brief templates).
 
 mod chart;
+mod landed;
 mod session;
 mod transport;
 
 pub use chart::*;
+pub use landed::*;
 pub use session::*;
 pub use transport::*;
 

@@ -74,7 +74,11 @@ pub async fn oauth2_token_endpoint_down(target: &Target) {
         5,
         "ehr_internal",
         "retryable",
-        &["could not be reached", "token endpoint", "HTTP 503"],
+        &[
+            "escalate to EHR vendor support",
+            "token endpoint",
+            "HTTP 503",
+        ],
     );
     assert!(!run.human.contains(LOG_BACK_IN), "{}", run.human);
     expect_nothing_written(&sandbox);

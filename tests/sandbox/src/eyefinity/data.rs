@@ -72,4 +72,15 @@ impl EyefinityData {
     pub fn snapshot(&self) -> BTreeMap<String, EncounterState> {
         self.records.clone()
     }
+
+    /// Finalizes (locks) visit `id`; `false` when there is no such visit.
+    pub fn lock(&mut self, id: &str) -> bool {
+        match self.visits.get_mut(id) {
+            Some(v) => {
+                v.locked = true;
+                true
+            }
+            None => false,
+        }
+    }
 }

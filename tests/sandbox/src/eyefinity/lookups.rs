@@ -60,6 +60,7 @@ pub(super) async fn visit(
         "locked": visit.locked,
         "patient": {
             "patientId": visit.patient_id,
+            "given": patient.map(|p| p.given.clone()),
             "family": patient.map(|p| p.family.clone()),
             "birthDate": patient.and_then(|p| p.birth_date.clone()),
         },

@@ -92,4 +92,15 @@ impl RevolutionData {
     pub fn snapshot(&self) -> BTreeMap<String, EncounterState> {
         self.records.clone()
     }
+
+    /// Marks encounter `id` signed; `false` when there is no such encounter.
+    pub fn sign(&mut self, id: &str) -> bool {
+        match self.encounters.get_mut(id) {
+            Some(e) => {
+                e.status = EncounterStatus::Signed;
+                true
+            }
+            None => false,
+        }
+    }
 }

@@ -122,15 +122,15 @@ pub(crate) fn is_acuity(s: &str) -> bool {
         && all_digits(modifier)
 }
 
-/// `^[A-TV-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$`: the shape of an ICD-10-CM code.
+/// `^[A-Z][0-9][0-9A-Z](\.?[0-9A-Z]{1,4})?$`: the shape of an ICD-10-CM code (U codes
+/// such as `U07.1` included: they are ICD-10-CM's emergency-use codes).
 pub(crate) fn is_icd10(s: &str) -> bool {
     let b = s.as_bytes();
     if b.len() < 3 {
         return false;
     }
     let upper_or_digit = |c: u8| c.is_ascii_digit() || c.is_ascii_uppercase();
-    let head_ok =
-        b[0].is_ascii_uppercase() && b[0] != b'U' && b[1].is_ascii_digit() && upper_or_digit(b[2]);
+    let head_ok = b[0].is_ascii_uppercase() && b[1].is_ascii_digit() && upper_or_digit(b[2]);
     let tail = b[3..].strip_prefix(b".").unwrap_or(&b[3..]);
     let tail_ok = if b.len() == 3 {
         true
@@ -188,15 +188,16 @@ mod tests {
         }
     }
 
-    // ICD-10 codes: letter (not U), digit, digit-or-letter, then an optional dotted tail
-    // of one to four characters.
+    // ICD-10 codes: letter (U included), digit, digit-or-letter, then an optional dotted
+    // tail of one to four characters.
     #[test]
     fn icd10_pattern() {
-        for ok in ["H40.1131", "H401131", "E11.9", "H52", "Z96.1", "H35.3211"] {
+        for ok in [
+            "H40.1131", "H401131", "E11.9", "H52", "Z96.1", "H35.3211", "U07.1",
+        ] {
             assert!(is_icd10(ok), "{ok}");
         }
         for bad in [
-            "U07.1",
             "H4",
             "H40.",
             "H40.11311",

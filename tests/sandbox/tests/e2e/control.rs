@@ -94,3 +94,42 @@ async fn drop_stops_the_server() {
         .unwrap_err();
     assert!(err.is_connect(), "{err:?}");
 }
+
+// Signing over HTTP closes the encounter to new writes (409 `encounter_signed`), while a
+// keyed write that landed before still replays: the EHR keeps its answer. The encounter
+// reads as signed; an unknown id is a 404.
+#[tokio::test]
+async fn sign_closes_the_encounter_but_keyed_replays_still_answer() {
+    let env = start().await;
+    let path = "/api/v1/encounters/E5001/exam/pupils";
+    let body = json!({"pupils": "PERRLA"});
+    let (status, _) = send(env.put(path, &body).header("Idempotency-Key", "j1:pupils")).await;
+    assert_eq!(status, 200);
+
+    let res = env
+        .client
+        .post(env.url("/_sandbox/encounters/E5001/sign"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 204);
+    let (_, encounter) = send(env.get("/api/v1/encounters/E5001")).await;
+    assert_eq!(encounter["status"], "signed");
+
+    let (status, _) = send(env.put(path, &body).header("Idempotency-Key", "j1:pupils")).await;
+    assert_eq!(status, 200, "the landed write replays");
+    let (status, refused) = send(env.put(path, &body).header("Idempotency-Key", "j2:pupils")).await;
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (409, Some("encounter_signed"))
+    );
+    assert_eq!(env.sandbox.state().encounters["E5001"].applied_writes, 1);
+
+    let res = env
+        .client
+        .post(env.url("/_sandbox/encounters/E9999/sign"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 404);
+}

@@ -214,7 +214,7 @@ async fn diagnoses_replace_and_validate() {
     assert_eq!(state.encounters["E5002"].diagnoses.len(), 1);
     assert_eq!(state.encounters["E5002"].diagnoses[0].icd10, "H52.4");
 
-    let bad_code = json!([{"icd10": "U07.1", "description": "x", "eye": "OD", "primary": false}]);
+    let bad_code = json!([{"icd10": "H40..1", "description": "x", "eye": "OD", "primary": false}]);
     let (status, body) = send(env.put(path, &bad_code)).await;
     assert_eq!(
         (status, body["fieldErrors"][0]["field"].as_str()),

@@ -119,3 +119,43 @@ async fn reads_and_token() {
         .unwrap();
     assert_eq!(token.status(), 200);
 }
+
+// Signing a visit through the control endpoint (or `Sandbox::sign_encounter`) locks it:
+// the visit reads `locked`, a new save is 409 `visit_locked`, the landed save replays.
+#[tokio::test]
+async fn signing_locks_the_visit() {
+    let env = eyefinity().await;
+    let doc = json!({"elements": {"IOP_OD": 17}});
+    let (status, _) = send(
+        env.put(DOC, &doc)
+            .header("Idempotency-Key", "job-1:encounter"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let res = env
+        .client
+        .post(env.url("/_sandbox/encounters/V-9001/sign"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 204);
+    let (_, visit) = send(env.get("/ehr/v2/visits/V-9001")).await;
+    assert_eq!(visit["locked"], true);
+    let (status, _) = send(
+        env.put(DOC, &doc)
+            .header("Idempotency-Key", "job-1:encounter"),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, body) = send(
+        env.put(DOC, &doc)
+            .header("Idempotency-Key", "job-2:encounter"),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (409, Some("visit_locked"))
+    );
+    assert!(env.sandbox.sign_encounter("V-9002"));
+    assert!(!env.sandbox.sign_encounter("V-0000"));
+}
