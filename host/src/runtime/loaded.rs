@@ -14,7 +14,7 @@ use crate::capabilities::http::HttpCapability;
 use crate::capabilities::log::CallLog;
 use crate::capabilities::sql::databases::Databases;
 use crate::capabilities::sql::SqlCapability;
-use crate::package::{Manifest, PublicKey, VerifiedPackage};
+use crate::package::{Manifest, PublicKey};
 use std::sync::Arc;
 use std::time::Instant;
 use wasmtime::{Store, UpdateDeadline};
@@ -31,8 +31,8 @@ pub struct LoadedAdapter {
     pub manifest: Manifest,
     /// SHA-256 of its package file.
     pub hash: String,
-    /// The publisher key that signed it.
-    pub publisher: PublicKey,
+    /// The publisher key that signed it (`None` for a component not packaged yet).
+    pub publisher: Option<PublicKey>,
     grants: Arc<Grants>,
     credentials: Arc<Credentials>,
     http_client: reqwest::Client,
@@ -69,7 +69,7 @@ enum Output {
 impl LoadedAdapter {
     pub(crate) fn new(
         pre: EhrAdapterPre<CallState>,
-        package: &VerifiedPackage,
+        identity: super::engine::Identity,
         grants: Arc<Grants>,
         credentials: Arc<Credentials>,
         outbound: Outbound,
@@ -82,9 +82,9 @@ impl LoadedAdapter {
         } = outbound;
         LoadedAdapter {
             pre,
-            manifest: package.manifest.clone(),
-            hash: package.hash.clone(),
-            publisher: package.publisher,
+            manifest: identity.manifest,
+            hash: identity.hash,
+            publisher: identity.publisher,
             grants,
             credentials,
             http_client,
