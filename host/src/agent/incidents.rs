@@ -21,6 +21,8 @@ pub struct Seen {
     pub adapter: Option<String>,
     /// What it is, in words.
     pub message: String,
+    /// The event that will say it ended.
+    pub ended: (EventKind, String),
 }
 
 /// An incident that started or ended in a pass.
@@ -90,6 +92,7 @@ mod tests {
             kind: EventKind::RegistryOffline,
             adapter: None,
             message: format!("{key} is down"),
+            ended: (EventKind::RegistryRecovered, format!("{key} is up")),
         }
     }
 

@@ -6,7 +6,7 @@
 
 use super::core::Inner;
 use super::events::{EventKind, HeldBack};
-use super::incidents::{Change, Seen};
+use super::incidents::Seen;
 use crate::registry::client::RegistryClient;
 use crate::registry::pull::{self, Indexes, Status, Updated};
 use crate::registry::resolve::Candidate;
@@ -22,20 +22,20 @@ impl Inner {
             Err(e) => return self.problem("registry", EventKind::Error, None, format!("{e:#}")),
         };
         if client.list().map(|l| l.is_empty()).unwrap_or(true) {
-            return self.observe("registry:", Vec::new(), closing);
+            return self.observe("registry:", Vec::new());
         }
         let indexes = match pull::indexes(&client).await {
             Ok(i) => i,
             Err(e) => return self.problem("registry", EventKind::Error, None, format!("{e:#}")),
         };
         self.solved("registry");
-        self.observe("registry:", registry_faults(&indexes), closing);
+        self.observe("registry:", registry_faults(&indexes));
         let before = pull::outdated(&self.host, &indexes).unwrap_or_default();
-        self.observe("yank:", yanks(&before), closing);
+        self.observe("yank:", yanks(&before));
         self.pull_updates(&client, &indexes).await;
         match pull::outdated(&self.host, &indexes) {
             Ok(after) => {
-                self.observe("yank:", yanks(&after), closing);
+                self.observe("yank:", yanks(&after));
                 self.held_back(&after);
             }
             Err(e) => self.problem("registry", EventKind::Error, None, format!("{e:#}")),
@@ -43,7 +43,7 @@ impl Inner {
     }
 
     /// Logs the incidents in `scope` that started or ended in this pass.
-    fn observe(&self, scope: &str, seen: Vec<Seen>, closing: fn(&Change) -> (EventKind, String)) {
+    fn observe(&self, scope: &str, seen: Vec<Seen>) {
         let (started, ended) = self
             .incidents
             .lock()
@@ -53,8 +53,9 @@ impl Inner {
             self.event(c.seen.kind, c.seen.adapter.as_deref(), &c.seen.message);
         }
         for c in ended {
-            let (kind, message) = closing(&c);
-            self.event(kind, c.seen.adapter.as_deref(), &message);
+            let (kind, message) = &c.seen.ended;
+            let message = format!("{message} (since {})", c.since);
+            self.event(*kind, c.seen.adapter.as_deref(), &message);
         }
     }
 
@@ -117,29 +118,41 @@ impl Inner {
                     "your pin `{}` holds {} back from {newer} (it allows up to {allowed}); to allow {newer}: `ehr-host install {}@^{newer}`",
                     s.pin, s.id, s.id
                 ),
+                ended: (
+                    EventKind::NoLongerHeldBack,
+                    format!("no pin holds {} back from {newer} any more", s.id),
+                ),
             });
         }
         drop(held);
-        self.observe("held:", seen, closing);
+        self.observe("held:", seen);
         self.write_status();
     }
 }
 
-/// The registries that could not be used in this pass, as incidents.
+/// The registries that could not be used in this pass, as incidents: one per registry
+/// and kind of fault (unreachable, or each kind of refused document).
 fn registry_faults(indexes: &Indexes) -> Vec<Seen> {
     let mut seen = Vec::new();
     for (name, e) in &indexes.problems {
-        let refused = e.downcast_ref::<RegistryRefusal>().is_some();
-        let (what, kind) = if refused {
-            ("refused", EventKind::RegistryRefused)
+        let (slug, what, kind) = match e.downcast_ref::<RegistryRefusal>() {
+            Some(r) => {
+                let (slug, what) = refused(r);
+                (slug, what, EventKind::RegistryRefused)
+            }
+            None => ("offline", "an answer", EventKind::RegistryOffline),
+        };
+        let ended = if kind == EventKind::RegistryRefused {
+            format!("registry `{name}` no longer serves {what}")
         } else {
-            ("offline", EventKind::RegistryOffline)
+            format!("registry `{name}` is reachable again")
         };
         seen.push(Seen {
-            key: format!("registry:{name}:{what}"),
+            key: format!("registry:{name}:{slug}"),
             kind,
             adapter: None,
             message: format!("registry `{name}`: {e:#}"),
+            ended: (EventKind::RegistryRecovered, ended),
         });
     }
     for (name, why) in &indexes.offline {
@@ -150,9 +163,25 @@ fn registry_faults(indexes: &Indexes) -> Vec<Seen> {
             message: format!(
                 "registry `{name}` unreachable ({why}); using its last verified index"
             ),
+            ended: (
+                EventKind::RegistryRecovered,
+                format!("registry `{name}` is reachable again"),
+            ),
         });
     }
     seen
+}
+
+/// A refused registry document's kind: a key part and words for its end.
+fn refused(r: &RegistryRefusal) -> (&'static str, &'static str) {
+    match r {
+        RegistryRefusal::Rollback { .. } => ("rolled-back", "a rolled-back index"),
+        RegistryRefusal::Expired { .. } => ("expired", "an expired document"),
+        RegistryRefusal::VersionReused { .. } => ("reused", "a reused index version"),
+        RegistryRefusal::BadSignatures { .. } => ("signatures", "badly signed documents"),
+        RegistryRefusal::RootKeyMismatch(_) => ("root-key", "a root without the pinned key"),
+        _ => ("refused", "documents this agent refuses"),
+    }
 }
 
 /// Installed versions their publisher yanked, as incidents, with what the agent does.
@@ -177,37 +206,11 @@ fn yanks(statuses: &[(Status, Option<Candidate>)]) -> Vec<Seen> {
                 "{} {v}, the version installed, was yanked by its publisher: {reason}; {plan}",
                 s.id
             ),
+            ended: (
+                EventKind::YankResolved,
+                format!("{} left the yanked version {v}", s.id),
+            ),
         });
     }
     seen
-}
-
-/// The event that ends an incident.
-fn closing(c: &Change) -> (EventKind, String) {
-    let key = &c.seen.key;
-    let since = &c.since;
-    let mut parts = key.splitn(3, ':');
-    let (scope, name, what) = (
-        parts.next(),
-        parts.next().unwrap_or(""),
-        parts.next().unwrap_or(""),
-    );
-    match (scope, what) {
-        (Some("registry"), "refused") => (
-            EventKind::RegistryRecovered,
-            format!("registry `{name}` serves an index this agent accepts again (refused since {since})"),
-        ),
-        (Some("registry"), _) => (
-            EventKind::RegistryRecovered,
-            format!("registry `{name}` is reachable again (unreachable since {since})"),
-        ),
-        (Some("yank"), version) => (
-            EventKind::YankResolved,
-            format!("{name} left the yanked version {version} (yanked since {since})"),
-        ),
-        _ => (
-            EventKind::NoLongerHeldBack,
-            format!("the pin no longer holds {name} back from {what}"),
-        ),
-    }
 }

@@ -155,7 +155,17 @@ impl Inner {
             let msg = format!("serving {id} {version}{how}{watch}");
             return self.event(EventKind::Serving, Some(id), &msg);
         };
-        let old = slot.swap(next, probation);
+        let hash = next.hash.clone();
+        let still_wanted = || {
+            self.host.store.entry(id).ok().flatten().is_some_and(|e| {
+                e.hash == hash
+                    && e.state.generation == entry.state.generation
+                    && e.state.rolled_back(&hash).is_none()
+            })
+        };
+        let Some(old) = slot.swap_if(next, probation, still_wanted) else {
+            return self.watch_now.notify_one();
+        };
         let was = &old.manifest.version;
         let msg = format!(
             "now serving {id} {version} (was {was}); calls in flight finish on {was}{watch}"

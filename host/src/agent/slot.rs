@@ -116,6 +116,10 @@ pub struct AdapterSlot {
     id: String,
     current: RwLock<Arc<LoadedAdapter>>,
     probation: Mutex<Option<Probation>>,
+    /// Held while a probation verdict is taken and written to the store, and while the
+    /// agent checks the store and swaps: so the agent never swaps back in a version the
+    /// slot is rolling back from before the store says so.
+    transition: Mutex<()>,
     policy: ProbationPolicy,
     events: UnboundedSender<SlotEvent>,
     store: AdapterStore,
@@ -147,6 +151,7 @@ impl AdapterSlot {
             id: adapter.manifest.id.clone(),
             current: RwLock::new(adapter.clone()),
             probation: Mutex::new(None),
+            transition: Mutex::new(()),
             policy,
             events,
             store,
@@ -171,16 +176,22 @@ impl AdapterSlot {
         })
     }
 
-    /// Makes `next` the serving version (on probation when `probation` is given);
-    /// returns the version it replaced.
-    pub fn swap(
+    /// Makes `next` the serving version (on probation when `probation` is given) if
+    /// `still_wanted()` says the store still wants it once no probation verdict is in
+    /// progress; returns the version it replaced, or `None` when nothing was swapped.
+    pub fn swap_if(
         &self,
         next: Arc<LoadedAdapter>,
         probation: Option<OnProbation>,
-    ) -> Arc<LoadedAdapter> {
+        still_wanted: impl FnOnce() -> bool,
+    ) -> Option<Arc<LoadedAdapter>> {
+        let _transition = self.transition.lock().expect("transition lock");
+        if !still_wanted() {
+            return None;
+        }
         let old = std::mem::replace(&mut *self.current.write().expect("slot lock"), next.clone());
         self.start_probation(next, probation);
-        old
+        Some(old)
     }
 
     fn start_probation(&self, adapter: Arc<LoadedAdapter>, probation: Option<OnProbation>) {
@@ -195,6 +206,7 @@ impl AdapterSlot {
     /// Counts one finished call of `used` towards its probation: the verdict is taken
     /// under the lock, the store written after it.
     fn record(&self, used: &Arc<LoadedAdapter>, fault: Option<&CallError>) {
+        let _transition = self.transition.lock().expect("transition lock");
         let verdict = self.judge(used, fault.is_some());
         match verdict {
             Verdict::Nothing => {}

@@ -69,7 +69,10 @@ fn rollback_after_a_failed_probation() {
     let i = store.get("demo").unwrap();
     assert_eq!(i.version.to_string(), "1.0.0");
     assert_eq!(i.rolled_back.len(), 2);
-    assert_eq!(store.entry("demo").unwrap().unwrap().state.generation, before);
+    assert_eq!(
+        store.entry("demo").unwrap().unwrap().state.generation,
+        before
+    );
 }
 
 // A version whose self-check could not run waits behind the previous one, which is
