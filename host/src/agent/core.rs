@@ -33,6 +33,11 @@ pub(super) struct Inner {
     /// The last problem reported per adapter (or other key), so passes repeating the
     /// same problem do not flood the log; shown in the status.
     pub problems: Mutex<HashMap<String, String>>,
+    /// Poll requests made through [`super::Agent::poll_and_wait`] so far.
+    pub poll_requests: std::sync::atomic::AtomicU64,
+    /// The requests a finished registry pass had seen when it started: a request is
+    /// served once this reaches it.
+    pub polls: tokio::sync::watch::Sender<u64>,
 }
 
 impl Inner {
@@ -53,6 +58,8 @@ impl Inner {
             retries: Mutex::new(Retries::default()),
             held_back: Mutex::new(HashMap::new()),
             problems: Mutex::new(HashMap::new()),
+            poll_requests: std::sync::atomic::AtomicU64::new(0),
+            polls: tokio::sync::watch::channel(0).0,
         };
         (inner, slot_rx)
     }
@@ -187,6 +194,16 @@ impl Inner {
     }
 }
 
+impl Inner {
+    /// A registry pass, then a store pass that swaps in what it installed.
+    async fn poll_then_watch(&self, watcher: &mut StoreWatcher) {
+        let requested = self.poll_requests.load(std::sync::atomic::Ordering::SeqCst);
+        self.poll_pass().await;
+        self.watch_pass(watcher).await;
+        self.polls.send_replace(requested);
+    }
+}
+
 pub(super) async fn run_loop(
     inner: Arc<Inner>,
     mut watcher: StoreWatcher,
@@ -202,14 +219,8 @@ pub(super) async fn run_loop(
             _ = inner.shutdown.notified() => break,
             Some(ev) = slot_rx.recv() => inner.slot_event(ev),
             _ = inner.watch_now.notified() => inner.watch_pass(&mut watcher).await,
-            _ = inner.poll_now.notified() => {
-                inner.poll_pass().await;
-                inner.watch_pass(&mut watcher).await;
-            }
-            _ = poll_tick.tick() => {
-                inner.poll_pass().await;
-                inner.watch_pass(&mut watcher).await;
-            }
+            _ = inner.poll_now.notified() => inner.poll_then_watch(&mut watcher).await,
+            _ = poll_tick.tick() => inner.poll_then_watch(&mut watcher).await,
             _ = watch_tick.tick() => inner.watch_pass(&mut watcher).await,
         }
     }

@@ -141,6 +141,18 @@ impl Agent {
         self.inner.poll_now.notify_one();
     }
 
+    /// Polls the registries now and waits until that pass (and the store pass after it)
+    /// has finished.
+    pub async fn poll_and_wait(&self) {
+        let mut polls = self.inner.polls.subscribe();
+        let ticket = 1 + self
+            .inner
+            .poll_requests
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.poll_now.notify_one();
+        let _ = polls.wait_for(|seen| *seen >= ticket).await;
+    }
+
     /// Looks at the store now instead of at the next interval.
     pub fn watch_now(&self) {
         self.inner.watch_now.notify_one();
