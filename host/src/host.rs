@@ -90,7 +90,7 @@ impl Host {
         };
         let loaded = self.runtime.load(&package, &self.config.adapter(&m.id))?;
         describe_matches(&loaded).await.map_err(|e| {
-            e.context("the package is inconsistent, ask the publisher for a new one")
+            anyhow::anyhow!("{e:#}; the package is inconsistent, ask the publisher for a new one")
         })?;
         let trust = self.trust()?;
         let request = InstallRequest {

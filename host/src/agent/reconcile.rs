@@ -330,11 +330,13 @@ impl Inner {
             };
             match reload::prepare(&self.host, &id, &r.version).await {
                 Prepared::Ready(next) => self.promote(&id, &entry, next),
-                Prepared::Retry(_, why) => self
-                    .retries
-                    .lock()
-                    .expect("retries lock")
-                    .failed_again(&id, &why),
+                Prepared::Retry(_, why) => {
+                    self.retries
+                        .lock()
+                        .expect("retries lock")
+                        .failed_again(&id, &why);
+                    self.write_status();
+                }
                 Prepared::Blocked(why) => {
                     self.retries.lock().expect("retries lock").forget(&id);
                     let reason = format!("failed its self-check: {why}");

@@ -52,7 +52,7 @@ impl Inner {
                             from_version: fv.clone(),
                             from_hash: from.hash.clone(),
                             to_version: tv.clone(),
-                            at_ms: crate::store::state::now_ms(),
+                            at_ms: self.rolled_back_at(&id, &from.hash),
                         });
                     }
                     Ok(None) => {}
@@ -63,6 +63,18 @@ impl Inner {
                 }
             }
         }
+    }
+
+    /// When the store recorded the rollback from the package `hash` (now, if it cannot
+    /// be read), so the broadcast and [`super::Agent::recorded_rollbacks`] agree.
+    fn rolled_back_at(&self, id: &str, hash: &str) -> u64 {
+        self.host
+            .store
+            .entry(id)
+            .ok()
+            .flatten()
+            .and_then(|e| e.state.rolled_back(hash).map(|r| r.at_ms))
+            .unwrap_or_else(crate::store::state::now_ms)
     }
 
     /// What is safe to do after `id` was rolled back from `bad`: wait for a newer version
