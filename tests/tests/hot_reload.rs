@@ -247,10 +247,7 @@ async fn burst_of_errors_after_swap_rolls_back_automatically() {
         ("misbehaving", "0.2.0".into(), "0.1.0".into())
     );
     assert_eq!(rb.from_hash, installed.rolled_back[0].hash);
-    assert_eq!(
-        agent.recorded_rollbacks(),
-        vec![rb.clone()]
-    );
+    assert_eq!(agent.recorded_rollbacks(), vec![rb.clone()]);
     agent.record(
         EventKind::JobsGivenBack,
         Some("misbehaving"),

@@ -32,6 +32,7 @@ pub mod reload;
 mod retry;
 pub mod slot;
 mod slot_events;
+mod waiting;
 pub mod watch;
 
 use crate::host::Host;

@@ -43,6 +43,14 @@ impl Inner {
                 let msg =
                     format!("rolled {id} back from {fv} to {tv} automatically: {reason}; {advice}");
                 self.event(EventKind::RolledBack, Some(&id), &msg);
+                // The slot serves the fallback already; the store must follow, or the
+                // next pass would swap the broken version back in: one more try.
+                let store = store.or_else(|first| {
+                    self.host
+                        .store
+                        .roll_back_from(&id, &from.hash, fv, &reason)
+                        .map_err(|e| format!("{first}; then {e:#}"))
+                });
                 match store {
                     Ok(Some(moved)) => {
                         let msg = format!("store: {id} is back on {} (`ehr-host list` shows it; {} kept as previous)", moved.to, moved.from);
@@ -57,7 +65,7 @@ impl Inner {
                     }
                     Ok(None) => {}
                     Err(e) => {
-                        let msg = format!("store rollback of {id} failed: {e}");
+                        let msg = format!("store rollback of {id} failed: {e}; `ehr-host rollback {id}` puts the store on {tv} by hand");
                         self.event(EventKind::Error, Some(&id), &msg);
                     }
                 }

@@ -290,8 +290,8 @@ async fn update_one(
         .find(|r| r.hash == c.entry.sha256)
     {
         let why = format!(
-            "{v} was rolled back from ({}); a newer version is installed when one is released; to give {v} another probation: `ehr-host install {id}@{} --retry-rolled-back`",
-            r.reason, status.pin
+            "{v} was rolled back from ({}); a newer version is installed when one is released; to give {v} another probation, install it again with --retry-rolled-back",
+            r.reason
         );
         return Ok(Updated::Skipped(v.clone(), why));
     }
