@@ -117,7 +117,10 @@ impl Inner {
             Prepared::Retry(next, why) if next.hash == entry.hash => {
                 self.defer(id, &entry, slot, next, why)
             }
-            Prepared::Blocked(why) => self.block(id, &entry, slot, why),
+            // A load that failed because the store changed meanwhile is no verdict.
+            Prepared::Blocked(why) if self.still_current(id, &entry) => {
+                self.block(id, &entry, slot, why)
+            }
             // The store changed again while this version was prepared; the next pass
             // takes the newer state.
             _ => self.watch_now.notify_one(),
@@ -155,14 +158,7 @@ impl Inner {
             let msg = format!("serving {id} {version}{how}{watch}");
             return self.event(EventKind::Serving, Some(id), &msg);
         };
-        let hash = next.hash.clone();
-        let still_wanted = || {
-            self.host.store.entry(id).ok().flatten().is_some_and(|e| {
-                e.hash == hash
-                    && e.state.generation == entry.state.generation
-                    && e.state.rolled_back(&hash).is_none()
-            })
-        };
+        let still_wanted = || self.still_current(id, entry);
         let Some(old) = slot.swap_if(next, probation, still_wanted) else {
             return self.watch_now.notify_one();
         };
@@ -181,6 +177,16 @@ impl Inner {
                 at_ms: r.at_ms,
             });
         }
+    }
+
+    /// True when the store still holds `entry` as it was read: same current package, no
+    /// change of version since, and not rolled back from meanwhile.
+    fn still_current(&self, id: &str, entry: &Entry) -> bool {
+        self.host.store.entry(id).ok().flatten().is_some_and(|e| {
+            e.hash == entry.hash
+                && e.state.generation == entry.state.generation
+                && e.state.rolled_back(&e.hash).is_none()
+        })
     }
 
     /// The version a probation falls back to: the store's previous version, taken from

@@ -97,7 +97,8 @@ impl Inner {
     }
 
     /// A waiting version passed its self-check: the store makes it current on
-    /// probation, and the slot swaps it in now.
+    /// probation, and the next watch pass swaps it in (checking it once more, so a swap
+    /// always follows a self-check that just passed).
     fn promote(&self, id: &str, entry: &Entry, next: Arc<LoadedAdapter>) {
         self.retries.lock().expect("retries lock").forget(id);
         match self.host.store.promote_waiting(id, &entry.hash, &next.hash) {

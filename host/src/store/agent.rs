@@ -80,6 +80,8 @@ impl AdapterStore {
     ) -> Result<Option<RolledBackTo>> {
         let done = self.agent_change(id, hash, "rollback after a failed probation", |s| {
             let to = s.previous.clone()?;
+            // Serving again, it is no longer a version rolled back from.
+            s.rolled_back.retain(|r| r.version != to);
             s.remember_rollback(version, hash, reason, RolledBackBy::Agent);
             let from = std::mem::replace(&mut s.current, to.clone());
             s.previous = Some(from.clone());
@@ -121,6 +123,8 @@ impl AdapterStore {
     pub fn defer(&self, id: &str, hash: &str, reason: &str) -> Result<Option<RolledBackTo>> {
         self.agent_change(id, hash, "self-check deferred", |s| {
             let to = s.previous.clone()?;
+            // Serving again, it is no longer a version rolled back from.
+            s.rolled_back.retain(|r| r.version != to);
             let from = std::mem::replace(&mut s.current, to.clone());
             s.waiting = Some(Waiting {
                 version: from.clone(),

@@ -71,6 +71,7 @@ impl AdapterStore {
         let mut new = State::first(target.clone(), publisher.unwrap_or_default(), "");
         if let Some(old) = old {
             new.rolled_back = old.rolled_back;
+            new.rolled_back.retain(|r| r.version != target);
             new.generation = old.generation;
         }
         new.bump("repair of an inconsistent store entry");

@@ -73,6 +73,30 @@ fn rollback_after_a_failed_probation() {
         store.entry("demo").unwrap().unwrap().state.generation,
         before
     );
+
+    // Back on 1.1.0 by hand, then rolled back by the agent again: 1.0.0, serving again,
+    // is no longer remembered as rolled back from (the operator's rollback had marked it).
+    let req = RollbackRequest {
+        by: "test".into(),
+        retry_rolled_back: true,
+    };
+    store.rollback_with("demo", &req).unwrap();
+    assert!(store
+        .get("demo")
+        .unwrap()
+        .rolled_back
+        .iter()
+        .any(|r| r.version == v("1.0.0")));
+    store
+        .roll_back_from("demo", &new, &v("1.1.0"), "again")
+        .unwrap()
+        .unwrap();
+    let i = store.get("demo").unwrap();
+    assert!(
+        i.rolled_back.iter().all(|r| r.version != v("1.0.0")),
+        "{:?}",
+        i.rolled_back
+    );
 }
 
 // A version whose self-check could not run waits behind the previous one, which is
