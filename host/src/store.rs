@@ -135,6 +135,11 @@ impl AdapterStore {
         self.package(id, &state.current)
     }
 
+    /// The state file of `id`; `None` when not installed.
+    pub fn state_of(&self, id: &str) -> Result<Option<State>> {
+        self.state(id)
+    }
+
     /// The state of `id` and its current package's hash; `None` when not installed.
     pub fn entry(&self, id: &str) -> Result<Option<Entry>> {
         let Some(state) = self.state(id)? else {

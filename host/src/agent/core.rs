@@ -41,6 +41,7 @@ pub(super) struct Inner {
 }
 
 impl Inner {
+    /// The agent's state on `host`, and the receiving end of its slots' news.
     pub fn new(host: Host, options: AgentOptions) -> (Inner, mpsc::UnboundedReceiver<SlotEvent>) {
         let (slot_tx, slot_rx) = mpsc::unbounded_channel();
         let log = EventLog::new(host.home.agent_status(), options.print);
@@ -64,10 +65,12 @@ impl Inner {
         (inner, slot_rx)
     }
 
+    /// The slot of `id`, if one serves it.
     pub fn slot(&self, id: &str) -> Option<Arc<AdapterSlot>> {
         self.slots.read().expect("slots lock").get(id).cloned()
     }
 
+    /// Puts `slot` in place for `id` (or takes it away); returns the one replaced.
     pub fn set_slot(&self, id: &str, slot: Option<Arc<AdapterSlot>>) -> Option<Arc<AdapterSlot>> {
         let mut slots = self.slots.write().expect("slots lock");
         match slot {
@@ -76,6 +79,7 @@ impl Inner {
         }
     }
 
+    /// What each slot serves.
     pub fn serving(&self) -> BTreeMap<String, Serving> {
         self.slots
             .read()
@@ -133,10 +137,10 @@ impl Inner {
             a.store_version = self
                 .host
                 .store
-                .entry(id)
+                .state_of(id)
                 .ok()
                 .flatten()
-                .map(|e| e.state.current.to_string());
+                .map(|s| s.current.to_string());
             a.probation = self.slot(id).and_then(|s| s.probation());
             a.waiting = retries.get(id).cloned();
             a.held_back = held.get(id).cloned();
@@ -172,6 +176,7 @@ impl Inner {
         let _ = self.rollbacks.send(rb);
     }
 
+    /// The rollbacks every store entry remembers, oldest first.
     pub fn recorded_rollbacks(&self) -> Vec<RolledBack> {
         let mut out = Vec::new();
         for id in self.host.store.ids().unwrap_or_default() {
@@ -204,6 +209,7 @@ impl Inner {
     }
 }
 
+/// The agent's one loop: every change to slots and the store happens here, in turn.
 pub(super) async fn run_loop(
     inner: Arc<Inner>,
     mut watcher: StoreWatcher,

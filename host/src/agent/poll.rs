@@ -16,6 +16,7 @@ use crate::registry::RegistryRefusal;
 const PULL: &str = "the agent's registry pull";
 
 impl Inner {
+    /// One registry pass (see the module documentation).
     pub(super) async fn poll_pass(&self) {
         let client = match RegistryClient::new(&self.host.home) {
             Ok(c) => c,

@@ -22,6 +22,8 @@ use crate::store::Entry;
 use std::sync::Arc;
 
 impl Inner {
+    /// One store pass: revoked publishers, removed adapters, changed entries, due
+    /// self-check retries.
     pub(super) async fn watch_pass(&self, watcher: &mut StoreWatcher) {
         self.drop_revoked();
         let changes = watcher.poll();

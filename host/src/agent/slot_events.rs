@@ -9,6 +9,7 @@ use super::RolledBack;
 use crate::registry::pins::Pins;
 
 impl Inner {
+    /// Handles one piece of news from a slot.
     pub(super) fn slot_event(&self, ev: SlotEvent) {
         match ev {
             SlotEvent::Passed {

@@ -46,7 +46,7 @@ impl AdapterStore {
     /// one waiting for its self-check returns on probation.
     pub fn rollback_with(&self, id: &str, req: &RollbackRequest) -> Result<RollbackOutcome> {
         let _lock = self.lock(id, &req.by)?;
-        self.repair_locked(id)?;
+        self.repair_and_say(id)?;
         let mut state = self.require_state(id)?;
         let Some(previous) = state.previous.clone() else {
             bail!(

@@ -100,7 +100,7 @@ impl AdapterStore {
     ) -> Result<InstallOutcome> {
         let id = &package.manifest.id;
         let _lock = self.lock(id, &req.by)?;
-        self.repair_locked(id)?;
+        self.repair_and_say(id)?;
         let state = self.state(id)?;
         check_seen(id, state.as_ref(), req.seen)?;
         let Some(mut state) = state else {

@@ -31,6 +31,15 @@ impl AdapterStore {
         Ok(lines)
     }
 
+    /// Repairs the entry `id` before a change (the caller holds its lock), logging the
+    /// one line that says what was done.
+    pub(super) fn repair_and_say(&self, id: &str) -> Result<()> {
+        if let Some(line) = self.repair_locked(id)? {
+            tracing::warn!("{line}");
+        }
+        Ok(())
+    }
+
     /// Repairs the entry `id`; the caller holds its lock. Returns what was done, if
     /// anything.
     pub(super) fn repair_locked(&self, id: &str) -> Result<Option<String>> {
