@@ -35,6 +35,8 @@ impl AgentProcess {
         static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let log = home.dir.path().join(format!("agent-{n}.log"));
+        // A killed agent leaves its last status behind; the tests read the new one's.
+        let _ = std::fs::remove_file(home.dir.path().join("agent-status.json"));
         let child = Command::new(ehr_host_bin())
             .args(["run", "--watch-interval", "50ms", "--jobs-interval", "50ms"])
             .args(extra)
@@ -70,8 +72,8 @@ pub fn status(home: &TestHome) -> serde_json::Value {
         .unwrap_or_default()
 }
 
-/// Waits until the status file of the agent with `pid` satisfies `ok`; fails naming
-/// `what` with the last status seen.
+/// Waits until the agent's status file satisfies `ok`; fails naming `what` with the last
+/// status seen.
 pub fn wait_status(
     home: &TestHome,
     what: &str,
