@@ -5,11 +5,12 @@ use crate::capabilities::sql::databases::Databases;
 use crate::config::Config;
 use crate::home::Home;
 use crate::package::manifest::Requested;
-use crate::package::{verify, Manifest, SecretKey, TrustStore, VerifiedPackage};
+use crate::package::{verify, Manifest, PublicKey, SecretKey, TrustStore, VerifiedPackage};
 use crate::runtime::bindings::latest::AdapterInfo;
+use crate::runtime::engine::Identity;
 use crate::runtime::limits::Limits;
 use crate::runtime::{LoadedAdapter, Runtime};
-use crate::store::{AdapterStore, InstallOutcome};
+use crate::store::{AdapterStore, InstallOutcome, InstallRequest, Seen};
 use anyhow::{bail, Context, Result};
 
 /// An open host home.
@@ -21,6 +22,17 @@ pub struct Host {
     /// Installed adapters.
     pub store: AdapterStore,
     runtime: Runtime,
+}
+
+/// The operator's choices for one install.
+#[derive(Debug, Clone, Default)]
+pub struct InstallOptions {
+    /// The publisher key the id belongs to now: moves the id to the package's publisher.
+    pub transfer_from: Option<PublicKey>,
+    /// Install a version that was rolled back from, on probation again.
+    pub retry_rolled_back: bool,
+    /// Who installs, in words (default: `ehr-host install`).
+    pub by: Option<String>,
 }
 
 impl Host {
@@ -54,26 +66,48 @@ impl Host {
         Ok(verify(bytes, &self.trust()?)?)
     }
 
-    /// Installs package bytes: verify, compile, pre-instantiate, self-check `describe`
-    /// against the manifest, then store atomically. Any failure installs nothing.
+    /// Installs package bytes with no special choices (see [`Host::install_with`]).
     pub async fn install(&self, bytes: &[u8]) -> Result<(VerifiedPackage, InstallOutcome)> {
+        self.install_with(bytes, &InstallOptions::default()).await
+    }
+
+    /// Installs package bytes: verify, compile, pre-instantiate, self-check `describe`
+    /// against the manifest, then store atomically under the adapter's lock. Any failure
+    /// installs nothing; another operation that changed the adapter while this one
+    /// compiled makes this one lose (see [`crate::store::StoreBusy`]).
+    pub async fn install_with(
+        &self,
+        bytes: &[u8],
+        options: &InstallOptions,
+    ) -> Result<(VerifiedPackage, InstallOutcome)> {
         let package = self.verify(bytes)?;
         let m = &package.manifest;
+        let seen = match self.store.entry(&m.id) {
+            Ok(Some(e)) => Seen::Generation(e.state.generation),
+            Ok(None) => Seen::Absent,
+            // An inconsistent entry is repaired under the lock; whatever it becomes is fine.
+            Err(_) => Seen::Unchecked,
+        };
         let loaded = self.runtime.load(&package, &self.config.adapter(&m.id))?;
-        let info = loaded.describe().await.with_context(|| {
-            format!(
-                "self-check of {} {} failed: `describe` did not answer",
-                m.id, m.version
-            )
+        describe_matches(&loaded).await.map_err(|e| {
+            anyhow::anyhow!("{e:#}; the package is inconsistent, ask the publisher for a new one")
         })?;
-        if info.id != m.id || info.version != m.version.to_string() {
-            let label = |t: &str| crate::untrusted::clean(t, crate::untrusted::LABEL);
-            bail!(
-                "self-check of {} {} failed: the component describes itself as {} {}; the package is inconsistent, ask the publisher for a new one",
-                m.id, m.version, label(&info.id), label(&info.version)
-            );
-        }
-        let outcome = self.store.install(&package)?;
+        let trust = self.trust()?;
+        let request = InstallRequest {
+            by: options
+                .by
+                .clone()
+                .unwrap_or_else(|| format!("ehr-host install of {} {}", m.id, m.version)),
+            seen,
+            transfer_from: options.transfer_from.map(|k| k.to_hex()),
+            retry_rolled_back: options.retry_rolled_back,
+            key_names: trust
+                .keys
+                .iter()
+                .map(|k| (k.key.clone(), k.name.clone()))
+                .collect(),
+        };
+        let outcome = self.store.install_with(&package, &request)?;
         Ok((package, outcome))
     }
 
@@ -81,8 +115,19 @@ impl Host {
     /// key stops installed adapters too).
     pub fn load(&self, id: &str) -> Result<LoadedAdapter> {
         let bytes = self.store.current_package(id)?;
+        self.load_bytes(id, &bytes)
+    }
+
+    /// Loads `id` at `version` from the store (the previous or a waiting version),
+    /// verifying its package again.
+    pub fn load_version(&self, id: &str, version: &semver::Version) -> Result<LoadedAdapter> {
+        let bytes = self.store.package(id, version)?;
+        self.load_bytes(id, &bytes)
+    }
+
+    fn load_bytes(&self, id: &str, bytes: &[u8]) -> Result<LoadedAdapter> {
         let package = self
-            .verify(&bytes)
+            .verify(bytes)
             .with_context(|| format!("installed adapter `{id}` no longer verifies"))?;
         self.runtime.load(&package, &self.config.adapter(id))
     }
@@ -131,8 +176,8 @@ impl Host {
                 crate::contract::PACKAGE
             );
         };
-        // Not verified and not installed: a stand-in package that names the contract.
-        let stand_in = VerifiedPackage {
+        // Not packaged: no publisher and no package hash; only its contract is known.
+        let identity = Identity {
             manifest: Manifest {
                 id: "unpackaged".into(),
                 version: semver::Version::new(0, 0, 0),
@@ -141,16 +186,34 @@ impl Host {
                 description: String::new(),
                 capabilities: Requested::default(),
             },
-            component: Vec::new(),
-            publisher: SecretKey::generate()?.public(),
-            publisher_name: String::new(),
             hash: String::new(),
-            bytes: Vec::new(),
+            publisher: None,
         };
         let loaded = self
             .runtime
-            .prepare(&component, &stand_in, &Default::default())?;
+            .prepare(&component, identity, &Default::default())?;
         let info = loaded.describe().await.context("`describe` failed")?;
         Ok((info, contract))
     }
+}
+
+/// The self-check shared by install and the agent: the component answers `describe` and
+/// says it is the adapter and version its signed manifest names.
+pub async fn describe_matches(adapter: &LoadedAdapter) -> Result<()> {
+    let m = &adapter.manifest;
+    let info = adapter
+        .describe()
+        .await
+        .with_context(|| format!("self-check of {} {}: `describe` failed", m.id, m.version))?;
+    if info.id != m.id || info.version != m.version.to_string() {
+        let label = |t: &str| crate::untrusted::clean(t, crate::untrusted::LABEL);
+        bail!(
+            "self-check of {} {}: the component describes itself as {} {}",
+            m.id,
+            m.version,
+            label(&info.id),
+            label(&info.version)
+        );
+    }
+    Ok(())
 }

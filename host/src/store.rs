@@ -2,29 +2,44 @@
 //!
 //! ```text
 //! adapters/<id>/<version>/package.ehrpkg
-//! adapters/<id>/state.json     {"current": "1.2.0", "previous": "1.1.0", ...}
+//! adapters/<id>/state.json     current, previous, publisher, probation, rolled back, ...
+//! adapters/.locks/<id>.lock    held by whoever changes the entry (see [`lock`])
 //! ```
 //!
-//! Every change is staged and then made visible by one rename, so a crash leaves either
-//! the old state or the new one. Packages are verified again whenever they are loaded.
+//! Every change takes the entry's lock, is staged, and is made visible by one rename of
+//! `state.json`, so a crash leaves either the old state or the new one and two processes
+//! never interleave. Cleanup runs under the lock and never deletes a version the state
+//! names. Packages are verified again whenever they are loaded.
+//!
+//! - [`state`]: the state file and its history (probation, rolled back, waiting);
+//! - [`lock`]: the cross-process lock;
+//! - [`refusal`]: refusals (exit 3) and lost races (exit 7);
+//! - `install`, `change` (rollback, remove), `agent` (what the running agent records),
+//!   `repair` (a store found inconsistent).
 
-use crate::fsutil::write_atomic;
+mod agent;
+mod change;
+mod install;
+pub mod lock;
+pub mod refusal;
+mod repair;
+pub mod state;
+
+pub use agent::RolledBackTo;
+pub use change::{RollbackOutcome, RollbackRequest};
+pub use install::{InstallOutcome, InstallRequest, Seen};
+pub use refusal::{KeyLabel, StoreBusy, StoreRefusal};
+pub use state::{Probation, RolledBackBy, RolledBackRecord, State, Waiting};
+
 use crate::package::format::{sha256_hex, Package, SignatureBlock};
-use crate::package::{Manifest, VerifiedPackage};
-use anyhow::{bail, Context, Result};
+use crate::package::Manifest;
+use anyhow::{Context, Result};
 use semver::Version;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::path::{Path, PathBuf};
 
 const PACKAGE_FILE: &str = "package.ehrpkg";
 const STATE_FILE: &str = "state.json";
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-struct State {
-    current: Version,
-    previous: Option<Version>,
-    changed: String,
-}
 
 /// One installed adapter, as listings show it.
 #[derive(Debug, Clone, Serialize)]
@@ -37,30 +52,26 @@ pub struct Installed {
     pub ehr: String,
     /// Contract version it was built for.
     pub contract: Version,
-    /// Publisher key, hex.
+    /// Key (hex) that signed the current package.
     pub publisher_key: String,
+    /// The key (hex) the id belongs to (only a transfer changes it).
+    pub bound_publisher: String,
     /// SHA-256 of the package file, hex.
     pub hash: String,
     /// The version `rollback` would return to.
     pub previous_version: Option<Version>,
     /// When the current version became current.
     pub changed: String,
+    /// The current version is on probation in the agent.
+    pub probation: Option<Probation>,
+    /// A newer version installed but waiting for its self-check.
+    pub waiting: Option<Waiting>,
+    /// Versions rolled back from, newest last.
+    pub rolled_back: Vec<RolledBackRecord>,
     /// Requested HTTP origins and database labels.
     pub requested: crate::package::manifest::Requested,
     /// Description.
     pub description: String,
-}
-
-/// What `install` did.
-#[derive(Debug, Clone, PartialEq)]
-pub enum InstallOutcome {
-    /// A new current version; `previous` is kept for rollback.
-    Installed {
-        /// The version replaced, if any.
-        previous: Option<Version>,
-    },
-    /// This exact package was already current.
-    AlreadyCurrent,
 }
 
 /// The adapter store under `<home>/adapters`.
@@ -69,28 +80,40 @@ pub struct AdapterStore {
     dir: PathBuf,
 }
 
+/// What [`AdapterStore::entry`] returns: the state with the current package's hash.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// The state file.
+    pub state: State,
+    /// SHA-256 of the current package.
+    pub hash: String,
+}
+
 impl AdapterStore {
     /// The store in `dir`.
     pub fn new(dir: impl Into<PathBuf>) -> AdapterStore {
         AdapterStore { dir: dir.into() }
     }
 
+    fn state_path(&self, id: &str) -> PathBuf {
+        self.dir.join(id).join(STATE_FILE)
+    }
+
     fn state(&self, id: &str) -> Result<Option<State>> {
-        let path = self.dir.join(id).join(STATE_FILE);
-        match std::fs::read(&path) {
-            Ok(b) => {
-                Ok(Some(serde_json::from_slice(&b).with_context(|| {
-                    format!("{} is corrupt", path.display())
-                })?))
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
-        }
+        state::read(&self.state_path(id))
     }
 
     fn require_state(&self, id: &str) -> Result<State> {
         self.state(id)?
             .with_context(|| format!("adapter `{id}` is not installed (see `ehr-host list`)"))
+    }
+
+    fn write_state(&self, id: &str, state: &State) -> Result<()> {
+        state::write(&self.state_path(id), state)
+    }
+
+    fn lock(&self, id: &str, operation: &str) -> Result<lock::EntryLock> {
+        lock::acquire(&self.dir, id, operation, lock::LOCK_WAIT)
     }
 
     fn package_path(&self, id: &str, version: &Version) -> PathBuf {
@@ -100,148 +123,81 @@ impl AdapterStore {
             .join(PACKAGE_FILE)
     }
 
-    /// The current package file of `id`.
-    pub fn current_package(&self, id: &str) -> Result<Vec<u8>> {
-        let state = self.require_state(id)?;
-        let path = self.package_path(id, &state.current);
+    /// The package file of `id` at `version`.
+    pub fn package(&self, id: &str, version: &Version) -> Result<Vec<u8>> {
+        let path = self.package_path(id, version);
         std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))
     }
 
-    /// Installs a verified package as the current version of its adapter, keeping the
-    /// version it replaces for rollback. The same version with different content is
-    /// refused: publishers must bump the version for every change.
-    pub fn install(&self, package: &VerifiedPackage) -> Result<InstallOutcome> {
-        let m = &package.manifest;
-        let adapter_dir = self.dir.join(&m.id);
-        let version_dir = adapter_dir.join(m.version.to_string());
-        let state = self.state(&m.id)?;
-        let existing = version_dir.join(PACKAGE_FILE);
-        if existing.is_file() {
-            let hash = sha256_hex(&std::fs::read(&existing)?);
-            if hash != package.hash {
-                bail!(
-                    "{} {} is already installed with different content (installed {}, new {}); the publisher must release a new version number",
-                    m.id, m.version, &hash[..12], &package.hash[..12]
-                );
-            }
-            if state.as_ref().map(|s| &s.current) == Some(&m.version) {
-                return Ok(InstallOutcome::AlreadyCurrent);
-            }
-        } else {
-            let staging = adapter_dir.join(format!(".staging-{}", std::process::id()));
-            let _ = std::fs::remove_dir_all(&staging);
-            std::fs::create_dir_all(&staging)
-                .with_context(|| format!("cannot create {}", staging.display()))?;
-            write_atomic(&staging.join(PACKAGE_FILE), &package.bytes)?;
-            std::fs::rename(&staging, &version_dir).with_context(|| {
-                format!("cannot move the new version into {}", version_dir.display())
-            })?;
-        }
-        let previous = state.map(|s| s.current);
-        self.write_state(&m.id, &m.version, previous.clone())?;
-        self.prune(&m.id)?;
-        Ok(InstallOutcome::Installed { previous })
+    /// The current package file of `id`.
+    pub fn current_package(&self, id: &str) -> Result<Vec<u8>> {
+        let state = self.require_state(id)?;
+        self.package(id, &state.current)
     }
 
-    fn write_state(&self, id: &str, current: &Version, previous: Option<Version>) -> Result<()> {
-        let state = State {
-            current: current.clone(),
-            previous,
-            changed: crate::clock::now_rfc3339(),
-        };
-        write_atomic(
-            &self.dir.join(id).join(STATE_FILE),
-            &serde_json::to_vec_pretty(&state)?,
-        )
+    /// The state file of `id`; `None` when not installed.
+    pub fn state_of(&self, id: &str) -> Result<Option<State>> {
+        self.state(id)
     }
 
-    /// Keeps only the current and previous versions on disk.
-    fn prune(&self, id: &str) -> Result<()> {
+    /// The state of `id` and its current package's hash; `None` when not installed.
+    pub fn entry(&self, id: &str) -> Result<Option<Entry>> {
         let Some(state) = self.state(id)? else {
-            return Ok(());
+            return Ok(None);
         };
-        let keep = [
-            Some(state.current.to_string()),
-            state.previous.map(|v| v.to_string()),
-        ];
-        for entry in std::fs::read_dir(self.dir.join(id))? {
-            let entry = entry?;
-            let name = entry.file_name().to_string_lossy().to_string();
-            if entry.path().is_dir() && !keep.iter().flatten().any(|k| *k == name) {
-                let _ = std::fs::remove_dir_all(entry.path());
+        let hash = sha256_hex(&self.package(id, &state.current)?);
+        Ok(Some(Entry { state, hash }))
+    }
+
+    /// The ids with an entry (a state file), sorted.
+    pub fn ids(&self) -> Result<Vec<String>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", self.dir.display())),
+        };
+        let mut ids = Vec::new();
+        for entry in entries {
+            let name = entry?.file_name().to_string_lossy().to_string();
+            if !name.starts_with('.') && self.state_path(&name).is_file() {
+                ids.push(name);
             }
         }
-        Ok(())
-    }
-
-    /// Makes the previous version current again (and the current one previous).
-    pub fn rollback(&self, id: &str) -> Result<(Version, Version)> {
-        let state = self.require_state(id)?;
-        let Some(previous) = state.previous.clone() else {
-            bail!(
-                "adapter `{id}` has no previous version to roll back to (only {} is installed)",
-                state.current
-            );
-        };
-        if !self.package_path(id, &previous).is_file() {
-            bail!("the previous version {previous} of `{id}` is missing from disk; reinstall it instead");
-        }
-        self.write_state(id, &previous, Some(state.current.clone()))?;
-        Ok((state.current, previous))
-    }
-
-    /// Removes an adapter and all its versions.
-    pub fn remove(&self, id: &str) -> Result<Version> {
-        let state = self.require_state(id)?;
-        let dir = self.dir.join(id);
-        let trash = self
-            .dir
-            .join(format!(".removed-{id}-{}", std::process::id()));
-        std::fs::rename(&dir, &trash)
-            .with_context(|| format!("cannot remove {}", dir.display()))?;
-        std::fs::remove_dir_all(&trash)
-            .with_context(|| format!("removed `{id}`, but could not delete {}", trash.display()))?;
-        Ok(state.current)
+        ids.sort();
+        Ok(ids)
     }
 
     /// Every installed adapter, sorted by id.
     pub fn list(&self) -> Result<Vec<Installed>> {
-        let mut out = Vec::new();
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(out),
-            Err(e) => return Err(e).with_context(|| format!("cannot read {}", self.dir.display())),
-        };
-        for entry in entries {
-            let name = entry?.file_name().to_string_lossy().to_string();
-            if name.starts_with('.') {
-                continue;
-            }
-            if self.state(&name)?.is_some() {
-                out.push(self.get(&name)?);
-            }
-        }
-        out.sort_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
+        self.ids()?.iter().map(|id| self.get(id)).collect()
     }
 
     /// One installed adapter.
     pub fn get(&self, id: &str) -> Result<Installed> {
         let state = self.require_state(id)?;
         let path = self.package_path(id, &state.current);
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes = std::fs::read(&path).with_context(|| {
+            format!(
+                "cannot read {} (the store entry of `{id}` is incomplete; the agent repairs it when it starts)",
+                path.display()
+            )
+        })?;
         describe_package(&bytes, state, id, &path)
     }
+}
+
+/// The publisher key (hex) in a package's signature block, if it has a readable one.
+fn signer(package: &Package) -> Option<String> {
+    serde_json::from_slice::<SignatureBlock>(&package.signature)
+        .ok()
+        .map(|b| b.key)
 }
 
 fn describe_package(bytes: &[u8], state: State, id: &str, path: &Path) -> Result<Installed> {
     let package = Package::parse(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     let manifest = Manifest::parse(&package.manifest)
         .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    let key = serde_json::from_slice::<SignatureBlock>(&package.signature)
-        .map(|b| b.key)
-        .unwrap_or_default();
+    let key = signer(&package).unwrap_or_default();
     anyhow::ensure!(
         manifest.id == id,
         "{} holds adapter `{}`, not `{id}`",
@@ -253,10 +209,14 @@ fn describe_package(bytes: &[u8], state: State, id: &str, path: &Path) -> Result
         version: manifest.version,
         ehr: manifest.ehr,
         contract: manifest.contract,
+        bound_publisher: state.publisher.clone().unwrap_or_else(|| key.clone()),
         publisher_key: key,
         hash: sha256_hex(bytes),
         previous_version: state.previous,
         changed: state.changed,
+        probation: state.probation,
+        waiting: state.waiting,
+        rolled_back: state.rolled_back,
         requested: manifest.capabilities,
         description: manifest.description,
     })
@@ -264,3 +224,5 @@ fn describe_package(bytes: &[u8], state: State, id: &str, path: &Path) -> Result
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_agent;

@@ -86,9 +86,8 @@ async fn time_to_serve(url: &str, iterations: usize) {
             &host,
             &client,
             &idx,
-            "misbehaving",
-            &semver::VersionReq::STAR,
-            false,
+            ("misbehaving", &semver::VersionReq::STAR, false),
+            &Default::default(),
         )
         .await
         .unwrap();

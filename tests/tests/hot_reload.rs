@@ -195,6 +195,7 @@ async fn burst_of_errors_after_swap_rolls_back_automatically() {
     ));
     home.install("misbehaving").await;
     let agent = Agent::start(home.host(), options()).await.unwrap();
+    let mut rollbacks = agent.rollbacks();
     home.install("misbehaving-0.2.0").await;
     agent
         .wait_for(WAIT, |e| e.kind == EventKind::Swapped)
@@ -232,6 +233,30 @@ async fn burst_of_errors_after_swap_rolls_back_automatically() {
     let installed = home.host().store.get("misbehaving").unwrap();
     assert_eq!(installed.version.to_string(), "0.1.0");
     assert_eq!(installed.previous_version.unwrap().to_string(), "0.2.0");
+    // The job loop hears of it (to give the failed jobs back) and can say so in the log.
+    let rb = tokio::time::timeout(WAIT, rollbacks.recv())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            rb.id.as_str(),
+            rb.from_version.to_string(),
+            rb.to_version.to_string()
+        ),
+        ("misbehaving", "0.2.0".into(), "0.1.0".into())
+    );
+    assert_eq!(rb.from_hash, installed.rolled_back[0].hash);
+    assert_eq!(agent.recorded_rollbacks(), vec![rb.clone()]);
+    agent.record(
+        EventKind::JobsGivenBack,
+        Some("misbehaving"),
+        "3 jobs given back",
+    );
+    assert!(agent
+        .events()
+        .iter()
+        .any(|e| e.kind == EventKind::JobsGivenBack && e.message == "3 jobs given back"));
     // Several watch passes later it still serves 0.1.0.
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert_eq!(serving(&agent), "0.1.0");

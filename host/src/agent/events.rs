@@ -1,6 +1,9 @@
 //! What the agent did, as events: printed as it happens, kept (the last 200) in memory,
-//! and written with what each slot serves to `<home>/agent-status.json`.
+//! and written to `<home>/agent-status.json` with what each adapter serves, its
+//! probation, a version waiting for its self-check, a pin holding it back, and the
+//! incidents (registry faults, yanks) still open.
 
+use super::slot::ProbationStatus;
 use serde::Serialize;
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
@@ -14,24 +17,45 @@ pub enum EventKind {
     Serving,
     /// A new version passed its self-check and was swapped in.
     Swapped,
-    /// A new version failed its self-check; the old one keeps serving.
+    /// A new version failed its self-check as an adapter fault; it is never served.
     SelfCheckFailed,
+    /// A new version's self-check could not run (the EHR was unreachable, ...): the
+    /// version before it serves until a retry passes.
+    SelfCheckDeferred,
     /// A version on probation failed too often and was swapped out again.
     RolledBack,
     /// A version finished its probation.
     ProbationPassed,
     /// The store was rolled back to match what the agent serves.
     StoreRolledBack,
+    /// The store was found inconsistent at start and repaired.
+    StoreRepaired,
     /// An adapter was removed from the store and its slot closed.
     Removed,
     /// A registry's documents were refused (attack or fault); nothing installed from it.
+    /// Opens an incident.
     RegistryRefused,
-    /// A registry could not be reached; the last verified index was used.
+    /// A registry could not be reached; the last verified index was used. Opens an
+    /// incident.
     RegistryOffline,
+    /// A registry incident ended: reachable again, or serving an acceptable index.
+    RegistryRecovered,
+    /// The version serving was yanked by its publisher. Opens an incident.
+    YankedServing,
+    /// The agent no longer serves a yanked version.
+    YankResolved,
+    /// The operator's pin holds an adapter back from a newer version. Opens an incident.
+    HeldBack,
+    /// A pin no longer holds an adapter back.
+    NoLongerHeldBack,
     /// A newer version was pulled from a registry into the store.
     UpdateInstalled,
     /// A newer version could not be installed (refused or failed).
     UpdateRefused,
+    /// Jobs that failed on a version rolled back from were given back to the queue.
+    JobsGivenBack,
+    /// Anything else worth telling.
+    Info,
     /// Anything else that went wrong.
     Error,
 }
@@ -59,10 +83,71 @@ pub struct Serving {
     pub hash: String,
 }
 
+/// A version waiting for its self-check to be tried again.
+#[derive(Debug, Clone, Serialize)]
+pub struct WaitingStatus {
+    /// The version.
+    pub version: String,
+    /// Why its last self-check did not pass.
+    pub reason: String,
+    /// When it is tried next (RFC 3339).
+    pub next_try: String,
+}
+
+/// A pin holding an adapter back from a newer version.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HeldBack {
+    /// The pinned range.
+    pub pin: String,
+    /// The newest version the pin keeps out.
+    pub newer: String,
+}
+
+/// One adapter as the agent sees it.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct AdapterStatus {
+    /// What serves its calls (`None`: nothing does).
+    pub serving: Option<Serving>,
+    /// The current version in the store (what `ehr-host list` shows).
+    pub store_version: Option<String>,
+    /// The probation in progress.
+    pub probation: Option<ProbationStatus>,
+    /// A newer version waiting for its self-check.
+    pub waiting: Option<WaitingStatus>,
+    /// A pin holding it back.
+    pub held_back: Option<HeldBack>,
+    /// Why it is not served as the store says, if it is not.
+    pub problem: Option<String>,
+}
+
+/// An incident still open (a registry fault, a yank of the serving version, a pin
+/// holding an adapter back): opened once, closed once.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpenIncident {
+    /// What kind of event opened it.
+    pub kind: EventKind,
+    /// Since when (RFC 3339).
+    pub since: String,
+    /// What it is, in words.
+    pub message: String,
+}
+
+/// Everything the status file holds besides the events.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct StatusView {
+    /// What each slot serves (kept for readers of earlier status files).
+    pub serving: BTreeMap<String, Serving>,
+    /// Each adapter in detail.
+    pub adapters: BTreeMap<String, AdapterStatus>,
+    /// Open incidents.
+    pub incidents: Vec<OpenIncident>,
+}
+
 #[derive(Serialize)]
 struct Status<'a> {
     pid: u32,
-    serving: &'a BTreeMap<String, Serving>,
+    #[serde(flatten)]
+    view: &'a StatusView,
     events: &'a VecDeque<Event>,
 }
 
@@ -86,13 +171,14 @@ impl EventLog {
         }
     }
 
-    /// Records an event.
-    pub fn push(&self, kind: EventKind, adapter: Option<&str>, message: String) {
+    /// Records an event. The message is made safe first: it may quote an adapter, an
+    /// EHR or a registry, and one event is one line.
+    pub fn push(&self, kind: EventKind, adapter: Option<&str>, message: &str) {
         let event = Event {
             at: crate::clock::now_rfc3339(),
             kind,
             adapter: adapter.map(str::to_string),
-            message,
+            message: crate::untrusted::clean(message, crate::untrusted::MESSAGE),
         };
         tracing::info!(kind = ?event.kind, adapter = ?event.adapter, "{}", event.message);
         if self.print {
@@ -116,11 +202,11 @@ impl EventLog {
     }
 
     /// Writes the status file.
-    pub fn write_status(&self, serving: &BTreeMap<String, Serving>) {
+    pub fn write_status(&self, view: &StatusView) {
         let events = self.events.lock().expect("event log lock");
         let status = Status {
             pid: std::process::id(),
-            serving,
+            view,
             events: &events,
         };
         if let Ok(bytes) = serde_json::to_vec_pretty(&status) {

@@ -132,6 +132,11 @@ pub async fn start<Q: Queue + 'static>(
         options.jobs_interval,
         options.agent.print,
     ));
+    tokio::spawn(give_back_loop(
+        queue.clone(),
+        agent.clone(),
+        shutdown.clone(),
+    ));
     Ok(RunningAgent {
         agent,
         queue,
@@ -215,5 +220,59 @@ async fn job_loop<Q: Queue>(
             _ = tokio::time::sleep(wait) => {}
             _ = config.shutdown.cancelled() => return,
         }
+    }
+}
+
+/// How long after a rollback the failed jobs are looked for once more: calls that were in
+/// flight on the rolled-back version when it was swapped out finish after it.
+const GIVE_BACK_AGAIN: Duration = Duration::from_secs(30);
+
+/// Returns to the queue, once each, the jobs that failed as adapter bugs on a version that
+/// was then rolled back: at start for every rollback the store remembers, and at each new
+/// rollback (twice, for the calls that were still in flight).
+async fn give_back_loop<Q: Queue + 'static>(
+    queue: Arc<Q>,
+    agent: Arc<Agent>,
+    shutdown: CancellationToken,
+) {
+    let mut rollbacks = agent.rollbacks();
+    for r in agent.recorded_rollbacks() {
+        give_back(queue.as_ref(), &agent, &r).await;
+    }
+    loop {
+        let r = tokio::select! {
+            r = rollbacks.recv() => match r {
+                Ok(r) => r,
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                Err(_) => return,
+            },
+            _ = shutdown.cancelled() => return,
+        };
+        give_back(queue.as_ref(), &agent, &r).await;
+        let (queue, agent, shutdown) = (queue.clone(), agent.clone(), shutdown.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = tokio::time::sleep(GIVE_BACK_AGAIN) => give_back(queue.as_ref(), &agent, &r).await,
+                _ = shutdown.cancelled() => {}
+            }
+        });
+    }
+}
+
+async fn give_back<Q: Queue>(queue: &Q, agent: &Agent, r: &super::RolledBack) {
+    match queue.give_back(&r.id, &r.from_hash).await {
+        Ok(ids) if ids.is_empty() => {}
+        Ok(ids) => agent.record(
+            super::events::EventKind::JobsGivenBack,
+            Some(&r.id),
+            &format!(
+                "{} job(s) that failed as adapter bugs on {} {} (rolled back) go back to the queue once: {}",
+                ids.len(),
+                r.id,
+                r.from_version,
+                ids.join(", ")
+            ),
+        ),
+        Err(e) => tracing::warn!(adapter = %r.id, "cannot give back the jobs failed by {} {}: {e}", r.id, r.from_version),
     }
 }

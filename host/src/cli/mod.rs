@@ -30,10 +30,13 @@ pub mod exit {
     pub const RETRYABLE: i32 = 5;
     /// The job failed and will not succeed as is (rejected, wrong patient, adapter bug).
     pub const TERMINAL: i32 = 6;
+    /// Another operation on the same adapter held it or changed it meanwhile; nothing was
+    /// changed (look with `ehr-host list`, then run the command again).
+    pub const BUSY: i32 = 7;
 }
 
 const AFTER_HELP: &str = "\
-Exit codes: 0 ok · 1 error · 2 usage · 3 package or registry refused · 4 job needs a person (log in, permission, config) · 5 job failed, retryable · 6 job failed, terminal (rejected, wrong patient, adapter bug)
+Exit codes: 0 ok · 1 error · 2 usage · 3 package or registry refused · 4 job needs a person (log in, permission, config) · 5 job failed, retryable · 6 job failed, terminal (rejected, wrong patient, adapter bug) · 7 another operation on the same adapter ran at the same time; nothing changed, run it again
 
 Home directory: --home, or $EHR_HOST_HOME, or ~/.ehr-host (config.toml, trust.json, adapters/, cache/).";
 
@@ -75,7 +78,7 @@ pub enum Command {
     /// Remove an installed adapter and all its versions.
     Remove(adapters::IdArgs),
     /// Return an adapter to its previous version.
-    Rollback(adapters::IdArgs),
+    Rollback(adapters::RollbackArgs),
     /// Run an adapter's `check`: is the EHR reachable and the session valid.
     Check(calls::CheckArgs),
     /// Write one encounter snapshot (JSON) through an adapter and print the per-field report.
@@ -171,9 +174,12 @@ pub async fn run(cli: Cli) -> i32 {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            if e.downcast_ref::<crate::package::Refusal>().is_some()
+            if e.downcast_ref::<crate::store::StoreBusy>().is_some() {
+                exit::BUSY
+            } else if e.downcast_ref::<crate::package::Refusal>().is_some()
                 || e.downcast_ref::<crate::registry::RegistryRefusal>()
                     .is_some()
+                || e.downcast_ref::<crate::store::StoreRefusal>().is_some()
             {
                 exit::REFUSED
             } else {

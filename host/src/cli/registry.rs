@@ -30,6 +30,9 @@ pub enum RegistryCommand {
     Yank(YankArgs),
     /// Publisher: re-sign the index with a new version and expiry (run it before it expires).
     Refresh(SignArgs),
+    /// Publisher: name the only publisher key that may publish an adapter id; agents refuse
+    /// its versions signed by any other key.
+    Publisher(PublisherArgs),
     /// Publisher: replace the registry keys (signed by the old keys and the new ones).
     Rotate(RotateArgs),
     /// Publisher (development): serve the registry folder over HTTP on 127.0.0.1.
@@ -98,6 +101,22 @@ pub struct YankArgs {
     /// Why (agents show it).
     #[arg(long)]
     pub reason: String,
+    #[command(flatten)]
+    keys: KeyArgs,
+    /// How long the new index stays valid.
+    #[arg(long, default_value = "30d", value_parser = duration)]
+    pub expires: Duration,
+}
+
+/// Arguments of `registry publisher`.
+#[derive(clap::Args, Debug)]
+pub struct PublisherArgs {
+    /// The registry folder.
+    pub dir: PathBuf,
+    /// The adapter id.
+    pub id: String,
+    /// The publisher's public key (a .pub file or 64 hex characters).
+    pub publisher: String,
     #[command(flatten)]
     keys: KeyArgs,
     /// How long the new index stays valid.
@@ -246,6 +265,28 @@ pub async fn run(home: &Home, c: RegistryCommand) -> Result<i32> {
                 a.expires,
             )?;
             println!("yanked {id} {version} ({}) as index version {v}", a.reason);
+        }
+        RegistryCommand::Publisher(a) => {
+            let keys = a.keys.load()?;
+            let publisher = PublicKey::from_file_or_hex(&a.publisher)?;
+            let (v, others) = RegistryDir::open(&a.dir)?.set_publisher(
+                &a.id,
+                &publisher,
+                &refs(&keys),
+                a.expires,
+            )?;
+            println!(
+                "only {} may publish `{}` now (index version {v}); agents refuse versions signed by any other key",
+                publisher.short(),
+                a.id
+            );
+            if !others.is_empty() {
+                let list: Vec<String> = others.iter().map(|v| v.to_string()).collect();
+                println!(
+                    "note: versions already published by other keys are refused from now on: {}",
+                    list.join(", ")
+                );
+            }
         }
         RegistryCommand::Refresh(a) => {
             let keys = a.keys.load()?;
@@ -453,32 +494,24 @@ pub async fn search(home: &Home, a: SearchArgs) -> Result<i32> {
 }
 
 /// `install <id>[@range]` from the registries.
-pub async fn install_from_registry(home: &Home, spec: &str) -> Result<i32> {
-    let spec = Spec::parse(spec)?;
+pub async fn install_from_registry(home: &Home, a: &super::adapters::InstallArgs) -> Result<i32> {
+    let spec = Spec::parse(&a.package)?;
     let host = open(home)?;
     let client = RegistryClient::new(home)?;
     let idx = checked_indexes(&client).await?;
-    let p = pull::install_spec(&host, &client, &idx, &spec.id, &spec.req, spec.pinned).await?;
-    let m = &p.package.manifest;
-    match p.outcome {
-        InstallOutcome::AlreadyCurrent => {
-            println!("{} {} is already installed and current", m.id, m.version)
-        }
-        InstallOutcome::Installed { previous } => println!(
-            "installed {} {} from registry `{}` (signed by {}){}{}",
-            m.id,
-            m.version,
-            p.registry,
-            p.package.publisher_name,
-            previous
-                .map(|v| format!("; {v} kept for `ehr-host rollback {}`", m.id))
-                .unwrap_or_default(),
-            if spec.pinned {
-                format!("; pinned to {}", spec.req)
-            } else {
-                String::new()
-            }
-        ),
+    let options = a.options()?;
+    let p = pull::install_spec(
+        &host,
+        &client,
+        &idx,
+        (&spec.id, &spec.req, spec.pinned),
+        &options,
+    )
+    .await?;
+    let source = format!(" from registry `{}`", p.registry);
+    super::adapters::print_outcome(&host, &p.package, &p.outcome, &source);
+    if spec.pinned && matches!(p.outcome, InstallOutcome::Installed { .. }) {
+        println!("pinned to {}", spec.req);
     }
     Ok(exit::OK)
 }
@@ -487,7 +520,7 @@ pub async fn update(home: &Home, a: UpdateArgs) -> Result<i32> {
     let host = open(home)?;
     let client = RegistryClient::new(home)?;
     let idx = checked_indexes(&client).await?;
-    let results = pull::update(&host, &client, &idx, a.id.as_deref(), &|_| None).await?;
+    let results = pull::update(&host, &client, &idx, a.id.as_deref(), "ehr-host update").await?;
     let mut first_error = None;
     for (id, r) in results {
         match r {
@@ -531,6 +564,19 @@ pub async fn outdated(home: &Home, a: JsonArgs) -> Result<i32> {
                 .map(|v| v.to_string())
                 .unwrap_or_else(|| "-".into())
         };
+        let mut notes: Vec<String> = r.note.into_iter().collect();
+        if let Some(reason) = &r.yanked {
+            notes.push(format!(
+                "{} was yanked by its publisher: {reason}",
+                r.installed
+            ));
+        }
+        if let Some(newer) = &r.held_back {
+            notes.push(format!(
+                "your pin holds back {newer}: `ehr-host install {}@^{newer}` allows it",
+                r.id
+            ));
+        }
         println!(
             "{:14} {:10} {:10} {:10} {:10}{}",
             r.id,
@@ -538,7 +584,7 @@ pub async fn outdated(home: &Home, a: JsonArgs) -> Result<i32> {
             r.pin,
             v(&r.wanted),
             v(&r.latest),
-            r.note.map(|n| format!("  {n}")).unwrap_or_default()
+            notes.iter().map(|n| format!("  {n}")).collect::<String>()
         );
     }
     Ok(exit::OK)

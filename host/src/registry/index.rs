@@ -29,6 +29,10 @@ pub struct Index {
     /// Versions by adapter id.
     #[serde(default)]
     pub adapters: BTreeMap<String, Vec<Entry>>,
+    /// The only publisher key (hex) allowed to publish an adapter id, for the ids the
+    /// registry operator bound; agents refuse versions of them signed by any other key.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub publishers: BTreeMap<String, String>,
 }
 
 /// One published adapter version.
@@ -69,6 +73,7 @@ impl Index {
             version,
             expires,
             adapters: BTreeMap::new(),
+            publishers: BTreeMap::new(),
         }
     }
 
@@ -92,6 +97,11 @@ impl Index {
                 "a `{}` document was served where the index belongs",
                 index.kind
             )));
+        }
+        for (id, key) in &index.publishers {
+            PublicKey::from_hex(key).map_err(|e| {
+                RegistryRefusal::Malformed(format!("the publisher named for `{id}`: {e}"))
+            })?;
         }
         for (id, entries) in &index.adapters {
             for e in entries {

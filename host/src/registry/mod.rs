@@ -117,6 +117,20 @@ pub enum RegistryRefusal {
         /// The publisher's reason.
         reason: String,
     },
+    /// The index names another key as the only publisher of the adapter.
+    #[error("refused: registry `{registry}` names {named} as the only publisher of `{id}`, but {id} {version} is signed by {got}; nothing was installed")]
+    NotThePublisher {
+        /// The registry's name.
+        registry: String,
+        /// Adapter id.
+        id: String,
+        /// Adapter version.
+        version: String,
+        /// The key the index names (short).
+        named: String,
+        /// The key that signed the package (short).
+        got: String,
+    },
     /// The package is not the one the index describes.
     #[error("refused: the package served for {id} {version} {problem}; nothing was installed")]
     NotAsIndexed {

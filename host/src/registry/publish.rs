@@ -171,6 +171,18 @@ impl RegistryDir {
             bail!("the package's signature does not match its contents; sign it again");
         }
         let mut index = self.index()?;
+        if let Some(named) = index.publishers.get(&manifest.id) {
+            if *named != publisher.to_hex() {
+                bail!(
+                    "this registry names ed25519:{} as the only publisher of `{}`; {} {} is signed by {}: agents would refuse it",
+                    named.get(..16).unwrap_or(named),
+                    manifest.id,
+                    manifest.id,
+                    manifest.version,
+                    publisher.short()
+                );
+            }
+        }
         let versions = index.adapters.entry(manifest.id.clone()).or_default();
         if let Some(e) = versions.iter().find(|e| e.version == manifest.version) {
             bail!(
@@ -225,6 +237,29 @@ impl RegistryDir {
         entry.yanked = true;
         entry.yank_reason = Some(reason.to_string());
         self.commit(index, keys, expiry)
+    }
+
+    /// Names `publisher` as the only key that may publish `id` (in a new index version):
+    /// agents refuse versions of `id` signed by any other key, published before or after.
+    /// Returns the new index version and the versions already published by other keys.
+    pub fn set_publisher(
+        &self,
+        id: &str,
+        publisher: &PublicKey,
+        keys: &[&SecretKey],
+        expiry: Duration,
+    ) -> Result<(u64, Vec<semver::Version>)> {
+        let mut index = self.index()?;
+        let others = index
+            .adapters
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter(|e| e.publisher != publisher.to_hex())
+            .map(|e| e.version.clone())
+            .collect();
+        index.publishers.insert(id.to_string(), publisher.to_hex());
+        Ok((self.commit(index, keys, expiry)?, others))
     }
 
     /// Signs the index again with a new version and expiry, changing nothing else (run it

@@ -4,11 +4,11 @@
 //! (signed index, hash and size, publisher and version as indexed, not yanked).
 
 use super::client::RegistryClient;
-use super::index::Index;
+use super::index::{Entry, Index};
 use super::pins::Pins;
 use super::resolve::{resolve, Candidate};
 use super::RegistryRefusal;
-use crate::host::Host;
+use crate::host::{Host, InstallOptions};
 use crate::package::format::{Package, SignatureBlock};
 use crate::package::{Manifest, VerifiedPackage};
 use crate::store::InstallOutcome;
@@ -68,11 +68,13 @@ pub struct Pulled {
     pub registry: String,
 }
 
-/// Downloads (or takes from the cache), checks against the index, and installs `c`.
+/// Downloads (or takes from the cache), checks against the index, and installs `c` with
+/// the operator's `options`.
 pub async fn install_candidate(
     host: &Host,
     client: &RegistryClient,
     c: &Candidate,
+    options: &InstallOptions,
 ) -> Result<Pulled> {
     let bytes = client.download(c).await?;
     let not_as_indexed = |problem: String| RegistryRefusal::NotAsIndexed {
@@ -97,7 +99,18 @@ pub async fn install_candidate(
         ))
         .into());
     }
-    let (package, outcome) = host.install(&bytes).await?;
+    // Resolution already passed over other keys; checked again where the bytes are.
+    if let Some(named) = c.named_publisher.as_ref().filter(|n| **n != key) {
+        return Err(RegistryRefusal::NotThePublisher {
+            registry: c.registry.clone(),
+            id: c.id.clone(),
+            version: c.entry.version.to_string(),
+            named: short(named),
+            got: short(&key),
+        }
+        .into());
+    }
+    let (package, outcome) = host.install_with(&bytes, options).await?;
     Ok(Pulled {
         package,
         outcome,
@@ -105,17 +118,21 @@ pub async fn install_candidate(
     })
 }
 
+fn short(hex: &str) -> String {
+    format!("ed25519:{}", hex.get(..16).unwrap_or(hex))
+}
+
 /// Resolves `id` in `req` and installs it; pins the range when `pin` is set.
 pub async fn install_spec(
     host: &Host,
     client: &RegistryClient,
     indexes: &Indexes,
-    id: &str,
-    req: &VersionReq,
-    pin: bool,
+    spec: (&str, &VersionReq, bool),
+    options: &InstallOptions,
 ) -> Result<Pulled> {
+    let (id, req, pin) = spec;
     let c = resolve(&indexes.indexes, id, req)?;
-    let pulled = install_candidate(host, client, &c).await?;
+    let pulled = install_candidate(host, client, &c, options).await?;
     let mut pins = Pins::load(host.home.pins())?;
     if pin || !pins.pins.contains_key(id) {
         pins.set(id, req)?;
@@ -136,6 +153,12 @@ pub struct Status {
     pub wanted: Option<Version>,
     /// The newest version this host could install ignoring the pin.
     pub latest: Option<Version>,
+    /// A newer version that only the pin keeps out (not rolled back from, not waiting).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub held_back: Option<Version>,
+    /// The publisher's reason, when the installed version was yanked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub yanked: Option<String>,
     /// Why nothing fits, when `wanted` is none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
@@ -146,31 +169,57 @@ pub fn outdated(host: &Host, indexes: &Indexes) -> Result<Vec<(Status, Option<Ca
     let pins = Pins::load(host.home.pins())?;
     let mut out = Vec::new();
     for installed in host.store.list()? {
-        let listed = indexes
+        let id = &installed.id;
+        let entries: Vec<&Entry> = indexes
             .indexes
             .iter()
-            .any(|(_, i)| i.adapters.contains_key(&installed.id));
-        if !listed {
+            .filter_map(|(_, i)| i.adapters.get(id))
+            .flatten()
+            .collect();
+        if entries.is_empty() {
             continue;
         }
-        let req = pins.get(&installed.id);
-        let wanted = resolve(&indexes.indexes, &installed.id, &req);
-        let latest = resolve(&indexes.indexes, &installed.id, &VersionReq::STAR).ok();
-        let (wanted, note) = match wanted {
+        let req = pins.get(id);
+        let (wanted, note) = match resolve(&indexes.indexes, id, &req) {
             Ok(c) => (Some(c), None),
             Err(e) => (None, Some(format!("{e:#}"))),
         };
-        out.push((
-            Status {
-                id: installed.id.clone(),
-                installed: installed.version.clone(),
-                pin: req.to_string(),
-                wanted: wanted.as_ref().map(|c| c.entry.version.clone()),
-                latest: latest.map(|c| c.entry.version),
-                note,
-            },
-            wanted,
-        ));
+        let latest = resolve(&indexes.indexes, id, &VersionReq::STAR).ok();
+        let passed_over = |c: &Candidate| {
+            installed
+                .rolled_back
+                .iter()
+                .any(|r| r.hash == c.entry.sha256)
+                || installed
+                    .waiting
+                    .as_ref()
+                    .is_some_and(|w| w.hash == c.entry.sha256)
+        };
+        let floor = wanted.as_ref().map_or(&installed.version, |w| {
+            std::cmp::max(&w.entry.version, &installed.version)
+        });
+        let held_back = latest
+            .as_ref()
+            .filter(|l| &l.entry.version > floor && !passed_over(l))
+            .map(|l| l.entry.version.clone());
+        let yanked = entries
+            .iter()
+            .find(|e| e.sha256 == installed.hash && e.yanked)
+            .map(|e| {
+                let reason = e.yank_reason.as_deref().unwrap_or("no reason given");
+                crate::untrusted::clean(reason, crate::untrusted::MESSAGE)
+            });
+        let status = Status {
+            id: id.clone(),
+            installed: installed.version.clone(),
+            pin: req.to_string(),
+            wanted: wanted.as_ref().map(|c| c.entry.version.clone()),
+            latest: latest.map(|c| c.entry.version),
+            held_back,
+            yanked,
+            note,
+        };
+        out.push((status, wanted));
     }
     Ok(out)
 }
@@ -180,21 +229,22 @@ pub fn outdated(host: &Host, indexes: &Indexes) -> Result<Vec<(Status, Option<Ca
 pub enum Updated {
     /// Already at the newest version its pin allows.
     UpToDate(Version),
-    /// A newer version was installed.
+    /// A newer version was installed (or, leaving a yanked version, an older one).
     Installed(Box<Pulled>),
-    /// The newer version was passed over (the caller's `skip` said so).
+    /// The newer version was passed over, with why.
     Skipped(Version, String),
 }
 
 /// Installs the newest pinned version of every installed adapter a registry lists (or of
-/// `only`). A version the store was rolled back from is passed over (a newer one is not);
-/// `skip(sha256)` lets the agent pass over versions it refused.
+/// `only`), as `by` (words for the store's lock). A version rolled back from, or waiting
+/// for its self-check, is passed over (a newer one is not); an installed version that was
+/// yanked is left for the newest the pin allows, even an older one.
 pub async fn update(
     host: &Host,
     client: &RegistryClient,
     indexes: &Indexes,
     only: Option<&str>,
-    skip: &(dyn Fn(&str) -> Option<String> + Sync),
+    by: &str,
 ) -> Result<Vec<(String, Result<Updated>)>> {
     let mut out = Vec::new();
     let statuses = outdated(host, indexes)?;
@@ -208,27 +258,58 @@ pub async fn update(
         if only.is_some_and(|id| id != status.id) {
             continue;
         }
-        let rolled_back_from = host.store.get(&status.id)?.previous_version;
-        let result = match wanted {
-            None => Err(anyhow::anyhow!(status.note.clone().unwrap_or_default())),
-            Some(c) if c.entry.version <= status.installed => Ok(Updated::UpToDate(status.installed.clone())),
-            // The operator (or the agent) rolled back from exactly this version: do not
-            // bring it back behind their back; a newer one is fine.
-            Some(c) if rolled_back_from.as_ref() == Some(&c.entry.version) => Ok(Updated::Skipped(
-                c.entry.version.clone(),
-                format!(
-                    "{} was rolled back from; install it again explicitly with `ehr-host install {}@={}`",
-                    c.entry.version, status.id, c.entry.version
-                ),
-            )),
-            Some(c) => match skip(&c.entry.sha256) {
-                Some(why) => Ok(Updated::Skipped(c.entry.version.clone(), why)),
-                None => install_candidate(host, client, &c)
-                    .await
-                    .map(|p| Updated::Installed(Box::new(p))),
-            },
-        };
+        let result = update_one(host, client, &status, wanted, by).await;
         out.push((status.id, result));
     }
     Ok(out)
+}
+
+async fn update_one(
+    host: &Host,
+    client: &RegistryClient,
+    status: &Status,
+    wanted: Option<Candidate>,
+    by: &str,
+) -> Result<Updated> {
+    let id = &status.id;
+    let Some(c) = wanted else {
+        let note = status.note.clone().unwrap_or_default();
+        return Err(match &status.yanked {
+            Some(reason) => anyhow::anyhow!("{id} {} was yanked by its publisher ({reason}), and no other version can replace it: {note}", status.installed),
+            None => anyhow::anyhow!(note),
+        });
+    };
+    let v = &c.entry.version;
+    if v == &status.installed || (v < &status.installed && status.yanked.is_none()) {
+        return Ok(Updated::UpToDate(status.installed.clone()));
+    }
+    let installed = host.store.get(id)?;
+    if let Some(r) = installed
+        .rolled_back
+        .iter()
+        .find(|r| r.hash == c.entry.sha256)
+    {
+        let why = format!(
+            "{v} was rolled back from ({}); a newer version is installed when one is released; to give {v} another probation, install it again with --retry-rolled-back",
+            r.reason
+        );
+        return Ok(Updated::Skipped(v.clone(), why));
+    }
+    if let Some(w) = installed
+        .waiting
+        .as_ref()
+        .filter(|w| w.hash == c.entry.sha256)
+    {
+        let why = format!(
+            "{v} is installed and waits for its self-check ({})",
+            w.reason
+        );
+        return Ok(Updated::Skipped(v.clone(), why));
+    }
+    let options = InstallOptions {
+        by: Some(format!("{by}: {id} {v}")),
+        ..InstallOptions::default()
+    };
+    let pulled = install_candidate(host, client, &c, &options).await?;
+    Ok(Updated::Installed(Box::new(pulled)))
 }

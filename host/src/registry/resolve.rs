@@ -58,20 +58,43 @@ pub struct Candidate {
     pub id: String,
     /// Its index entry.
     pub entry: Entry,
+    /// The only publisher key (hex) the registry allows for this id, if it names one.
+    pub named_publisher: Option<String>,
+}
+
+/// One version offered, with where and under which publisher rule.
+struct Offer<'a> {
+    registry: &'a str,
+    entry: &'a Entry,
+    named: Option<&'a String>,
+}
+
+impl Offer<'_> {
+    fn publisher_ok(&self) -> bool {
+        self.named.is_none_or(|n| *n == self.entry.publisher)
+    }
 }
 
 /// Picks the newest usable version of `id` in `req` across `indexes` (registry name,
-/// verified index). Errors explain every version that was passed over, and a range that
-/// only yanked versions match is a [`RegistryRefusal::Yanked`].
+/// verified index): not yanked, a contract this host supports, and signed by the
+/// publisher the registry names for the id, if it names one. Errors explain every
+/// version that was passed over; a range that only yanked versions match is a
+/// [`RegistryRefusal::Yanked`], one that only another publisher's versions match a
+/// [`RegistryRefusal::NotThePublisher`].
 pub fn resolve(indexes: &[(String, Index)], id: &str, req: &VersionReq) -> Result<Candidate> {
-    let mut all: Vec<(&str, &Entry)> = indexes
+    let mut all: Vec<Offer> = indexes
         .iter()
         .flat_map(|(name, idx)| {
+            let named = idx.publishers.get(id);
             idx.adapters
                 .get(id)
                 .into_iter()
                 .flatten()
-                .map(move |e| (name.as_str(), e))
+                .map(move |e| Offer {
+                    registry: name.as_str(),
+                    entry: e,
+                    named,
+                })
         })
         .collect();
     if all.is_empty() {
@@ -85,38 +108,44 @@ pub fn resolve(indexes: &[(String, Index)], id: &str, req: &VersionReq) -> Resul
             }
         );
     }
-    all.sort_by(|a, b| b.1.version.cmp(&a.1.version));
-    if let Some((reg, e)) = all
-        .iter()
-        .find(|(_, e)| req.matches(&e.version) && !e.yanked && contract::supports(&e.contract))
-    {
+    all.sort_by(|a, b| b.entry.version.cmp(&a.entry.version));
+    let usable = |o: &&Offer| {
+        req.matches(&o.entry.version) && !o.entry.yanked && contract::supports(&o.entry.contract)
+    };
+    if let Some(o) = all.iter().filter(usable).find(|o| o.publisher_ok()) {
         return Ok(Candidate {
-            registry: reg.to_string(),
+            registry: o.registry.to_string(),
             id: id.to_string(),
-            entry: (*e).clone(),
+            entry: o.entry.clone(),
+            named_publisher: o.named.cloned(),
         });
     }
-    let matching: Vec<&(&str, &Entry)> = all
-        .iter()
-        .filter(|(_, e)| req.matches(&e.version))
-        .collect();
-    if let Some((_, e)) = matching
-        .iter()
-        .find(|(_, e)| e.yanked && contract::supports(&e.contract))
-    {
+    if let Some(o) = all.iter().find(usable) {
+        return Err(RegistryRefusal::NotThePublisher {
+            registry: o.registry.to_string(),
+            id: id.to_string(),
+            version: o.entry.version.to_string(),
+            named: short(o.named.map(String::as_str).unwrap_or_default()),
+            got: short(&o.entry.publisher),
+        }
+        .into());
+    }
+    let mut matching = all.iter().filter(|o| req.matches(&o.entry.version));
+    if let Some(o) = matching.find(|o| o.entry.yanked && contract::supports(&o.entry.contract)) {
         return Err(RegistryRefusal::Yanked {
             id: id.to_string(),
-            version: e.version.to_string(),
-            reason: e
-                .yank_reason
-                .clone()
-                .unwrap_or_else(|| "no reason given".into()),
+            version: o.entry.version.to_string(),
+            reason: crate::untrusted::clean(
+                o.entry.yank_reason.as_deref().unwrap_or("no reason given"),
+                crate::untrusted::MESSAGE,
+            ),
         }
         .into());
     }
     let why: Vec<String> = all
         .iter()
-        .map(|(_, e)| {
+        .map(|o| {
+            let e = o.entry;
             let reason = if !req.matches(&e.version) {
                 format!("outside {req}")
             } else if e.yanked {
@@ -135,6 +164,10 @@ pub fn resolve(indexes: &[(String, Index)], id: &str, req: &VersionReq) -> Resul
         "no version of `{id}` can be installed for `{req}`: {}",
         why.join(", ")
     )
+}
+
+fn short(hex: &str) -> String {
+    format!("ed25519:{}", hex.get(..16).unwrap_or(hex))
 }
 
 #[cfg(test)]
@@ -210,6 +243,33 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("no registry lists an adapter `zzz`"), "{err}");
+    }
+
+    // A registry naming the publisher of an id passes over other keys' versions; when
+    // only theirs match, the refusal names both keys.
+    #[test]
+    fn named_publisher_only() {
+        let mut idx = indexes(vec![
+            entry("1.0.0", "0.1.0", false),
+            entry("1.1.0", "0.1.0", false),
+        ]);
+        let (good, bad) = ("a".repeat(64), "b".repeat(64));
+        let entries = idx[0].1.adapters.get_mut("a").unwrap();
+        entries[0].publisher = good.clone();
+        entries[1].publisher = bad;
+        idx[0].1.publishers.insert("a".into(), good);
+        let c = resolve(&idx, "a", &VersionReq::STAR).unwrap();
+        assert_eq!(c.entry.version.to_string(), "1.0.0");
+        let err = resolve(&idx, "a", &"=1.1.0".parse().unwrap()).unwrap_err();
+        let refusal = err.downcast_ref::<RegistryRefusal>().unwrap();
+        assert!(
+            matches!(refusal, RegistryRefusal::NotThePublisher { .. }),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("ed25519:aaaa") && err.to_string().contains("ed25519:bbbb"),
+            "{err}"
+        );
     }
 
     // `id@range` parses; a bad id or range is refused with the reason.

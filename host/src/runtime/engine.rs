@@ -9,7 +9,7 @@ use crate::capabilities::credentials::Credentials;
 use crate::capabilities::grants::Grants;
 use crate::capabilities::sql::databases::Databases;
 use crate::config::AdapterConfig;
-use crate::package::VerifiedPackage;
+use crate::package::{Manifest, PublicKey, VerifiedPackage};
 use anyhow::{Context, Result};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -87,16 +87,6 @@ impl Runtime {
         self
     }
 
-    /// The engine.
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
-    /// The per-call limits.
-    pub fn limits(&self) -> Limits {
-        self.limits
-    }
-
     /// True when compiled code for the package with this hash is cached.
     pub fn is_cached(&self, package_hash: &str) -> bool {
         self.cache.contains(package_hash)
@@ -123,7 +113,7 @@ impl Runtime {
                 m.contract
             );
         }
-        self.prepare(&component, package, config)
+        self.prepare(&component, Identity::of(package), config)
     }
 
     /// Compiles a component that is not packaged yet (for `ehr-host sign`) and returns
@@ -135,14 +125,15 @@ impl Runtime {
         Ok((component, contract))
     }
 
-    /// Pre-instantiates a compiled component.
+    /// Pre-instantiates a compiled component that is `identity`, with the operator's
+    /// `config` for it.
     pub fn prepare(
         &self,
         component: &Component,
-        package: &VerifiedPackage,
+        identity: Identity,
         config: &AdapterConfig,
     ) -> Result<LoadedAdapter> {
-        let m = &package.manifest;
+        let m = &identity.manifest;
         let pre = self
             .linker
             .instantiate_pre(component)
@@ -162,7 +153,7 @@ impl Runtime {
         let grants = Arc::new(Grants::new(m, config));
         Ok(LoadedAdapter::new(
             pre,
-            package,
+            identity,
             grants,
             Arc::new(Credentials::from_config(config)),
             super::loaded::Outbound {
@@ -172,6 +163,28 @@ impl Runtime {
             self.limits,
             self.ticker.clone(),
         ))
+    }
+}
+
+/// Who a compiled component is: what [`Runtime::prepare`] needs besides its code.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// Its manifest (for a component not yet packaged: what the host knows of it).
+    pub manifest: Manifest,
+    /// SHA-256 of its package file (empty when not packaged).
+    pub hash: String,
+    /// The publisher key that signed it (`None` when not packaged).
+    pub publisher: Option<PublicKey>,
+}
+
+impl Identity {
+    /// The identity of a verified package.
+    pub fn of(package: &VerifiedPackage) -> Identity {
+        Identity {
+            manifest: package.manifest.clone(),
+            hash: package.hash.clone(),
+            publisher: Some(package.publisher),
+        }
     }
 }
 

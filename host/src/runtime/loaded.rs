@@ -22,7 +22,7 @@ use crate::capabilities::secrets::{returned, SecretSet};
 use crate::capabilities::sql::databases::Databases;
 use crate::capabilities::sql::SqlCapability;
 use crate::capabilities::waiting::EhrWait;
-use crate::package::{Manifest, PublicKey, VerifiedPackage};
+use crate::package::{Manifest, PublicKey};
 use crate::remediation::Situation;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,8 +45,8 @@ pub struct LoadedAdapter {
     pub manifest: Manifest,
     /// SHA-256 of its package file.
     pub hash: String,
-    /// The publisher key that signed it.
-    pub publisher: PublicKey,
+    /// The publisher key that signed it (`None` for a component not packaged yet).
+    pub publisher: Option<PublicKey>,
     /// What the advice for its failures depends on (local EHR, kind of credential).
     pub situation: Situation,
     grants: Arc<Grants>,
@@ -70,7 +70,7 @@ pub(crate) struct Outbound {
 impl LoadedAdapter {
     pub(crate) fn new(
         pre: AdapterPre,
-        package: &VerifiedPackage,
+        identity: super::engine::Identity,
         grants: Arc<Grants>,
         credentials: Arc<Credentials>,
         outbound: Outbound,
@@ -88,10 +88,10 @@ impl LoadedAdapter {
         }
         LoadedAdapter {
             pre,
-            manifest: package.manifest.clone(),
-            hash: package.hash.clone(),
-            publisher: package.publisher,
-            situation: Situation::of(&package.manifest, credentials.primary()),
+            situation: Situation::of(&identity.manifest, credentials.primary()),
+            manifest: identity.manifest,
+            hash: identity.hash,
+            publisher: identity.publisher,
             grants,
             credentials,
             secrets,

@@ -31,6 +31,10 @@
 //!
 //! Outcomes that are reports (fs, env, socket, http) come back as `adapter-bug` errors so
 //! the host test can read them from the job outcome.
+//!
+//! With the setting `check_url`, `check` first sends `GET <check_url>` through the host
+//! and reports a failure to connect as `unreachable`, like a real adapter whose EHR is
+//! down (for the agent's self-check tests).
 
 use ehr_adapter_sdk::http::Request;
 use ehr_adapter_sdk::prelude::*;
@@ -176,6 +180,7 @@ impl Adapter for Misbehaving {
                 ("port".to_string(), "TCP port for the socket mode".to_string()),
                 ("url".to_string(), "URL for the http mode".to_string()),
                 ("sleep_ms".to_string(), "busy-wait length for the sleep mode".to_string()),
+                ("check_url".to_string(), "URL `check` probes first (unreachable when it cannot connect)".to_string()),
             ],
         }
     }
@@ -183,6 +188,11 @@ impl Adapter for Misbehaving {
     fn check() -> Result<CheckReport, AdapterError> {
         let mode = mode();
         misbehave(&mode)?;
+        if let Some(url) = config::get("check_url") {
+            Request::get(url)
+                .send()
+                .map_err(|e| AdapterError::Unreachable(format!("check: {e:?}")))?;
+        }
         if mode == "http" {
             return match http_get()? {
                 Ok((status, headers, body)) => Ok(CheckReport {
