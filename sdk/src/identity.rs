@@ -21,7 +21,8 @@
 //! What passes comes with typed [`EncounterNotice`]s: the snapshot's encounter date is
 //! not the EHR's, or lies far in the future; the snapshot names another template than
 //! the encounter's. Contract 0.1.0 has no place for encounter-level warnings in the
-//! report, so adapters [`log_notices`] at `warn` (ids only) until it does.
+//! report: [`log_notices`] logs them at `warn` (ids only) and keeps them for the report's
+//! `notices`, which [`crate::mapping::Plan::into_write_result`] fills.
 
 pub mod names;
 
@@ -157,11 +158,31 @@ pub fn check(
     Ok(notices(snapshot, ehr, today_days()))
 }
 
-/// Logs each notice at `warn`, with the job and encounter ids and nothing else.
+thread_local! {
+    /// This call's notices, until the report takes them ([`take_notices`]). A call runs in
+    /// a fresh instance on one thread, so nothing carries over to another job.
+    static NOTICES: std::cell::RefCell<Vec<crate::Notice>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Records each notice for the write report (contract 0.2.0's `notices`) and logs it at
+/// `warn`, with the job and encounter ids and nothing else.
 pub fn log_notices(job_id: &str, encounter_id: &str, notices: &[EncounterNotice]) {
     for n in notices {
-        log::warn(&format!("job {job_id}: {}", n.message(encounter_id)));
+        let message = n.message(encounter_id);
+        log::warn(&format!("job {job_id}: {message}"));
+        let kind = match n {
+            EncounterNotice::DateDiffers { .. } | EncounterNotice::DateInFuture { .. } => {
+                crate::NoticeKind::EncounterDateDiffers
+            }
+            EncounterNotice::TemplateDiffers { .. } => crate::NoticeKind::TemplateDiffers,
+        };
+        NOTICES.with(|all| all.borrow_mut().push(crate::Notice { kind, message }));
     }
+}
+
+/// The notices recorded in this call so far, leaving none behind.
+pub fn take_notices() -> Vec<crate::Notice> {
+    NOTICES.with(|all| std::mem::take(&mut *all.borrow_mut()))
 }
 
 fn notices(

@@ -84,7 +84,16 @@ impl Ledger {
                         ));
                         return Ok(plan.into_write_result(record.clone(), true));
                     }
+                    // Everything lands at the commit, or nothing does: tell the host so,
+                    // and stop between sections if a person cancels (the transaction is
+                    // then rolled back and nothing of the job is in the chart).
+                    if !crate::job::progress("writing the encounter in one transaction", &[]) {
+                        return Err(crate::job::stopped(job_id));
+                    }
                     for (i, section) in plan.sections().iter().enumerate() {
+                        if crate::job::cancelled() {
+                            return Err(crate::job::stopped(job_id));
+                        }
                         write_section(section, &plan.section(section))?;
                         if i == 0 {
                             hooks.after_first_write();

@@ -31,6 +31,7 @@ pub mod debug_hooks;
 pub mod http;
 pub mod icd10;
 pub mod identity;
+pub mod job;
 pub mod ledger;
 pub mod log;
 pub mod mapping;
@@ -60,8 +61,9 @@ pub mod prelude {
     pub use crate::{
         AdapterError, AdapterInfo, Appointment, CheckReport, ClinicalField, Diagnosis,
         EncounterSnapshot, FieldError, FieldMapping, FieldResult, FieldStatus, FieldValue,
-        FieldWarning, Laterality, Patient, PatientRef, Permission, Procedure, RateLimit, Rejection,
-        SchedulePatient, ScheduleQuery, SkipReason, TemplateRef, WarningKind, WriteResult,
+        FieldWarning, Laterality, Notice, NoticeKind, Patient, PatientRef, Permission, Procedure,
+        Provider, RateLimit, Rejection, SchedulePatient, ScheduleQuery, SkipReason, StaffUser,
+        SyncTiming, TemplateRef, WarningKind, WriteResult,
     };
 }
 
@@ -94,7 +96,32 @@ pub trait Adapter {
             "this adapter does not read patients".into(),
         ))
     }
+
+    /// Reads the practice's providers, with whether each is active (for schedule sync).
+    /// The default says the adapter cannot.
+    fn read_providers() -> Result<Vec<Provider>, AdapterError> {
+        Err(AdapterError::Misconfigured(
+            "this adapter does not read providers".into(),
+        ))
+    }
+
+    /// Reads the practice's staff users and their emails (for schedule sync). The default
+    /// says the adapter cannot.
+    fn read_staff() -> Result<Vec<StaffUser>, AdapterError> {
+        Err(AdapterError::Misconfigured(
+            "this adapter does not read staff users".into(),
+        ))
+    }
 }
+
+/// The schedule-sync timing of an EHR whose schedule may be read every 5 minutes, where a
+/// sync normally shows within 15 minutes and is abnormal after 30 (the practice guide's
+/// most common row). Adapters for slower EHRs declare their own.
+pub const DEFAULT_SYNC_TIMING: SyncTiming = SyncTiming {
+    min_poll_seconds: 300,
+    normal_minutes: 15,
+    abnormal_minutes: 30,
+};
 
 impl<T: Adapter> bindings::exports::ehr::adapter::adapter::Guest for T {
     fn describe() -> AdapterInfo {
@@ -104,6 +131,13 @@ impl<T: Adapter> bindings::exports::ehr::adapter::adapter::Guest for T {
         T::check()
     }
     fn write_encounter(snapshot: EncounterSnapshot) -> Result<WriteResult, AdapterError> {
+        // An adapter built on the SDK reports every part that lands (`write::write_parts`,
+        // `ledger::Ledger::write`). Saying so before it starts, with nothing landed, lets
+        // the host tell "nothing is in the chart" from "it cannot say" when the call stops
+        // early. An adapter that writes outside those helpers reports with `job::progress`.
+        if !job::progress("reading the encounter", &[]) {
+            return Err(job::stopped(&snapshot.job_id));
+        }
         T::write_encounter(snapshot)
     }
     fn read_schedule(query: ScheduleQuery) -> Result<Vec<Appointment>, AdapterError> {
@@ -111,6 +145,12 @@ impl<T: Adapter> bindings::exports::ehr::adapter::adapter::Guest for T {
     }
     fn read_patient(patient_id: String) -> Result<Patient, AdapterError> {
         T::read_patient(patient_id)
+    }
+    fn read_providers() -> Result<Vec<Provider>, AdapterError> {
+        T::read_providers()
+    }
+    fn read_staff() -> Result<Vec<StaffUser>, AdapterError> {
+        T::read_staff()
     }
 }
 
@@ -128,7 +168,7 @@ impl Laterality {
 }
 
 /// Exports a type implementing [`Adapter`] as the component's `adapter` interface.
-/// Only on `wasm32`: the export names (`ehr:adapter/adapter@0.1.0#check`) are not valid
+/// Only on `wasm32`: the export names (`ehr:adapter/adapter@0.2.0#check`) are not valid
 /// symbols for native linkers, and native builds exist only for tests with the harness.
 #[macro_export]
 macro_rules! export {

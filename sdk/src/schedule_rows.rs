@@ -50,6 +50,7 @@ pub fn patient(r: &[Value]) -> Patient {
         email: text(&r[4]),
         phone: text(&r[5]),
         address,
+        insurance: None,
     }
 }
 

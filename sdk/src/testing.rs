@@ -35,6 +35,8 @@ struct State {
     requests: Vec<Request>,
     statements: Vec<(String, String, Vec<Value>)>,
     logs: Vec<(Level, String)>,
+    progress: Vec<(String, Vec<String>)>,
+    cancel_after: Option<usize>,
 }
 
 struct HttpStubState {
@@ -126,6 +128,19 @@ impl Harness {
     /// Every log line the adapter wrote.
     pub fn logs(&self) -> Vec<(Level, String)> {
         self.state.borrow().logs.clone()
+    }
+
+    /// Every progress report (`job::progress`): the step, and the ids of the fields
+    /// reported landed with it.
+    pub fn progress(&self) -> Vec<(String, Vec<String>)> {
+        self.state.borrow().progress.clone()
+    }
+
+    /// A person cancels the job once the adapter has reported progress `n` times: from
+    /// then on `job::cancelled` is true and `job::progress` answers false.
+    pub fn cancel_after(self, n: usize) -> Self {
+        self.state.borrow_mut().cancel_after = Some(n);
+        self
     }
 }
 
@@ -314,4 +329,31 @@ pub(crate) fn stub_config_all() -> Vec<(String, String)> {
 
 pub(crate) fn stub_log(level: Level, message: &str) {
     with_state(|s| s.logs.push((level, message.to_string())));
+}
+
+/// Progress reported with no harness on the thread goes nowhere (and is never cancelled):
+/// adapter code that reports progress runs in plain unit tests too.
+pub(crate) fn stub_progress(step: &str, landed: &[crate::FieldResult]) -> bool {
+    CURRENT.with(|c| match c.borrow().as_ref() {
+        Some(state) => {
+            let mut s = state.borrow_mut();
+            s.progress.push((
+                step.to_string(),
+                landed.iter().map(|f| f.field.clone()).collect(),
+            ));
+            s.cancel_after.is_none_or(|n| s.progress.len() < n)
+        }
+        None => true,
+    })
+}
+
+pub(crate) fn stub_cancelled() -> bool {
+    CURRENT.with(|c| {
+        c.borrow().as_ref().is_some_and(|state| {
+            state
+                .borrow()
+                .cancel_after
+                .is_some_and(|n| state.borrow().progress.len() >= n)
+        })
+    })
 }

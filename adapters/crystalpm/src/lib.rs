@@ -32,6 +32,14 @@ pub const ADAPTER_ID: &str = "crystalpm";
 /// `[databases.crystalpm]` and grants it with `databases = ["crystalpm"]`.
 pub const DB: &str = "crystalpm";
 
+/// A local EHR's database may be read every minute; a sync normally shows within 5
+/// minutes and is abnormal after 15.
+const LOCAL_SYNC_TIMING: SyncTiming = SyncTiming {
+    min_poll_seconds: 60,
+    normal_minutes: 5,
+    abnormal_minutes: 15,
+};
+
 impl Adapter for CrystalPm {
     fn describe() -> AdapterInfo {
         AdapterInfo {
@@ -45,6 +53,7 @@ impl Adapter for CrystalPm {
             http_origins: Vec::new(),
             databases: vec![DB.to_string()],
             settings: ehr_adapter_sdk::debug_hooks::settings(),
+            sync_timing: LOCAL_SYNC_TIMING,
         }
     }
 

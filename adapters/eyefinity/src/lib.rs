@@ -59,6 +59,7 @@ impl Adapter for Eyefinity {
                     "optional: seconds to wait for any one answer from the EHR".to_string(),
                 ),
             ],
+            sync_timing: ehr_adapter_sdk::DEFAULT_SYNC_TIMING,
         }
     }
 

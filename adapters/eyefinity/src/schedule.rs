@@ -63,6 +63,7 @@ pub fn to_patient(p: PatientJson) -> Patient {
         email: present(p.contact.email),
         phone: present(p.contact.phone),
         address: present(p.address),
+        insurance: None,
     }
 }
 

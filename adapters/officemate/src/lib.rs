@@ -33,6 +33,14 @@ pub const ADAPTER_ID: &str = "officemate";
 /// `[databases.officemate]` and grants it with `databases = ["officemate"]`.
 pub const DB: &str = "officemate";
 
+/// A local EHR's database may be read every minute; a sync normally shows within 5
+/// minutes and is abnormal after 15.
+const LOCAL_SYNC_TIMING: SyncTiming = SyncTiming {
+    min_poll_seconds: 60,
+    normal_minutes: 5,
+    abnormal_minutes: 15,
+};
+
 impl Adapter for OfficeMate {
     fn describe() -> AdapterInfo {
         AdapterInfo {
@@ -47,6 +55,7 @@ impl Adapter for OfficeMate {
             http_origins: Vec::new(),
             databases: vec![DB.to_string()],
             settings: ehr_adapter_sdk::debug_hooks::settings(),
+            sync_timing: LOCAL_SYNC_TIMING,
         }
     }
 

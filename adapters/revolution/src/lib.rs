@@ -63,6 +63,7 @@ impl Adapter for Revolution {
                 ),
                 config::non_ascii_setting(),
             ],
+            sync_timing: ehr_adapter_sdk::DEFAULT_SYNC_TIMING,
         }
     }
 

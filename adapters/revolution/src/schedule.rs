@@ -67,6 +67,7 @@ pub fn to_patient(p: PatientJson) -> Patient {
         email: present(p.email),
         phone: present(p.phone),
         address: p.address.as_ref().and_then(address_line),
+        insurance: None,
     }
 }
 

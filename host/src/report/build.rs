@@ -6,7 +6,10 @@
 
 use super::check::{self, ReportProblem};
 use super::WriteReport;
-use super::{AdapterRef, FieldLine, FieldOutcome, Landed, SkipReason, Warning, WarningKind};
+use super::{
+    AdapterRef, FieldLine, FieldOutcome, Landed, Notice, NoticeKind, SkipReason, Warning,
+    WarningKind,
+};
 use crate::remediation::{self, Remediation, Situation};
 use crate::runtime::bindings::latest as wit;
 use crate::runtime::CallError;
@@ -55,6 +58,12 @@ pub fn build(a: AdapterAnswer<'_>, result: Result<wit::WriteResult, CallError>) 
                 WriteReport::from_lines(&s.job_id, a.adapter.clone(), &s.encounter_id, lines, None);
             report.record_id = r.record_id.as_deref().map(|id| a.safe(id, TARGET));
             report.replayed = r.replayed;
+            report.notices = r
+                .notices
+                .iter()
+                .take(WARNINGS_PER_FIELD)
+                .map(|n| notice(&a, n))
+                .collect();
             report
         }
         Err(e) => {
@@ -177,6 +186,17 @@ fn line(a: &AdapterAnswer<'_>, f: &wit::FieldResult) -> FieldLine {
         field: untrusted::clean(&f.field, TARGET),
         outcome,
         warnings,
+    }
+}
+
+fn notice(a: &AdapterAnswer<'_>, n: &wit::Notice) -> Notice {
+    Notice {
+        kind: match n.kind {
+            wit::NoticeKind::EncounterDateDiffers => NoticeKind::EncounterDateDiffers,
+            wit::NoticeKind::TemplateDiffers => NoticeKind::TemplateDiffers,
+            wit::NoticeKind::Other => NoticeKind::Other,
+        },
+        message: a.safe(&n.message, DETAIL),
     }
 }
 

@@ -73,6 +73,27 @@ pub struct Warning {
     pub message: String,
 }
 
+/// What an encounter-level notice is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// The snapshot's encounter date differs from the EHR's (or lies far in the future).
+    EncounterDateDiffers,
+    /// The snapshot's template differs from the encounter's template in the EHR.
+    TemplateDiffers,
+    /// Anything else about the encounter to review.
+    Other,
+}
+
+/// Something about the whole encounter the user should look at.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Notice {
+    /// What it is about.
+    pub kind: NoticeKind,
+    /// In plain words (ids only; cleaned and bounded by the host).
+    pub message: String,
+}
+
 /// Where one snapshot field ended up.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -178,6 +199,9 @@ pub struct WriteReport {
     pub warnings: usize,
     /// One line per snapshot field, in snapshot order.
     pub fields: Vec<FieldLine>,
+    /// Encounter-level notices (date or template differing from the EHR's).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<Notice>,
     /// Why the attempt failed, when it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Remediation>,
@@ -225,6 +249,7 @@ impl WriteReport {
             not_written,
             warnings,
             fields,
+            notices: Vec::new(),
             error,
         }
     }

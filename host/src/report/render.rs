@@ -29,6 +29,9 @@ pub(super) fn report(r: &WriteReport) -> String {
             "This job had already been written; nothing was written twice."
         );
     }
+    for n in &r.notices {
+        let _ = writeln!(s, "Note: {}", n.message);
+    }
     fields(r, &mut s);
     if r.skipped > 0 {
         let _ = writeln!(

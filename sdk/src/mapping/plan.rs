@@ -285,6 +285,7 @@ impl Plan {
             record_id,
             replayed,
             fields,
+            notices: crate::identity::take_notices(),
         }
     }
 }

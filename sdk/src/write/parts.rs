@@ -8,11 +8,13 @@
 //! written"), and fails the job while nothing has landed yet (then "nothing written" is
 //! true and a person can correct the data).
 //!
-//! [`Progress`] is the one place that learns what landed as it lands: contract 0.2.0's
-//! host interface for reporting landed fields (and seeing a cancellation) is added there.
+//! [`Progress`] is the one place that learns what landed as it lands: it reports each
+//! part's fields to the host as soon as the part landed ([`crate::job::progress`]), so a
+//! write that stops later says exactly what is in the chart. Before each part it asks
+//! whether a person cancelled the job, and stops with `cancelled` if so.
 
 use crate::mapping::Plan;
-use crate::{log, AdapterError, SkipReason};
+use crate::{job, log, AdapterError, FieldResult, FieldStatus, SkipReason};
 
 /// One request of the write: its name (the idempotency key's part) and the plan sections
 /// whose lines it carries.
@@ -51,15 +53,16 @@ pub struct Progress {
 
 impl Progress {
     /// Records that `part` landed (applied, or `replayed` from the EHR's store) with
-    /// `fields` (catalog ids).
-    fn landed(&mut self, job_id: &str, part: &str, fields: &[String], replayed: bool) {
+    /// `lines` (the report lines of its fields) and tells the host.
+    fn landed(&mut self, job_id: &str, part: &str, lines: &[FieldResult], replayed: bool) {
         log::debug(&format!(
             "job {job_id}: {part} landed ({} field(s){})",
-            fields.len(),
+            lines.len(),
             if replayed { ", replayed" } else { "" }
         ));
         self.landed.push(part.to_string());
         self.replayed.push(replayed);
+        job::progress(&format!("wrote {part}"), lines);
     }
 
     /// The parts that landed, in order.
@@ -86,17 +89,27 @@ pub fn write_parts(
     let mut progress = Progress::default();
     for part in parts {
         loop {
-            let fields: Vec<String> = plan
+            let lines: Vec<FieldResult> = plan
                 .lines()
                 .filter(|l| part.sections.contains(&l.section))
-                .map(|l| l.field.clone())
+                .map(|l| FieldResult {
+                    field: l.field.clone(),
+                    status: FieldStatus::Written,
+                    target: Some(format!("{}.{}", l.section, l.name)),
+                    warnings: l.warnings.clone(),
+                })
                 .collect();
-            if fields.is_empty() {
+            if lines.is_empty() {
                 break;
+            }
+            if job::cancelled() {
+                return Err(job::stopped(job_id));
             }
             match send(part, plan) {
                 Ok(replayed) => {
-                    progress.landed(job_id, &part.name, &fields, replayed);
+                    // A cancel seen here stops the write before its next part (above);
+                    // after the last part the write is whole and is reported as such.
+                    progress.landed(job_id, &part.name, &lines, replayed);
                     break;
                 }
                 Err(AdapterError::Rejected(r)) => {

@@ -109,6 +109,7 @@ fn all_written(snapshot: &EncounterSnapshot, target: &str, warning: Option<&str>
             .iter()
             .map(|f| written(&f.id, &target.replace("{}", &f.id), warnings.clone()))
             .collect(),
+        notices: Vec::new(),
     }
 }
 
@@ -128,6 +129,7 @@ impl Adapter for Hostile {
                 ("header_name".to_string(), "the header the header mode sends".to_string()),
                 ("header_value".to_string(), "its value".to_string()),
             ],
+            sync_timing: ehr_adapter_sdk::DEFAULT_SYNC_TIMING,
         }
     }
 
@@ -246,6 +248,7 @@ fn patient(text: &str) -> Patient {
         email: Some(text.to_string()),
         phone: Some(text.to_string()),
         address: Some(text.to_string()),
+        insurance: Some(text.to_string()),
     }
 }
 

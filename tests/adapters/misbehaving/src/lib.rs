@@ -182,6 +182,7 @@ impl Adapter for Misbehaving {
                 ("sleep_ms".to_string(), "busy-wait length for the sleep mode".to_string()),
                 ("check_url".to_string(), "URL `check` probes first (unreachable when it cannot connect)".to_string()),
             ],
+            sync_timing: ehr_adapter_sdk::DEFAULT_SYNC_TIMING,
         }
     }
 
@@ -234,6 +235,7 @@ impl Adapter for Misbehaving {
                         .iter()
                         .map(|f| written(&f.id, &format!("test.{}", f.id), Vec::new()))
                         .collect(),
+                    notices: Vec::new(),
                 })
             }
             "http" => Err(AdapterError::AdapterBug(format!("http: {:?}", http_get()?))),
@@ -250,6 +252,7 @@ impl Adapter for Misbehaving {
                     record_id: Some("huge".to_string()),
                     replayed: false,
                     fields,
+                    notices: Vec::new(),
                 })
             }
             _ => Ok(WriteResult {
@@ -260,6 +263,7 @@ impl Adapter for Misbehaving {
                     .iter()
                     .map(|f| written(&f.id, &format!("test.{}", f.id), Vec::new()))
                     .collect(),
+                notices: Vec::new(),
             }),
         }
     }
