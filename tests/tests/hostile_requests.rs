@@ -183,7 +183,7 @@ async fn token_endpoint_5xx_is_ehr_internal() {
                 &[
                     "token endpoint",
                     &format!("HTTP {status}"),
-                    "retried automatically",
+                    "escalate to EHR vendor support",
                 ],
             );
             assert!(

@@ -47,7 +47,7 @@ async fn keygen_sign_verify_via_cli() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("signed misbehaving 0.1.0 (contract 0.1.0)"),
+        out.contains("signed misbehaving 0.1.0 (contract 0.2.0)"),
         "{out}"
     );
 
@@ -170,7 +170,7 @@ async fn list_rollback_remove() {
     assert_eq!(a["id"], "misbehaving");
     assert_eq!(a["version"], "0.1.0");
     assert_eq!(a["ehr"], "Test");
-    assert_eq!(a["contract"], "0.1.0");
+    assert_eq!(a["contract"], "0.2.0");
     assert_eq!(a["publisher_key"], home.key.public().to_hex());
     assert_eq!(a["hash"], ehr_host::package::format::sha256_hex(&v1));
 

@@ -72,7 +72,7 @@ async fn kill_dash_nine_during_probation_resumes_it() {
         );
         assert_eq!(adapter(&s)["store_version"], "0.2.0");
     }
-    assert_eq!(run_job(&home, "F3"), "failed");
+    last_straw(&home, "F3");
     all_agree(&home, "0.1.0");
     let rolled = &listed(&home)["rolled_back"][0];
     assert_eq!(rolled["version"], "0.2.0");
@@ -103,8 +103,15 @@ async fn kill_dash_nine_during_probation_resumes_it() {
     let log = agent.kill_9();
     assert!(!log.contains("serving misbehaving 0.2.0"), "{log}");
 
+    // The three jobs 0.2.0 failed were given back once after the rollback and written
+    // by 0.1.0, exactly once each.
     for job in ["F1", "F2", "F3"] {
-        assert_eq!(writes(&sandbox, job), 0, "0.2.0 writes nothing");
+        given_back_and_written(&home, job);
+        assert_eq!(
+            writes(&sandbox, job),
+            1,
+            "{job} written exactly once, by 0.1.0"
+        );
     }
     for job in ["OK1", "OK2", "OK3", "OK4"] {
         assert_eq!(
@@ -133,10 +140,14 @@ async fn rollback_then_reinstall_in_a_running_agent() {
 
     assert_eq!(home.cli(&["install", &v2]).0, 0);
     wait_status(&home, "0.2.0 swapped in", |s| serving(s) == Some("0.2.0"));
-    for job in ["A1", "A2", "A3"] {
+    for job in ["A1", "A2"] {
         assert_eq!(run_job(&home, job), "failed");
     }
+    last_straw(&home, "A3");
     all_agree(&home, "0.1.0");
+    for job in ["A1", "A2", "A3"] {
+        given_back_and_written(&home, job);
+    }
 
     let state = home.dir.path().join("adapters/misbehaving/state.json");
     let before = std::fs::read(&state).unwrap();
@@ -166,10 +177,14 @@ async fn rollback_then_reinstall_in_a_running_agent() {
     });
     assert_eq!(adapter(&s)["probation"]["errors"], 0);
     assert_eq!(listed(&home)["version"], "0.2.0");
-    for job in ["B1", "B2", "B3"] {
+    for job in ["B1", "B2"] {
         assert_eq!(run_job(&home, job), "failed");
     }
+    last_straw(&home, "B3");
     all_agree(&home, "0.1.0");
+    for job in ["B1", "B2", "B3"] {
+        given_back_and_written(&home, job);
+    }
     assert!(succeeded(&run_job(&home, "B4")));
 
     let log = agent.kill_9();

@@ -62,7 +62,7 @@ async fn new_adapter_builds_signs_and_installs() {
     ]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("signed my-ehr 0.1.0 (contract 0.1.0)"),
+        out.contains("signed my-ehr 0.1.0 (contract 0.2.0)"),
         "{out}"
     );
     let (code, _, err) = home.cli(&[

@@ -141,9 +141,23 @@ mod tests {
 
     const CHECKED_IN: &str = "../wit/snapshot.schema.json";
 
-    /// The schema as checked in: pretty JSON and a final newline.
+    /// The schema as checked in: pretty JSON with keys sorted and a final newline. Sorted
+    /// explicitly: in a workspace build serde_json's `preserve_order` feature (wanted by
+    /// the host) is switched on for the SDK too, which would change the key order.
     fn rendered() -> String {
-        serde_json::to_string_pretty(&snapshot_json_schema()).unwrap() + "\n"
+        serde_json::to_string_pretty(&sorted(snapshot_json_schema())).unwrap() + "\n"
+    }
+
+    fn sorted(v: Value) -> Value {
+        match v {
+            Value::Object(map) => {
+                let mut entries: Vec<(String, Value)> = map.into_iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+                Value::Object(entries.into_iter().map(|(k, v)| (k, sorted(v))).collect())
+            }
+            Value::Array(items) => Value::Array(items.into_iter().map(sorted).collect()),
+            other => other,
+        }
     }
 
     // `wit/snapshot.schema.json` is what the catalog generates. Regenerate with

@@ -162,3 +162,37 @@ pub async fn package_file(home: &TestHome, component: &str) -> String {
     std::fs::write(&path, home.package(component).await).unwrap();
     path.to_string_lossy().into_owned()
 }
+
+/// Waits until job `id` — failed as an adapter bug on a version that was then rolled
+/// back — has been given back to the queue once and written by the version serving now.
+pub fn given_back_and_written(home: &TestHome, id: &str) {
+    let until = Instant::now() + WAIT;
+    loop {
+        let (_, out, _) = home.cli(&["jobs", "show", id, "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        let status = v["job"]["status"].as_str().unwrap_or("");
+        if status.starts_with("succeeded") {
+            assert_eq!(
+                v["job"]["given_back"], true,
+                "{id} succeeded without being given back: {out}"
+            );
+            return;
+        }
+        assert!(
+            Instant::now() < until,
+            "job {id} was not given back and written: {out}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Submits job `id`, which fails as an adapter bug and makes the version on probation
+/// roll back; returns once the rollback happened (the job itself is then given back).
+pub fn last_straw(home: &TestHome, id: &str) {
+    submit(home, id);
+    let until = Instant::now() + WAIT;
+    while listed(home)["version"] != "0.1.0" {
+        assert!(Instant::now() < until, "{id} did not roll the version back");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
