@@ -3,6 +3,7 @@
 //! The host that carries AI-scribe encounter data into EHRs through signed WebAssembly
 //! adapters. The library is organised one concern per module:
 //!
+//! - [`audit`]: the hash-chained audit trail of write attempts, by transaction id;
 //! - [`package`]: the signed package format, keys, trust store and verification;
 //! - [`store`]: installed adapters on disk, with atomic installs and rollback;
 //! - [`registry`]: signed registries: publishing, verified pulls, resolution, package cache;
@@ -18,6 +19,7 @@
 //! - [`cli`]: the `ehr-host` command line, a thin layer over the rest.
 
 pub mod agent;
+pub mod audit;
 pub mod capabilities;
 pub mod catalog;
 pub mod cli;
