@@ -7,7 +7,9 @@
 //! - [`store`]: installed adapters on disk, with atomic installs and rollback;
 //! - [`registry`]: signed registries: publishing, verified pulls, resolution, package cache;
 //! - [`agent`]: the running agent: adapter slots, hot reload, automatic rollback;
+//! - [`hub`]: the server practices' agents pair with: intake, routing, its own workers;
 //! - [`link`]: the agent's link to a hub (its protocol shared with the hub);
+//! - [`status`]: one typed status model for the agent's and the hub's views;
 //! - [`runtime`]: wasmtime engine, per-call stores, limits and the contract bindings;
 //! - [`capabilities`]: what the host lends adapters (http, sql, log, config, grants);
 //! - [`snapshot`], [`report`], [`remediation`]: job input, per-field output and the
@@ -26,6 +28,7 @@ pub mod contract;
 pub mod fsutil;
 pub mod home;
 pub mod host;
+pub mod hub;
 pub mod jobs;
 pub mod link;
 pub mod package;
@@ -34,5 +37,6 @@ pub mod remediation;
 pub mod report;
 pub mod runtime;
 pub mod snapshot;
+pub mod status;
 pub mod store;
 pub mod untrusted;
