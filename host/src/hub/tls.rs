@@ -19,6 +19,13 @@ use tokio_rustls::TlsAcceptor;
 /// How long a client may take to finish its TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The fingerprint of the first certificate in a PEM file.
+pub fn fingerprint_file(path: &Path) -> Result<Fingerprint> {
+    let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let der = CertificateDer::from_pem_slice(&pem).with_context(|| format!("{} is not a PEM certificate", path.display()))?;
+    Ok(Fingerprint::of(&der))
+}
+
 /// The certificate the hub presents.
 pub struct HubCertificate {
     chain: Vec<CertificateDer<'static>>,

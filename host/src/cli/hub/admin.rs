@@ -246,10 +246,7 @@ async fn api_key<S: HubStore>(s: &S, c: ApiKeyCommand) -> Result<i32> {
 async fn pair_code<S: HubStore>(home: &Home, s: &S, a: PairCodeArgs) -> Result<i32> {
     let code = ops::create_pair_code(s, &a.practice, a.ttl, now()).await?;
     let (cert, _) = crate::hub::tls::generated_paths(home.root());
-    let fingerprint = std::fs::read(&cert).ok().and_then(|pem| {
-        use rustls::pki_types::pem::PemObject;
-        rustls::pki_types::CertificateDer::from_pem_slice(&pem).ok().map(|d| Fingerprint::of(&d))
-    });
+    let fingerprint: Option<Fingerprint> = crate::hub::tls::fingerprint_file(&cert).ok();
     let url = std::fs::read_to_string(crate::hub::server::addr_file(home.root()))
         .ok()
         .map(|u| u.trim().to_string())
