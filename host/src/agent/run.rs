@@ -131,15 +131,19 @@ pub async fn start<Q: Queue + 'static>(
         health: health.clone(),
         shutdown: shutdown.clone(),
     };
+    let settled = Arc::new(tokio::sync::Notify::new());
     let link = match crate::link::pairing::load(&home)? {
         Some(pairing) => Some(crate::link::start(
-            home.clone(),
+            crate::link::LinkParts {
+                home: home.clone(),
+                queue: queue.clone(),
+                sealer: sealer.clone(),
+                agent: agent.clone(),
+                settled: settled.clone(),
+                shutdown: shutdown.child_token(),
+            },
             pairing,
-            queue.clone(),
-            sealer.clone(),
-            agent.clone(),
             options.link.clone(),
-            shutdown.child_token(),
         )?),
         None => None,
     };
@@ -149,6 +153,7 @@ pub async fn start<Q: Queue + 'static>(
         worker,
         options.jobs_interval,
         options.agent.print,
+        settled,
     ));
     Ok(RunningAgent {
         agent,
@@ -204,13 +209,15 @@ impl<Q: Queue + 'static> RunningAgent<Q> {
 }
 
 /// Writes due jobs one after another; idles `interval` when none is due; backs off
-/// (saying so once) while the store is unavailable.
+/// (saying so once) while the store is unavailable. Tells `settled` after each job (the
+/// link reports results at once).
 async fn job_loop<Q: Queue>(
     queue: Arc<Q>,
     agent: Arc<Agent>,
     config: WorkerConfig,
     interval: Duration,
     print: bool,
+    settled: Arc<tokio::sync::Notify>,
 ) {
     let mut backoff = interval;
     loop {
@@ -221,6 +228,7 @@ async fn job_loop<Q: Queue>(
                 if print {
                     println!("job {}: {}", p.id, p.status.words());
                 }
+                settled.notify_one();
                 continue;
             }
             Ok(None) => {

@@ -17,4 +17,4 @@ pub mod protocol;
 pub mod runner;
 
 pub use loops::result_of;
-pub use runner::{start, LinkOptions, RunningLink};
+pub use runner::{start, LinkOptions, LinkParts, RunningLink};

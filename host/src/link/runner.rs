@@ -60,7 +60,7 @@ pub(super) struct Shared<Q> {
     pub last_heartbeat_ms: Mutex<Option<u64>>,
     pub queue_counts: Mutex<QueueCounts>,
     pub unreported: AtomicU32,
-    pub results_now: Notify,
+    pub results_now: Arc<Notify>,
     pub shutdown: CancellationToken,
 }
 
@@ -81,17 +81,26 @@ pub(super) fn client_for(home: &Home, pairing: &Pairing, version: &str) -> Resul
     Ok(LinkClient::new(http, &pairing.hub, &pairing.agent_id, key, version))
 }
 
-/// Starts the link of a paired agent: jobs from the hub go into `queue` (sealed with
-/// `sealer`), and are written by the agent's own job loop through `agent`'s adapters.
-pub fn start<Q: Queue + 'static>(
-    home: Home,
-    pairing: Pairing,
-    queue: Arc<Q>,
-    sealer: Arc<Sealer>,
-    agent: Arc<Agent>,
-    options: LinkOptions,
-    shutdown: CancellationToken,
-) -> Result<RunningLink<Q>> {
+/// What the link works with, from the running agent.
+pub struct LinkParts<Q> {
+    /// The agent's home (pairing, device key, ledger, status file).
+    pub home: Home,
+    /// The agent's job queue: jobs from the hub go in, results come out.
+    pub queue: Arc<Q>,
+    /// Seals snapshots in that queue.
+    pub sealer: Arc<Sealer>,
+    /// The adapters (for heartbeats and their EHR checks).
+    pub agent: Arc<Agent>,
+    /// Told by the job loop each time a job settled, so its result goes out at once.
+    pub settled: Arc<Notify>,
+    /// Cancelled when the agent stops.
+    pub shutdown: CancellationToken,
+}
+
+/// Starts the link of a paired agent: jobs from the hub go into the agent's queue
+/// (sealed with its key) and are written by its own job loop through its adapters.
+pub fn start<Q: Queue + 'static>(parts: LinkParts<Q>, pairing: Pairing, options: LinkOptions) -> Result<RunningLink<Q>> {
+    let LinkParts { home, queue, sealer, agent, settled, shutdown } = parts;
     let client = client_for(&home, &pairing, &options.version)?;
     let ledger = Ledger::open(&home.root().join("link.sqlite"))?;
     println!(
@@ -107,7 +116,7 @@ pub fn start<Q: Queue + 'static>(
         last_heartbeat_ms: Mutex::new(None),
         queue_counts: Mutex::new(QueueCounts::default()),
         unreported: AtomicU32::new(0),
-        results_now: Notify::new(),
+        results_now: settled,
         home,
         queue,
         sealer,

@@ -34,6 +34,11 @@ pub async fn heartbeat<Q: Queue, S: HubStore>(
     if let Err(e) = hub.store.record_heartbeat(&authed.agent.id, &hb, hub.now()).await {
         return store_down(e);
     }
+    let served: Vec<&str> = hb.adapters.iter().map(|a| a.id.as_str()).collect();
+    if authed.agent.served_ehrs() != served {
+        // Its polls may now take jobs for EHRs it did not serve before.
+        hub.wake.practice(&authed.agent.practice_id);
+    }
     Json(HeartbeatAck {
         intervals: authed.settings.intervals,
         min_version: authed.settings.min_agent_version.to_string(),

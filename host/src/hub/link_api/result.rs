@@ -48,6 +48,8 @@ pub async fn result<Q: Queue, S: HubStore>(
         Status::Claimed if job.claimed_by.as_deref() == Some(agent) => match record(&hub, &job, agent, result).await {
             Ok(status) => {
                 tracing::info!(job = %id, ehr = %job.ehr, agent, "job {} at the agent", status.words());
+                // A place is free among the practice's jobs in flight: held polls look again.
+                hub.wake.practice(&authed.agent.practice_id);
                 ack()
             }
             Err(r) => r,
