@@ -146,3 +146,76 @@ async fn two_practices_and_the_cloud_stay_apart() {
     assert_eq!(s, 200);
     assert_eq!(cpm.scalar("SELECT COUNT(*) FROM doctora_jobs WHERE job_id = 'J-W-CPM'"), "0");
 }
+
+// While the practice's EHR server is down the agent stays connected but shows "Local EHR
+// server unreachable" (yellow, with the guide's advice), and so does the hub; a job that
+// cannot be written is cancelled from the intake API and the cancel reaches the agent
+// over the link; once the server is back the status is green again. A terminal failure
+// (wrong patient) comes back with its advice, and a person's retry at the hub reaches the
+// agent's failed copy.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ehr_down_cancel_and_retry_through_the_link() {
+    let mut db = MariaDb::start(&root().join("adapters/crystalpm/sql"));
+    let hub = HubProc::start(TestHome::new(""), None, &[]);
+    hub.practice("east");
+    let api = hub.api(&hub.api_key("east"));
+    let mut agent = AgentProc::new(crystalpm_home(&db.config_section("crystalpm")).await);
+    let (c, out, err) = agent.pair(&hub, &hub.pair_code("east", "15m"));
+    assert_eq!(c, 0, "{out}{err}");
+    agent.start();
+    agent.wait_status(Duration::from_secs(30), |code, _| code == 0).await;
+
+    db.kill();
+    let s = agent
+        .wait_status(Duration::from_secs(30), |_, v| v["tray"]["colour"] == "yellow" && v["report"]["adapters"][0]["ehr"]["state"] == "unreachable")
+        .await;
+    assert_eq!(s["status"], "Connected", "{s}");
+    assert!(s["tray"]["reason"].as_str().unwrap().contains("Confirm the EHR software is running"), "{s}");
+    let (code, _) = agent.status();
+    assert_ne!(code, 0, "not green, so not exit 0");
+    let (_, text, _) = agent.home.cli(&["status"]);
+    assert!(text.contains("EHR: Unreachable"), "{text}");
+    let agents = hub.agents();
+    assert_eq!(agents[0]["adapters"][0]["ehr"]["state"], "unreachable", "{agents:?}");
+
+    let (st, v) = api.submit("crystalpm", &local_snapshot("J-DOWN", "while the server is down")).await;
+    assert_eq!(st, 201, "{v}");
+    // Handed to the agent, which cannot write it and retries by itself.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while api.job("J-DOWN").await["job"]["status"] != "claimed" {
+        assert!(std::time::Instant::now() < deadline, "never handed out: {}", hub.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (st, v) = api.call(reqwest::Method::POST, "jobs/J-DOWN/cancel", None).await;
+    assert_eq!((st, v["outcome"].as_str()), (202, Some("requested")), "{v}");
+    let done = api.settled("J-DOWN", Duration::from_secs(30)).await;
+    assert_eq!(done["job"]["status"], "cancelled", "{done}\n{}", agent.log());
+
+    db.restart();
+    agent.wait_status(Duration::from_secs(30), |code, _| code == 0).await;
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM doctora_jobs"), "0", "the cancelled job wrote nothing");
+
+    let mut wrong = local_snapshot("J-WRONG", "wrong chart");
+    wrong["patient"]["date_of_birth"] = "1960-01-01".into();
+    let (st, v) = api.submit("crystalpm", &wrong).await;
+    assert_eq!(st, 201, "{v}");
+    let failed = api.settled("J-WRONG", Duration::from_secs(60)).await;
+    assert_eq!(failed["job"]["status"], "failed", "{failed}");
+    assert_eq!(failed["error"]["kind"], "wrong_patient", "{failed}");
+    let (st, _) = api.call(reqwest::Method::POST, "jobs/J-WRONG/retry", None).await;
+    assert_eq!(st, 204);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let v = api.job("J-WRONG").await;
+        if v["job"]["status"] == "failed" && v["job"]["attempts"] == 2 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the retry never came back: {v}\n{}", agent.log());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(agent.log().contains("retried at the hub by a person"), "{}", agent.log());
+    assert_eq!(db.scalar("SELECT COUNT(*) FROM doctora_jobs"), "0", "nothing went into the wrong chart");
+    // A failed job waits for a person: yellow, with what to do.
+    let s = agent.wait_status(Duration::from_secs(10), |_, v| v["report"]["queue"]["failed"] == 1).await;
+    assert_eq!(s["tray"]["colour"], "yellow", "{s}");
+}
