@@ -52,10 +52,29 @@ pub async fn run(home: &Home, a: HubArgs) -> Result<i32> {
     }
 }
 
-/// A duration, or `never`.
-pub fn lifetime(s: &str) -> Result<Option<Duration>, String> {
-    if s == "never" {
-        return Ok(None);
+/// How long something lasts: a duration, or `never` (until revoked).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    /// It does not expire.
+    Never,
+    /// It expires after this long.
+    For(Duration),
+}
+
+impl Lifetime {
+    /// In seconds, None for never.
+    pub fn seconds(self) -> Option<u64> {
+        match self {
+            Lifetime::Never => None,
+            Lifetime::For(d) => Some(d.as_secs().max(1)),
+        }
     }
-    super::registry::duration(s).map(Some)
+}
+
+/// A duration, or `never`.
+pub fn lifetime(s: &str) -> Result<Lifetime, String> {
+    if s == "never" {
+        return Ok(Lifetime::Never);
+    }
+    super::registry::duration(s).map(Lifetime::For)
 }

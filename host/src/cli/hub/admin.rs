@@ -36,7 +36,7 @@ pub enum PracticeCommand {
         id: String,
         /// How long its agents' pairings last (`30d`), or `never`.
         #[arg(long, value_parser = super::lifetime)]
-        pairing_lifetime: Option<Option<Duration>>,
+        pairing_lifetime: Option<super::Lifetime>,
         /// Intake API requests per minute for this practice.
         #[arg(long)]
         requests_per_minute: Option<u32>,
@@ -137,7 +137,7 @@ pub struct SettingsArgs {
     pub lease: Option<Duration>,
     /// How long new pairings last, or `never`.
     #[arg(long, value_parser = super::lifetime)]
-    pub pairing_lifetime: Option<Option<Duration>>,
+    pub pairing_lifetime: Option<super::Lifetime>,
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
@@ -202,7 +202,7 @@ async fn practice<S: HubStore>(s: &S, c: PracticeCommand) -> Result<i32> {
         PracticeCommand::Set { id, pairing_lifetime, requests_per_minute } => {
             let mut settings = s.practice(&id).await?.settings;
             if let Some(l) = pairing_lifetime {
-                settings.pairing_seconds = l.map(|d| d.as_secs().max(1));
+                settings.pairing_seconds = l.seconds();
             }
             if let Some(r) = requests_per_minute {
                 settings.requests_per_minute = Some(r.max(1));
@@ -322,7 +322,7 @@ async fn settings<S: HubStore>(s: &S, a: SettingsArgs) -> Result<i32> {
         settings.intervals.lease_seconds = secs(d);
     }
     if let Some(l) = a.pairing_lifetime {
-        settings.pairing_seconds = l.map(|d| d.as_secs());
+        settings.pairing_seconds = l.seconds();
     }
     if settings != before {
         crate::hub::settings::check(&settings).map_err(anyhow::Error::msg)?;

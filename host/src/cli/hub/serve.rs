@@ -64,7 +64,7 @@ pub struct ServeArgs {
     pub lease: Option<Duration>,
     /// Set how long pairings last, or `never` (saved).
     #[arg(long, value_parser = super::lifetime)]
-    pub pairing_lifetime: Option<Option<Duration>>,
+    pub pairing_lifetime: Option<super::Lifetime>,
 }
 
 /// Runs the hub until SIGINT or SIGTERM.
@@ -125,7 +125,7 @@ async fn apply_settings<S: HubStore>(store: &S, a: &ServeArgs) -> Result<()> {
         s.intervals.lease_seconds = secs(d);
     }
     if let Some(l) = a.pairing_lifetime {
-        s.pairing_seconds = l.map(|d| d.as_secs());
+        s.pairing_seconds = l.seconds();
     }
     if let Err(e) = crate::hub::settings::check(&s) {
         bail!("{e}");
