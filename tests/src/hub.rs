@@ -48,7 +48,7 @@ impl HubProc {
     /// given, and `extra` arguments; waits until it answers.
     pub fn start(home: TestHome, db: Option<&str>, extra: &[&str]) -> HubProc {
         let mut args: Vec<String> = FAST.iter().chain(extra).map(|s| s.to_string()).collect();
-        args.extend(["--workers".into(), "2".into()]);
+        args.extend(["--workers", "2", "--worker-lease", "6s"].map(String::from));
         let mut hub = HubProc { home, args, db: db.map(str::to_string), port: free_port(), child: None, starts: 0 };
         hub.restart();
         hub

@@ -47,6 +47,10 @@ pub struct ServeArgs {
     /// Link requests per minute per agent.
     #[arg(long, default_value_t = 600)]
     pub agent_rate: u32,
+    /// How long a cloud job stays with this instance's worker without renewal (another
+    /// instance takes it over after that if this one died).
+    #[arg(long, default_value = "60s", value_parser = super::super::registry::duration)]
+    pub worker_lease: Duration,
     /// Jobs of one EHR a practice's agents hold at once.
     #[arg(long, default_value_t = 16)]
     pub in_flight: u32,
@@ -77,6 +81,7 @@ pub async fn serve(home: &Home, db: Option<&str>, a: ServeArgs) -> Result<i32> {
     options.jobs_key = a.jobs_key.clone().unwrap_or_else(|| root.join("jobs.key"));
     options.local_ehrs = a.local_ehrs.clone();
     options.workers = a.workers;
+    options.lease = a.worker_lease;
     if let Some(i) = &a.instance {
         options.instance = i.clone();
     }
