@@ -145,6 +145,13 @@ async fn two_practices_and_the_cloud_stay_apart() {
     let (s, _) = west.call(reqwest::Method::POST, "jobs/J-W-CPM/cancel", None).await;
     assert_eq!(s, 200);
     assert_eq!(cpm.scalar("SELECT COUNT(*) FROM doctora_jobs WHERE job_id = 'J-W-CPM'"), "0");
+
+    // The hub logged what happened (ids, EHRs, practices), never what was in a chart.
+    let log = hub.log();
+    assert!(log.contains("J-E-0") && log.contains("job leased to agent"), "{log}");
+    for clinical in ["Okafor", "Margaret", "1958-03-14", "east note", "west note", "cloud note", "halos", "cataract"] {
+        assert!(!log.contains(clinical), "`{clinical}` in the hub's log:\n{log}");
+    }
 }
 
 // While the practice's EHR server is down the agent stays connected but shows "Local EHR
