@@ -18,13 +18,15 @@ use ehr_e2e::hub::{crystalpm_home, local_snapshot};
 use ehr_e2e::mariadb::MariaDb;
 use ehr_e2e::{root, TempDir, TestHome};
 use ehr_host::agent::run::{self, RunOptions};
+use ehr_host::hub::ratelimit::Rate;
 use ehr_host::hub::state::Limits;
 use ehr_host::hub::store::{HubStore, SqliteHubStore};
 use ehr_host::hub::{ops, HubOptions};
-use ehr_host::hub::ratelimit::Rate;
 use ehr_host::jobs::{submit, Clock, Queue, Sealer, SqliteQueue, Status, SystemClock};
 use ehr_host::link::client::{self, LinkClient};
-use ehr_host::link::protocol::{AdapterHealth, EhrConnectivity, Heartbeat, PairRequest, QueueCounts};
+use ehr_host::link::protocol::{
+    AdapterHealth, EhrConnectivity, Heartbeat, PairRequest, QueueCounts,
+};
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
@@ -33,16 +35,30 @@ use std::time::{Duration, Instant};
 const HUB_ROLE: &str = "EHR_BENCH_HUB_HOME";
 
 fn env(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn generous() -> Limits {
-    let lots = Rate { per_minute: 1_000_000, burst: 100_000 };
-    Limits { practice: lots, agent: lots, pairing: lots, in_flight: 16 }
+    let lots = Rate {
+        per_minute: 1_000_000,
+        burst: 100_000,
+    };
+    Limits {
+        practice: lots,
+        agent: lots,
+        pairing: lots,
+        in_flight: 16,
+    }
 }
 
 /// A hub on SQLite files in `home`, in this process.
-async fn hub_in(home: &Path, heartbeat: u32) -> ehr_host::hub::RunningHub<SqliteQueue, SqliteHubStore> {
+async fn hub_in(
+    home: &Path,
+    heartbeat: u32,
+) -> ehr_host::hub::RunningHub<SqliteQueue, SqliteHubStore> {
     let store = SqliteHubStore::open(&home.join("hub.sqlite")).unwrap();
     let mut settings = store.settings().await.unwrap();
     settings.intervals.heartbeat_seconds = heartbeat;
@@ -54,14 +70,23 @@ async fn hub_in(home: &Path, heartbeat: u32) -> ehr_host::hub::RunningHub<Sqlite
 }
 
 async fn wait_all<Q: Queue>(q: &Q, n: usize) {
-    while q.list(Some(Status::SucceededWithWarnings)).await.unwrap().len() < n {
+    while q
+        .list(Some(Status::SucceededWithWarnings))
+        .await
+        .unwrap()
+        .len()
+        < n
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
 fn rate(name: &str, n: usize, t: Duration) -> f64 {
     let r = n as f64 / t.as_secs_f64();
-    println!("{name:44} {n:5} jobs in {:>7.2} s = {r:>7.1} jobs/s", t.as_secs_f64());
+    println!(
+        "{name:44} {n:5} jobs in {:>7.2} s = {r:>7.1} jobs/s",
+        t.as_secs_f64()
+    );
     r
 }
 
@@ -72,13 +97,17 @@ async fn throughput(n: usize) {
 
     let alone_home = crystalpm_home(&section).await;
     let q = SqliteQueue::open(&alone_home.home().jobs(), Arc::new(SystemClock)).unwrap();
-    let agent = run::start(alone_home.host(), q, bench_options(&alone_home), "bench").await.unwrap();
+    let agent = run::start(alone_home.host(), q, bench_options(&alone_home), "bench")
+        .await
+        .unwrap();
     let sealer = Sealer::load_or_create(&alone_home.home().jobs_key()).unwrap();
     let known = vec!["crystalpm".to_string()];
     let t = Instant::now();
     for i in 0..n {
         let s = local_snapshot(&format!("A-{i:05}"), &format!("alone {i}")).to_string();
-        submit(agent.queue(), &sealer, &known, "crystalpm", s.as_bytes()).await.unwrap();
+        submit(agent.queue(), &sealer, &known, "crystalpm", s.as_bytes())
+            .await
+            .unwrap();
     }
     wait_all(agent.queue(), n).await;
     let alone = rate("agent alone (queue → adapter → MariaDB)", n, t.elapsed());
@@ -86,38 +115,79 @@ async fn throughput(n: usize) {
 
     let hub_dir = TempDir::new("bench-hub");
     let hub = hub_in(hub_dir.path(), 2).await;
-    ops::create_practice(hub.hub().store.as_ref(), "east", "East", 0).await.unwrap();
-    let key = ops::create_api_key(hub.hub().store.as_ref(), "east", "bench", 0).await.unwrap().key;
-    let code = ops::create_pair_code(hub.hub().store.as_ref(), "east", Duration::from_secs(600), SystemClock.now_ms()).await.unwrap();
+    ops::create_practice(hub.hub().store.as_ref(), "east", "East", 0)
+        .await
+        .unwrap();
+    let key = ops::create_api_key(hub.hub().store.as_ref(), "east", "bench", 0)
+        .await
+        .unwrap()
+        .key;
+    let code = ops::create_pair_code(
+        hub.hub().store.as_ref(),
+        "east",
+        Duration::from_secs(600),
+        SystemClock.now_ms(),
+    )
+    .await
+    .unwrap();
     let linked_home = crystalpm_home(&section).await;
-    ehr_host::link::pairing::pair(&linked_home.home(), &code.code, &hub.url(), Some(hub.fingerprint()), None).await.unwrap();
+    ehr_host::link::pairing::pair(
+        &linked_home.home(),
+        &code.code,
+        &hub.url(),
+        Some(hub.fingerprint()),
+        None,
+    )
+    .await
+    .unwrap();
     let q = SqliteQueue::open(&linked_home.home().jobs(), Arc::new(SystemClock)).unwrap();
-    let agent = run::start(linked_home.host(), q, bench_options(&linked_home), "bench").await.unwrap();
-    while hub.hub().store.agents(None).await.unwrap()[0].heartbeat.is_none() {
+    let agent = run::start(linked_home.host(), q, bench_options(&linked_home), "bench")
+        .await
+        .unwrap();
+    while hub.hub().store.agents(None).await.unwrap()[0]
+        .heartbeat
+        .is_none()
+    {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let http = client::http(Some(hub.fingerprint())).unwrap();
     let t = Instant::now();
     for i in 0..n {
         let body = serde_json::json!({"ehr": "crystalpm", "snapshot": local_snapshot(&format!("H-{i:05}"), &format!("hub {i}"))});
-        let r = http.post(format!("{}/api/v1/jobs", hub.url())).bearer_auth(&key).json(&body).send().await.unwrap();
+        let r = http
+            .post(format!("{}/api/v1/jobs", hub.url()))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status().as_u16(), 201);
     }
     wait_all(hub.hub().queue.as_ref(), n).await;
     let linked = rate("hub → link → agent → MariaDB → result", n, t.elapsed());
-    println!("ratio agent alone / through the hub: {:.2}x (the cost of the link)", alone / linked);
+    println!(
+        "ratio agent alone / through the hub: {:.2}x (the cost of the link)",
+        alone / linked
+    );
     agent.stop().await;
     hub.stop().await;
 }
 
 fn bench_options(home: &TestHome) -> RunOptions {
-    RunOptions { jobs_interval: Duration::from_millis(20), ..RunOptions::for_home(&home.home()) }
+    RunOptions {
+        jobs_interval: Duration::from_millis(20),
+        ..RunOptions::for_home(&home.home())
+    }
 }
 
 /// The hub's role for part 2: serve until killed.
 async fn hub_role(home: &Path) {
     let hub = hub_in(home, 5).await;
-    std::fs::write(home.join("bench-hub.url"), format!("{}\n{}", hub.url(), hub.fingerprint())).unwrap();
+    std::fs::write(
+        home.join("bench-hub.url"),
+        format!("{}\n{}", hub.url(), hub.fingerprint()),
+    )
+    .unwrap();
     std::future::pending::<()>().await;
 }
 
@@ -137,11 +207,20 @@ async fn capacity(agents: usize, seconds: u64) {
     let store = SqliteHubStore::open(&dir.path().join("hub.sqlite")).unwrap();
     let practices = 100.min(agents.max(1));
     for p in 0..practices {
-        ops::create_practice(&store, &format!("p{p:03}"), "bench", 0).await.unwrap();
+        ops::create_practice(&store, &format!("p{p:03}"), "bench", 0)
+            .await
+            .unwrap();
     }
     let mut codes = vec![];
     for a in 0..agents {
-        let c = ops::create_pair_code(&store, &format!("p{:03}", a % practices), Duration::from_secs(3600), SystemClock.now_ms()).await.unwrap();
+        let c = ops::create_pair_code(
+            &store,
+            &format!("p{:03}", a % practices),
+            Duration::from_secs(3600),
+            SystemClock.now_ms(),
+        )
+        .await
+        .unwrap();
         codes.push(c.code);
     }
     drop(store);
@@ -164,14 +243,32 @@ async fn capacity(agents: usize, seconds: u64) {
     let mut clients = vec![];
     for code in codes {
         let key = ehr_host::package::SecretKey::generate().unwrap();
-        let req = PairRequest { code, public_key: key.public().to_hex(), name: "sim".into(), version: "0.1.0".into() };
+        let req = PairRequest {
+            code,
+            public_key: key.public().to_hex(),
+            name: "sim".into(),
+            version: "0.1.0".into(),
+        };
         let paired = client::pair(&http, &url, &req).await.unwrap();
-        clients.push(Arc::new(LinkClient::new(http.clone(), &url, &paired.agent_id, key, "0.1.0")));
+        clients.push(Arc::new(LinkClient::new(
+            http.clone(),
+            &url,
+            &paired.agent_id,
+            key,
+            "0.1.0",
+        )));
     }
-    println!("paired {agents} simulated agents in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "paired {agents} simulated agents in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
     let hb = Heartbeat {
         version: "0.1.0".into(),
-        adapters: vec![AdapterHealth { id: "crystalpm".into(), version: "1.0.0".into(), ehr: EhrConnectivity::Connected { checked_ms: 0 } }],
+        adapters: vec![AdapterHealth {
+            id: "crystalpm".into(),
+            version: "1.0.0".into(),
+            ehr: EhrConnectivity::Connected { checked_ms: 0 },
+        }],
         queue: QueueCounts::default(),
     };
     let until = Instant::now() + Duration::from_secs(seconds);
@@ -215,17 +312,33 @@ async fn capacity(agents: usize, seconds: u64) {
     let _ = child.kill();
     let _ = child.wait();
     all.sort();
-    let pct = |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)].as_secs_f64() * 1000.0;
+    let pct =
+        |p: f64| all[((all.len() as f64 * p) as usize).min(all.len() - 1)].as_secs_f64() * 1000.0;
     println!(
         "{agents} agents, each a held poll and a heartbeat every 5 s for {seconds} s: {} heartbeats, {errors} failed",
         all.len()
     );
-    println!("heartbeat latency: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms", pct(0.5), pct(0.95), pct(0.99), pct(1.0));
-    println!("hub memory: {:.0} MB idle, {:.0} MB with the agents (peak {:.0} MB)", idle_kb as f64 / 1024.0, peak_kb as f64 / 1024.0, hwm_kb as f64 / 1024.0);
+    println!(
+        "heartbeat latency: p50 {:.1} ms, p95 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+        pct(0.5),
+        pct(0.95),
+        pct(0.99),
+        pct(1.0)
+    );
+    println!(
+        "hub memory: {:.0} MB idle, {:.0} MB with the agents (peak {:.0} MB)",
+        idle_kb as f64 / 1024.0,
+        peak_kb as f64 / 1024.0,
+        hwm_kb as f64 / 1024.0
+    );
 }
 
 fn main() {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     if let Some(home) = std::env::var_os(HUB_ROLE) {
         return rt.block_on(hub_role(Path::new(&home)));
     }

@@ -49,7 +49,14 @@ impl HubProc {
     pub fn start(home: TestHome, db: Option<&str>, extra: &[&str]) -> HubProc {
         let mut args: Vec<String> = FAST.iter().chain(extra).map(|s| s.to_string()).collect();
         args.extend(["--workers", "2", "--worker-lease", "6s"].map(String::from));
-        let mut hub = HubProc { home, args, db: db.map(str::to_string), port: free_port(), child: None, starts: 0 };
+        let mut hub = HubProc {
+            home,
+            args,
+            db: db.map(str::to_string),
+            port: free_port(),
+            child: None,
+            starts: 0,
+        };
         hub.restart();
         hub
     }
@@ -64,9 +71,17 @@ impl HubProc {
         let url_file = self.dir().join("hub.url");
         let _ = std::fs::remove_file(&url_file);
         self.starts += 1;
-        let log = std::fs::File::create(self.dir().join(format!("hub-{}.log", self.starts))).unwrap();
+        let log =
+            std::fs::File::create(self.dir().join(format!("hub-{}.log", self.starts))).unwrap();
         let mut cmd = Command::new(ehr_host_bin());
-        cmd.arg("-v").args(["hub", "serve", "--addr", &format!("127.0.0.1:{}", self.port)]).args(&self.args);
+        cmd.arg("-v")
+            .args([
+                "hub",
+                "serve",
+                "--addr",
+                &format!("127.0.0.1:{}", self.port),
+            ])
+            .args(&self.args);
         if let Some(db) = &self.db {
             cmd.args(["--db", db]);
         }
@@ -83,7 +98,11 @@ impl HubProc {
             if let Some(status) = self.child.as_mut().unwrap().try_wait().unwrap() {
                 panic!("the hub exited with {status}: {}", self.log());
             }
-            assert!(Instant::now() < deadline, "the hub did not start within 60s: {}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "the hub did not start within 60s: {}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -99,7 +118,9 @@ impl HubProc {
     /// Everything the hub printed, all starts.
     pub fn log(&self) -> String {
         (1..=self.starts)
-            .map(|n| std::fs::read_to_string(self.dir().join(format!("hub-{n}.log"))).unwrap_or_default())
+            .map(|n| {
+                std::fs::read_to_string(self.dir().join(format!("hub-{n}.log"))).unwrap_or_default()
+            })
             .collect::<Vec<_>>()
             .join("\n--- restart ---\n")
     }
@@ -111,7 +132,8 @@ impl HubProc {
 
     /// Its certificate's fingerprint.
     pub fn fingerprint(&self) -> Fingerprint {
-        ehr_host::hub::tls::fingerprint_file(&self.dir().join("hub-cert.pem")).expect("the hub made its certificate")
+        ehr_host::hub::tls::fingerprint_file(&self.dir().join("hub-cert.pem"))
+            .expect("the hub made its certificate")
     }
 
     /// Runs `ehr-host hub ARGS` on the hub's home (and database).
@@ -137,12 +159,16 @@ impl HubProc {
 
     /// A new API key for `practice`.
     pub fn api_key(&self, practice: &str) -> String {
-        self.ok(&["api-key", "create", "--practice", practice]).trim().to_string()
+        self.ok(&["api-key", "create", "--practice", practice])
+            .trim()
+            .to_string()
     }
 
     /// A new pairing code for `practice`, valid for `ttl` (`15m`).
     pub fn pair_code(&self, practice: &str, ttl: &str) -> String {
-        self.ok(&["pair-code", "--practice", practice, "--ttl", ttl]).trim().to_string()
+        self.ok(&["pair-code", "--practice", practice, "--ttl", ttl])
+            .trim()
+            .to_string()
     }
 
     /// `hub agents --json`.
@@ -179,25 +205,47 @@ pub struct Intake {
 impl Intake {
     /// `METHOD /api/v1/PATH` with `body`; returns the status and the JSON answer (Null
     /// when empty).
-    pub async fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> (u16, Value) {
-        let mut req = self.http.request(method, format!("{}/api/v1/{path}", self.base)).bearer_auth(&self.key);
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}/api/v1/{path}", self.base))
+            .bearer_auth(&self.key);
         if let Some(b) = body {
             req = req.json(b);
         }
         let resp = req.send().await.expect("the hub answers");
         let status = resp.status().as_u16();
         let text = resp.text().await.unwrap();
-        (status, if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) })
+        (
+            status,
+            if text.is_empty() {
+                Value::Null
+            } else {
+                serde_json::from_str(&text).unwrap_or(Value::String(text))
+            },
+        )
     }
 
     /// Submits a job; returns the status and answer.
     pub async fn submit(&self, ehr: &str, snapshot: &Value) -> (u16, Value) {
-        self.call(reqwest::Method::POST, "jobs", Some(&serde_json::json!({"ehr": ehr, "snapshot": snapshot}))).await
+        self.call(
+            reqwest::Method::POST,
+            "jobs",
+            Some(&serde_json::json!({"ehr": ehr, "snapshot": snapshot})),
+        )
+        .await
     }
 
     /// One job's view (panics unless 200).
     pub async fn job(&self, id: &str) -> Value {
-        let (status, v) = self.call(reqwest::Method::GET, &format!("jobs/{id}"), None).await;
+        let (status, v) = self
+            .call(reqwest::Method::GET, &format!("jobs/{id}"), None)
+            .await;
         assert_eq!(status, 200, "{v}");
         v
     }
@@ -211,7 +259,10 @@ impl Intake {
             if !matches!(s.as_str(), "pending" | "claimed") {
                 return v;
             }
-            assert!(Instant::now() < deadline, "job {id} still {s} after {limit:?}: {v}");
+            assert!(
+                Instant::now() < deadline,
+                "job {id} still {s} after {limit:?}: {v}"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -228,22 +279,50 @@ pub struct AgentProc {
 impl AgentProc {
     /// An agent on `home`, not yet paired or started.
     pub fn new(home: TestHome) -> AgentProc {
-        AgentProc { home, child: None, starts: 0 }
+        AgentProc {
+            home,
+            child: None,
+            starts: 0,
+        }
     }
 
     /// `ehr-host pair CODE --hub URL --fingerprint F`.
     pub fn pair(&self, hub: &HubProc, code: &str) -> (i32, String, String) {
         let fp = hub.fingerprint().to_string();
-        self.home.cli(&["pair", code, "--hub", &hub.url(), "--fingerprint", &fp, "--name", "front desk"])
+        self.home.cli(&[
+            "pair",
+            code,
+            "--hub",
+            &hub.url(),
+            "--fingerprint",
+            &fp,
+            "--name",
+            "front desk",
+        ])
     }
 
     /// Starts `ehr-host run`.
     pub fn start(&mut self) {
         assert!(self.child.is_none(), "the agent is running");
         self.starts += 1;
-        let log = std::fs::File::create(self.home.dir.path().join(format!("agent-{}.log", self.starts))).unwrap();
+        let log = std::fs::File::create(
+            self.home
+                .dir
+                .path()
+                .join(format!("agent-{}.log", self.starts)),
+        )
+        .unwrap();
         let child = Command::new(ehr_host_bin())
-            .args(["-v", "run", "--jobs-interval", "100ms", "--ehr-check-interval", "1s", "--lease", "10s"])
+            .args([
+                "-v",
+                "run",
+                "--jobs-interval",
+                "100ms",
+                "--ehr-check-interval",
+                "1s",
+                "--lease",
+                "10s",
+            ])
             .env("EHR_HOST_HOME", self.home.dir.path())
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
@@ -264,7 +343,10 @@ impl AgentProc {
     /// Everything the agent printed, all starts.
     pub fn log(&self) -> String {
         (1..=self.starts)
-            .map(|n| std::fs::read_to_string(self.home.dir.path().join(format!("agent-{n}.log"))).unwrap_or_default())
+            .map(|n| {
+                std::fs::read_to_string(self.home.dir.path().join(format!("agent-{n}.log")))
+                    .unwrap_or_default()
+            })
             .collect::<Vec<_>>()
             .join("\n--- restart ---\n")
     }
@@ -272,7 +354,10 @@ impl AgentProc {
     /// `ehr-host status --json`: the exit code and the status.
     pub fn status(&self) -> (i32, Value) {
         let (code, out, err) = self.home.cli(&["status", "--json"]);
-        (code, serde_json::from_str(&out).unwrap_or_else(|e| panic!("status --json: {e}: {out}{err}")))
+        (
+            code,
+            serde_json::from_str(&out).unwrap_or_else(|e| panic!("status --json: {e}: {out}{err}")),
+        )
     }
 
     /// Waits (up to `limit`) until `ehr-host status` satisfies `pred`; returns it.
@@ -283,7 +368,11 @@ impl AgentProc {
             if pred(code, &v) {
                 return v;
             }
-            assert!(Instant::now() < deadline, "status not as expected after {limit:?}: {v}\n{}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "status not as expected after {limit:?}: {v}\n{}",
+                self.log()
+            );
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     }
@@ -298,7 +387,10 @@ impl Drop for AgentProc {
 /// The local-EHR snapshot fixture (encounter 5001 of patient 1001) as job `id`, with
 /// `note` as its notes (so each job's write is told apart in the EHR).
 pub fn local_snapshot(id: &str, note: &str) -> Value {
-    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(fixture("snapshot-local-5001.json")).unwrap()).unwrap();
+    let mut v: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixture("snapshot-local-5001.json")).unwrap(),
+    )
+    .unwrap();
     v["job_id"] = id.into();
     v["fields"]["notes"] = note.into();
     v
@@ -306,7 +398,9 @@ pub fn local_snapshot(id: &str, note: &str) -> Value {
 
 /// The RevolutionEHR snapshot fixture (encounter E5001) as job `id` with `note`.
 pub fn cloud_snapshot(id: &str, note: &str) -> Value {
-    let mut v: Value = serde_json::from_str(&std::fs::read_to_string(fixture("snapshot-e5001.json")).unwrap()).unwrap();
+    let mut v: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("snapshot-e5001.json")).unwrap())
+            .unwrap();
     v["job_id"] = id.into();
     v["fields"]["notes"] = note.into();
     v

@@ -23,19 +23,43 @@ async fn local_job_lands_through_the_agent() {
     assert_eq!(c, 0, "{out}{err}");
     assert!(out.contains("for practice east eye care"), "{out}");
     agent.start();
-    let status = agent.wait_status(Duration::from_secs(30), |code, _| code == 0).await;
+    let status = agent
+        .wait_status(Duration::from_secs(30), |code, _| code == 0)
+        .await;
     assert_eq!(status["status"], "Connected");
     assert_eq!(status["tray"]["colour"], "green");
 
     let api = hub.api(&key);
-    let (s, v) = api.submit("crystalpm", &local_snapshot("J-HUB-1", "first note via the hub")).await;
+    let (s, v) = api
+        .submit(
+            "crystalpm",
+            &local_snapshot("J-HUB-1", "first note via the hub"),
+        )
+        .await;
     assert_eq!(s, 201, "{v}");
     let done = api.settled("J-HUB-1", Duration::from_secs(60)).await;
-    assert_eq!(done["job"]["status"], "succeeded_with_warnings", "{done}\n{}\n{}", hub.log(), agent.log());
+    assert_eq!(
+        done["job"]["status"],
+        "succeeded_with_warnings",
+        "{done}\n{}\n{}",
+        hub.log(),
+        agent.log()
+    );
     let fields = done["report"]["fields"].as_array().unwrap();
-    assert!(fields.iter().any(|f| f["field"] == "iop.od" && f["status"] == "written"), "{done}");
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM doctora_jobs WHERE job_id = 'J-HUB-1'"), "1");
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM ehr_notes WHERE note_text LIKE 'first note via the hub%'"), "1");
+    assert!(
+        fields
+            .iter()
+            .any(|f| f["field"] == "iop.od" && f["status"] == "written"),
+        "{done}"
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM doctora_jobs WHERE job_id = 'J-HUB-1'"),
+        "1"
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM ehr_notes WHERE note_text LIKE 'first note via the hub%'"),
+        "1"
+    );
 
     let agents = hub.agents();
     assert_eq!(agents.len(), 1);
@@ -67,7 +91,10 @@ async fn two_practices_and_the_cloud_stay_apart() {
     let om = Iridium::start(&root().join("adapters/officemate/sql")).await;
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let url = sandbox.url();
-    let hub_home = TestHome::new(&ehr_e2e::revolution_config(&url, &ehr_e2e::bearer(&url, "sandbox-token")));
+    let hub_home = TestHome::new(&ehr_e2e::revolution_config(
+        &url,
+        &ehr_e2e::bearer(&url, "sandbox-token"),
+    ));
     hub_home.install("revolution").await;
     let hub = HubProc::start(hub_home, None, &[]);
     for p in ["east", "west"] {
@@ -82,49 +109,94 @@ async fn two_practices_and_the_cloud_stay_apart() {
         agent.start();
     }
     for agent in [&a_east, &a_west] {
-        agent.wait_status(Duration::from_secs(30), |code, _| code == 0).await;
+        agent
+            .wait_status(Duration::from_secs(30), |code, _| code == 0)
+            .await;
     }
 
     let mut jobs = vec![];
     for i in 0..3 {
-        let (s, v) = east.submit("crystalpm", &local_snapshot(&format!("J-E-{i}"), &format!("east note {i}"))).await;
+        let (s, v) = east
+            .submit(
+                "crystalpm",
+                &local_snapshot(&format!("J-E-{i}"), &format!("east note {i}")),
+            )
+            .await;
         assert_eq!(s, 201, "{v}");
-        let (s, v) = west.submit("officemate", &local_snapshot(&format!("J-W-{i}"), &format!("west note {i}"))).await;
+        let (s, v) = west
+            .submit(
+                "officemate",
+                &local_snapshot(&format!("J-W-{i}"), &format!("west note {i}")),
+            )
+            .await;
         assert_eq!(s, 201, "{v}");
         jobs.push((&east, format!("J-E-{i}")));
         jobs.push((&west, format!("J-W-{i}")));
     }
-    let (s, v) = east.submit("revolution", &cloud_snapshot("J-CLOUD-1", "cloud note")).await;
+    let (s, v) = east
+        .submit("revolution", &cloud_snapshot("J-CLOUD-1", "cloud note"))
+        .await;
     assert_eq!(s, 201, "{v}");
     jobs.push((&east, "J-CLOUD-1".to_string()));
     // West has no CrystalPM agent: its CrystalPM job must wait, not go to east's agent.
-    let (s, v) = west.submit("crystalpm", &local_snapshot("J-W-CPM", "must not reach east")).await;
+    let (s, v) = west
+        .submit(
+            "crystalpm",
+            &local_snapshot("J-W-CPM", "must not reach east"),
+        )
+        .await;
     assert_eq!(s, 201, "{v}");
 
     for (api, id) in &jobs {
         let v = api.settled(id, Duration::from_secs(90)).await;
-        assert_eq!(v["job"]["status"], "succeeded_with_warnings", "{id}: {v}\n{}", hub.log());
+        assert_eq!(
+            v["job"]["status"],
+            "succeeded_with_warnings",
+            "{id}: {v}\n{}",
+            hub.log()
+        );
     }
     assert_eq!(cpm.scalar("SELECT COUNT(*) FROM doctora_jobs"), "3");
-    assert_eq!(cpm.scalar("SELECT COUNT(*) FROM doctora_jobs WHERE job_id LIKE 'J-E-%'"), "3");
+    assert_eq!(
+        cpm.scalar("SELECT COUNT(*) FROM doctora_jobs WHERE job_id LIKE 'J-E-%'"),
+        "3"
+    );
     assert_eq!(om.scalar("SELECT COUNT(*) FROM dbo.DoctoraJobs").await, "3");
-    assert_eq!(om.scalar("SELECT COUNT(*) FROM dbo.DoctoraJobs WHERE JobID LIKE 'J-W-%'").await, "3");
+    assert_eq!(
+        om.scalar("SELECT COUNT(*) FROM dbo.DoctoraJobs WHERE JobID LIKE 'J-W-%'")
+            .await,
+        "3"
+    );
     let notes = &sandbox.state().encounters["E5001"].notes;
     assert_eq!(notes.len(), 1, "the cloud job is written once by the hub");
 
     // The practice without a CrystalPM agent: its job is still waiting, untouched.
     let waiting = west.job("J-W-CPM").await;
-    assert_eq!((waiting["job"]["status"].as_str(), waiting["job"]["attempts"].as_u64()), (Some("pending"), Some(0)), "{waiting}");
+    assert_eq!(
+        (
+            waiting["job"]["status"].as_str(),
+            waiting["job"]["attempts"].as_u64()
+        ),
+        (Some("pending"), Some(0)),
+        "{waiting}"
+    );
 
     // API keys: each practice sees its own jobs and agents only.
     let (s, _) = west.call(reqwest::Method::GET, "jobs/J-E-0", None).await;
     assert_eq!(s, 404);
     for action in ["retry", "cancel"] {
-        let (s, _) = west.call(reqwest::Method::POST, &format!("jobs/J-E-0/{action}"), None).await;
+        let (s, _) = west
+            .call(reqwest::Method::POST, &format!("jobs/J-E-0/{action}"), None)
+            .await;
         assert_eq!(s, 404, "{action}");
     }
     let (_, list) = west.call(reqwest::Method::GET, "jobs", None).await;
-    let ids: Vec<&str> = list.as_array().unwrap().iter().map(|j| j["job"]["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|j| j["job"]["id"].as_str().unwrap())
+        .collect();
     assert!(ids.iter().all(|id| id.starts_with("J-W-")), "{ids:?}");
     let (_, agents) = east.call(reqwest::Method::GET, "agents", None).await;
     let agents = agents.as_array().unwrap();
@@ -136,21 +208,53 @@ async fn two_practices_and_the_cloud_stay_apart() {
     let client = link_client(&a_east.home);
     for e in [
         client.renew("J-W-CPM", None).await.unwrap_err(),
-        client.result("J-W-0", &ehr_host::link::protocol::JobResult {
-            outcome: ehr_host::link::protocol::LinkOutcome::Cancelled, report: None, error: None,
-        }).await.unwrap_err(),
+        client
+            .result(
+                "J-W-0",
+                &ehr_host::link::protocol::JobResult {
+                    outcome: ehr_host::link::protocol::LinkOutcome::Cancelled,
+                    report: None,
+                    error: None,
+                },
+            )
+            .await
+            .unwrap_err(),
     ] {
-        assert_eq!(e.kind(), Some(ehr_host::link::protocol::LinkErrorKind::NotFound), "{e}");
+        assert_eq!(
+            e.kind(),
+            Some(ehr_host::link::protocol::LinkErrorKind::NotFound),
+            "{e}"
+        );
     }
-    let (s, _) = west.call(reqwest::Method::POST, "jobs/J-W-CPM/cancel", None).await;
+    let (s, _) = west
+        .call(reqwest::Method::POST, "jobs/J-W-CPM/cancel", None)
+        .await;
     assert_eq!(s, 200);
-    assert_eq!(cpm.scalar("SELECT COUNT(*) FROM doctora_jobs WHERE job_id = 'J-W-CPM'"), "0");
+    assert_eq!(
+        cpm.scalar("SELECT COUNT(*) FROM doctora_jobs WHERE job_id = 'J-W-CPM'"),
+        "0"
+    );
 
     // The hub logged what happened (ids, EHRs, practices), never what was in a chart.
     let log = hub.log();
-    assert!(log.contains("J-E-0") && log.contains("job leased to agent"), "{log}");
-    for clinical in ["Okafor", "Margaret", "1958-03-14", "east note", "west note", "cloud note", "halos", "cataract"] {
-        assert!(!log.contains(clinical), "`{clinical}` in the hub's log:\n{log}");
+    assert!(
+        log.contains("J-E-0") && log.contains("job leased to agent"),
+        "{log}"
+    );
+    for clinical in [
+        "Okafor",
+        "Margaret",
+        "1958-03-14",
+        "east note",
+        "west note",
+        "cloud note",
+        "halos",
+        "cataract",
+    ] {
+        assert!(
+            !log.contains(clinical),
+            "`{clinical}` in the hub's log:\n{log}"
+        );
     }
 }
 
@@ -170,37 +274,73 @@ async fn ehr_down_cancel_and_retry_through_the_link() {
     let (c, out, err) = agent.pair(&hub, &hub.pair_code("east", "15m"));
     assert_eq!(c, 0, "{out}{err}");
     agent.start();
-    agent.wait_status(Duration::from_secs(30), |code, _| code == 0).await;
+    agent
+        .wait_status(Duration::from_secs(30), |code, _| code == 0)
+        .await;
 
     db.kill();
     let s = agent
-        .wait_status(Duration::from_secs(30), |_, v| v["tray"]["colour"] == "yellow" && v["report"]["adapters"][0]["ehr"]["state"] == "unreachable")
+        .wait_status(Duration::from_secs(30), |_, v| {
+            v["tray"]["colour"] == "yellow"
+                && v["report"]["adapters"][0]["ehr"]["state"] == "unreachable"
+        })
         .await;
     assert_eq!(s["status"], "Connected", "{s}");
-    assert!(s["tray"]["reason"].as_str().unwrap().contains("Confirm the EHR software is running"), "{s}");
+    assert!(
+        s["tray"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Confirm the EHR software is running"),
+        "{s}"
+    );
     let (code, _) = agent.status();
     assert_ne!(code, 0, "not green, so not exit 0");
     let (_, text, _) = agent.home.cli(&["status"]);
     assert!(text.contains("EHR: Unreachable"), "{text}");
     let agents = hub.agents();
-    assert_eq!(agents[0]["adapters"][0]["ehr"]["state"], "unreachable", "{agents:?}");
+    assert_eq!(
+        agents[0]["adapters"][0]["ehr"]["state"], "unreachable",
+        "{agents:?}"
+    );
 
-    let (st, v) = api.submit("crystalpm", &local_snapshot("J-DOWN", "while the server is down")).await;
+    let (st, v) = api
+        .submit(
+            "crystalpm",
+            &local_snapshot("J-DOWN", "while the server is down"),
+        )
+        .await;
     assert_eq!(st, 201, "{v}");
     // Handed to the agent, which cannot write it and retries by itself.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while api.job("J-DOWN").await["job"]["status"] != "claimed" {
-        assert!(std::time::Instant::now() < deadline, "never handed out: {}", hub.log());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never handed out: {}",
+            hub.log()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (st, v) = api.call(reqwest::Method::POST, "jobs/J-DOWN/cancel", None).await;
+    let (st, v) = api
+        .call(reqwest::Method::POST, "jobs/J-DOWN/cancel", None)
+        .await;
     assert_eq!((st, v["outcome"].as_str()), (202, Some("requested")), "{v}");
     let done = api.settled("J-DOWN", Duration::from_secs(30)).await;
-    assert_eq!(done["job"]["status"], "cancelled", "{done}\n{}", agent.log());
+    assert_eq!(
+        done["job"]["status"],
+        "cancelled",
+        "{done}\n{}",
+        agent.log()
+    );
 
     db.restart();
-    agent.wait_status(Duration::from_secs(30), |code, _| code == 0).await;
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM doctora_jobs"), "0", "the cancelled job wrote nothing");
+    agent
+        .wait_status(Duration::from_secs(30), |code, _| code == 0)
+        .await;
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM doctora_jobs"),
+        "0",
+        "the cancelled job wrote nothing"
+    );
 
     let mut wrong = local_snapshot("J-WRONG", "wrong chart");
     wrong["patient"]["date_of_birth"] = "1960-01-01".into();
@@ -209,7 +349,9 @@ async fn ehr_down_cancel_and_retry_through_the_link() {
     let failed = api.settled("J-WRONG", Duration::from_secs(60)).await;
     assert_eq!(failed["job"]["status"], "failed", "{failed}");
     assert_eq!(failed["error"]["kind"], "wrong_patient", "{failed}");
-    let (st, _) = api.call(reqwest::Method::POST, "jobs/J-WRONG/retry", None).await;
+    let (st, _) = api
+        .call(reqwest::Method::POST, "jobs/J-WRONG/retry", None)
+        .await;
     assert_eq!(st, 204);
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
@@ -217,12 +359,28 @@ async fn ehr_down_cancel_and_retry_through_the_link() {
         if v["job"]["status"] == "failed" && v["job"]["attempts"] == 2 {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the retry never came back: {v}\n{}", agent.log());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the retry never came back: {v}\n{}",
+            agent.log()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(agent.log().contains("retried at the hub by a person"), "{}", agent.log());
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM doctora_jobs"), "0", "nothing went into the wrong chart");
+    assert!(
+        agent.log().contains("retried at the hub by a person"),
+        "{}",
+        agent.log()
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM doctora_jobs"),
+        "0",
+        "nothing went into the wrong chart"
+    );
     // A failed job waits for a person: yellow, with what to do.
-    let s = agent.wait_status(Duration::from_secs(10), |_, v| v["report"]["queue"]["failed"] == 1).await;
+    let s = agent
+        .wait_status(Duration::from_secs(10), |_, v| {
+            v["report"]["queue"]["failed"] == 1
+        })
+        .await;
     assert_eq!(s["tray"]["colour"], "yellow", "{s}");
 }

@@ -10,7 +10,9 @@ use ehr_e2e::{root, TestHome};
 use std::time::{Duration, Instant};
 
 async fn count(api: &Intake, status: &str) -> usize {
-    let (_, v) = api.call(reqwest::Method::GET, &format!("jobs?status={status}"), None).await;
+    let (_, v) = api
+        .call(reqwest::Method::GET, &format!("jobs?status={status}"), None)
+        .await;
     v.as_array().map_or(0, |a| a.len())
 }
 
@@ -41,42 +43,93 @@ async fn hub_and_agent_killed_nothing_lost_nothing_twice() {
     let (c, out, err) = agent.pair(&hub, &hub.pair_code("east", "15m"));
     assert_eq!(c, 0, "{out}{err}");
     agent.start();
-    agent.wait_status(Duration::from_secs(30), |code, _| code == 0).await;
+    agent
+        .wait_status(Duration::from_secs(30), |code, _| code == 0)
+        .await;
     for i in 0..JOBS {
-        let (s, v) = api.submit("crystalpm", &local_snapshot(&format!("J-OUT-{i:03}"), &format!("outage note {i}"))).await;
+        let (s, v) = api
+            .submit(
+                "crystalpm",
+                &local_snapshot(&format!("J-OUT-{i:03}"), &format!("outage note {i}")),
+            )
+            .await;
         assert_eq!(s, 201, "{v}");
     }
-    until(Duration::from_secs(60), "some jobs done", async || count(&api, "succeeded_with_warnings").await >= 3).await;
-    hub.kill();
-    let s = agent.wait_status(Duration::from_secs(30), |_, v| v["status"] == "Disconnected").await;
-    assert!(s["why"].as_str().is_some(), "{s}");
-    // The jobs the agent holds are written without the hub, and their results kept.
-    let written = || db.scalar("SELECT COUNT(*) FROM doctora_jobs").parse::<usize>().unwrap();
-    let held = agent.wait_status(Duration::from_secs(30), |_, v| v["report"]["queue"]["unreported"].as_u64() > Some(0)).await;
-    assert!(held["report"]["queue"]["unreported"].as_u64().unwrap() > 0);
-    until(Duration::from_secs(30), "held jobs written during the outage", async || {
-        let (_, v) = agent.status();
-        v["report"]["queue"]["pending"] == 0 && v["report"]["queue"]["claimed"] == 0
+    until(Duration::from_secs(60), "some jobs done", async || {
+        count(&api, "succeeded_with_warnings").await >= 3
     })
     .await;
+    hub.kill();
+    let s = agent
+        .wait_status(Duration::from_secs(30), |_, v| {
+            v["status"] == "Disconnected"
+        })
+        .await;
+    assert!(s["why"].as_str().is_some(), "{s}");
+    // The jobs the agent holds are written without the hub, and their results kept.
+    let written = || {
+        db.scalar("SELECT COUNT(*) FROM doctora_jobs")
+            .parse::<usize>()
+            .unwrap()
+    };
+    let held = agent
+        .wait_status(Duration::from_secs(30), |_, v| {
+            v["report"]["queue"]["unreported"].as_u64() > Some(0)
+        })
+        .await;
+    assert!(held["report"]["queue"]["unreported"].as_u64().unwrap() > 0);
+    until(
+        Duration::from_secs(30),
+        "held jobs written during the outage",
+        async || {
+            let (_, v) = agent.status();
+            v["report"]["queue"]["pending"] == 0 && v["report"]["queue"]["claimed"] == 0
+        },
+    )
+    .await;
     let during = written();
-    assert!(during > 3, "the agent kept writing while the hub was down ({during})");
+    assert!(
+        during > 3,
+        "the agent kept writing while the hub was down ({during})"
+    );
     agent.kill();
     agent.start();
-    let s = agent.wait_status(Duration::from_secs(30), |_, v| v["status"] == "Disconnected").await;
-    assert!(s["report"]["queue"]["unreported"].as_u64().unwrap() > 0, "results survive the restart: {s}");
+    let s = agent
+        .wait_status(Duration::from_secs(30), |_, v| {
+            v["status"] == "Disconnected"
+        })
+        .await;
+    assert!(
+        s["report"]["queue"]["unreported"].as_u64().unwrap() > 0,
+        "results survive the restart: {s}"
+    );
 
     hub.restart();
-    until(Duration::from_secs(120), "every job settled", async || count(&api, "succeeded_with_warnings").await == JOBS).await;
+    until(Duration::from_secs(120), "every job settled", async || {
+        count(&api, "succeeded_with_warnings").await == JOBS
+    })
+    .await;
     assert_eq!(written(), JOBS, "each job written once");
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM ehr_notes WHERE note_text LIKE 'outage note %'"), JOBS.to_string());
-    agent.wait_status(Duration::from_secs(60), |code, _| code == 0).await;
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM ehr_notes WHERE note_text LIKE 'outage note %'"),
+        JOBS.to_string()
+    );
+    agent
+        .wait_status(Duration::from_secs(60), |code, _| code == 0)
+        .await;
     let logs = agent.log();
     let runs: Vec<&str> = logs.split("--- restart ---").collect();
     for run in &runs {
-        assert!(lines(run, "link: disconnected from the hub") <= 1, "one line when the link breaks: {run}");
+        assert!(
+            lines(run, "link: disconnected from the hub") <= 1,
+            "one line when the link breaks: {run}"
+        );
     }
-    assert_eq!(lines(runs[1], "link: connected to the hub again"), 1, "one line when it is back");
+    assert_eq!(
+        lines(runs[1], "link: connected to the hub again"),
+        1,
+        "one line when it is back"
+    );
 }
 
 // An agent killed while its adapter is inside a write transaction: nothing of that
@@ -101,27 +154,64 @@ async fn agent_killed_mid_write_job_is_taken_over_and_written_once() {
         assert_eq!(c, 0, "{out}{err}");
     }
     first.start();
-    first.wait_status(Duration::from_secs(30), |code, _| code == 0).await;
-    let (s, v) = api.submit("crystalpm", &local_snapshot("J-MID", "written once")).await;
+    first
+        .wait_status(Duration::from_secs(30), |code, _| code == 0)
+        .await;
+    let (s, v) = api
+        .submit("crystalpm", &local_snapshot("J-MID", "written once"))
+        .await;
     assert_eq!(s, 201, "{v}");
-    until(Duration::from_secs(60), "the adapter pauses inside its write", async || first.log().contains("pausing")).await;
+    until(
+        Duration::from_secs(60),
+        "the adapter pauses inside its write",
+        async || first.log().contains("pausing"),
+    )
+    .await;
     first.kill();
     second.start();
     let done = api.settled("J-MID", Duration::from_secs(90)).await;
-    assert_eq!(done["job"]["status"], "succeeded_with_warnings", "{done}\n{}", hub.log());
+    assert_eq!(
+        done["job"]["status"],
+        "succeeded_with_warnings",
+        "{done}\n{}",
+        hub.log()
+    );
     assert_eq!(done["job"]["attempts"], 2, "handed out twice: {done}");
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM doctora_jobs WHERE job_id = 'J-MID'"), "1");
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM ehr_notes WHERE note_text LIKE 'written once%'"), "1");
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM doctora_jobs WHERE job_id = 'J-MID'"),
+        "1"
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM ehr_notes WHERE note_text LIKE 'written once%'"),
+        "1"
+    );
 
     // The killed agent comes back (without the pause) with its copy of the job.
     std::fs::write(first.home.dir.path().join("config.toml"), format!("[limits]\ntimeout_secs = 60\n\n{section}\n[adapters.crystalpm]\ndatabases = [\"crystalpm\"]\n")).unwrap();
     first.start();
-    until(Duration::from_secs(60), "the old copy settles at the agent", async || {
-        let (_, v) = first.status();
-        v["report"]["queue"]["claimed"] == 0 && v["report"]["queue"]["pending"] == 0 && v["report"]["queue"]["unreported"] == 0 && v["status"] == "Connected"
-    })
+    until(
+        Duration::from_secs(60),
+        "the old copy settles at the agent",
+        async || {
+            let (_, v) = first.status();
+            v["report"]["queue"]["claimed"] == 0
+                && v["report"]["queue"]["pending"] == 0
+                && v["report"]["queue"]["unreported"] == 0
+                && v["status"] == "Connected"
+        },
+    )
     .await;
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM doctora_jobs WHERE job_id = 'J-MID'"), "1", "still once");
-    assert_eq!(db.scalar("SELECT COUNT(*) FROM ehr_notes WHERE note_text LIKE 'written once%'"), "1");
-    assert_eq!(api.job("J-MID").await["job"]["status"], "succeeded_with_warnings");
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM doctora_jobs WHERE job_id = 'J-MID'"),
+        "1",
+        "still once"
+    );
+    assert_eq!(
+        db.scalar("SELECT COUNT(*) FROM ehr_notes WHERE note_text LIKE 'written once%'"),
+        "1"
+    );
+    assert_eq!(
+        api.job("J-MID").await["job"]["status"],
+        "succeeded_with_warnings"
+    );
 }

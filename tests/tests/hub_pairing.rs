@@ -8,7 +8,9 @@
 use ehr_e2e::hub::{crystalpm_home, local_snapshot, AgentProc, HubProc};
 use ehr_e2e::mariadb::MariaDb;
 use ehr_e2e::{root, TestHome};
-use ehr_host::link::protocol::{signing_input, AGENT_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIME_HEADER};
+use ehr_host::link::protocol::{
+    signing_input, AGENT_HEADER, NONCE_HEADER, SIGNATURE_HEADER, TIME_HEADER,
+};
 use std::time::Duration;
 
 // Wrong, malformed, reused and expired codes each say what is wrong; nothing is paired
@@ -60,10 +62,14 @@ async fn another_certificate_than_the_pinned_one_is_refused() {
     let code = hub.pair_code("east", "15m");
     let a = AgentProc::new(TestHome::new(""));
     let wrong = ehr_host::link::pin::Fingerprint::of(b"another certificate").to_string();
-    let (c, _, err) = a.home.cli(&["pair", &code, "--hub", &hub.url(), "--fingerprint", &wrong]);
+    let (c, _, err) = a
+        .home
+        .cli(&["pair", &code, "--hub", &hub.url(), "--fingerprint", &wrong]);
     assert_ne!(c, 0);
     assert!(err.contains("not the one pinned at pairing"), "{err}");
-    let (c, _, err) = a.home.cli(&["pair", &code, "--hub", &hub.url().replace("https", "http")]);
+    let (c, _, err) = a
+        .home
+        .cli(&["pair", &code, "--hub", &hub.url().replace("https", "http")]);
     assert_ne!(c, 0);
     assert!(err.contains("must start with https://"), "{err}");
     // The code was not used up by the refused attempts.
@@ -79,7 +85,9 @@ async fn session(hub: &HubProc, home: &TestHome, time: u64, nonce: &str, tamper:
     let key = ehr_host::link::device::load_or_create(&ehr_host::link::device::path(&h)).unwrap();
     let mut sig = key.sign(&signing_input("POST", "/link/v1/session", time, nonce, b""));
     if tamper {
-        sig = ehr_host::package::SecretKey::generate().unwrap().sign(b"something else");
+        sig = ehr_host::package::SecretKey::generate()
+            .unwrap()
+            .sign(b"something else");
     }
     let http = ehr_host::link::client::http(Some(hub.fingerprint())).unwrap();
     http.post(format!("{}/link/v1/session", hub.url()))
@@ -103,13 +111,45 @@ async fn signed_sessions_cannot_be_replayed_or_forged() {
     let a = AgentProc::new(TestHome::new(""));
     let (c, out, err) = a.pair(&hub, &hub.pair_code("east", "15m"));
     assert_eq!(c, 0, "{out}{err}");
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
     let nonce = "0123456789abcdef0123456789abcdef";
     assert_eq!(session(&hub, &a.home, now, nonce, false).await, 200);
-    assert_eq!(session(&hub, &a.home, now, nonce, false).await, 401, "a replay is refused");
-    assert_eq!(session(&hub, &a.home, now, "1123456789abcdef0123456789abcdef", true).await, 401, "a forged signature is refused");
-    assert_eq!(session(&hub, &a.home, now - 10 * 60 * 1000, "2123456789abcdef0123456789abcdef", false).await, 401, "a stale time is refused");
-    assert_eq!(session(&hub, &a.home, now, "3123456789abcdef0123456789abcdef", false).await, 200);
+    assert_eq!(
+        session(&hub, &a.home, now, nonce, false).await,
+        401,
+        "a replay is refused"
+    );
+    assert_eq!(
+        session(&hub, &a.home, now, "1123456789abcdef0123456789abcdef", true).await,
+        401,
+        "a forged signature is refused"
+    );
+    assert_eq!(
+        session(
+            &hub,
+            &a.home,
+            now - 10 * 60 * 1000,
+            "2123456789abcdef0123456789abcdef",
+            false
+        )
+        .await,
+        401,
+        "a stale time is refused"
+    );
+    assert_eq!(
+        session(
+            &hub,
+            &a.home,
+            now,
+            "3123456789abcdef0123456789abcdef",
+            false
+        )
+        .await,
+        200
+    );
 }
 
 // The operator revokes a running agent: it shows "Pairing expired" (red, with the
@@ -126,28 +166,55 @@ async fn revoked_and_expired_pairings_take_no_jobs_until_paired_again() {
     let (c, out, err) = agent.pair(&hub, &hub.pair_code("east", "15m"));
     assert_eq!(c, 0, "{out}{err}");
     agent.start();
-    agent.wait_status(Duration::from_secs(30), |code, _| code == 0).await;
+    agent
+        .wait_status(Duration::from_secs(30), |code, _| code == 0)
+        .await;
 
     let id = hub.agents()[0]["id"].as_str().unwrap().to_string();
     let (c, out, err) = hub.cli(&["revoke", &id]);
     assert_eq!(c, 0, "{out}{err}");
-    let s = agent.wait_status(Duration::from_secs(30), |_, v| v["status"] == "Pairing expired").await;
+    let s = agent
+        .wait_status(Duration::from_secs(30), |_, v| {
+            v["status"] == "Pairing expired"
+        })
+        .await;
     assert_eq!(s["tray"]["colour"], "red");
-    assert!(s["tray"]["reason"].as_str().unwrap().contains("Settings > Devices"), "{s}");
+    assert!(
+        s["tray"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("Settings > Devices"),
+        "{s}"
+    );
     assert_eq!(hub.agents()[0]["state"], "revoked");
 
-    let (st, v) = api.submit("crystalpm", &local_snapshot("J-AFTER-REVOKE", "waits for a paired agent")).await;
+    let (st, v) = api
+        .submit(
+            "crystalpm",
+            &local_snapshot("J-AFTER-REVOKE", "waits for a paired agent"),
+        )
+        .await;
     assert_eq!(st, 201, "{v}");
     tokio::time::sleep(Duration::from_secs(3)).await;
     let waiting = api.job("J-AFTER-REVOKE").await;
-    assert_eq!(waiting["job"]["status"], "pending", "a revoked agent takes no job: {waiting}");
+    assert_eq!(
+        waiting["job"]["status"], "pending",
+        "a revoked agent takes no job: {waiting}"
+    );
 
     let (c, out, err) = agent.pair(&hub, &hub.pair_code("east", "15m"));
     assert_eq!(c, 0, "{out}{err}");
     assert!(out.contains("that pairing is replaced"), "{out}");
     let done = api.settled("J-AFTER-REVOKE", Duration::from_secs(60)).await;
-    assert_eq!(done["job"]["status"], "succeeded_with_warnings", "{done}\n{}", agent.log());
-    agent.wait_status(Duration::from_secs(30), |code, _| code == 0).await;
+    assert_eq!(
+        done["job"]["status"],
+        "succeeded_with_warnings",
+        "{done}\n{}",
+        agent.log()
+    );
+    agent
+        .wait_status(Duration::from_secs(30), |code, _| code == 0)
+        .await;
 
     let (c, out, err) = hub.cli(&["settings", "--pairing-lifetime", "2s"]);
     assert_eq!(c, 0, "{out}{err}");
@@ -158,9 +225,20 @@ async fn revoked_and_expired_pairings_take_no_jobs_until_paired_again() {
     assert_eq!(c, 0, "{out}{err}");
     assert!(out.contains("The pairing expires at"), "{out}");
     second.start();
-    let s = second.wait_status(Duration::from_secs(30), |_, v| v["status"] == "Pairing expired").await;
-    assert!(s["why"].as_str().unwrap().contains("pairing expired"), "{s}");
-    assert!(hub.agents().iter().any(|a| a["state"] == "pairing_expired"), "{:?}", hub.agents());
+    let s = second
+        .wait_status(Duration::from_secs(30), |_, v| {
+            v["status"] == "Pairing expired"
+        })
+        .await;
+    assert!(
+        s["why"].as_str().unwrap().contains("pairing expired"),
+        "{s}"
+    );
+    assert!(
+        hub.agents().iter().any(|a| a["state"] == "pairing_expired"),
+        "{:?}",
+        hub.agents()
+    );
 }
 
 // A hub whose minimum version is above the agent's hands it no job (the job waits) and
@@ -175,21 +253,50 @@ async fn an_agent_below_the_version_floor_receives_nothing() {
     let mut agent = AgentProc::new(crystalpm_home(&db.config_section("crystalpm")).await);
     let (c, out, err) = agent.pair(&hub, &hub.pair_code("east", "15m"));
     assert_eq!(c, 0, "{out}{err}");
-    let (st, v) = api.submit("crystalpm", &local_snapshot("J-FLOOR", "only for a current agent")).await;
+    let (st, v) = api
+        .submit(
+            "crystalpm",
+            &local_snapshot("J-FLOOR", "only for a current agent"),
+        )
+        .await;
     assert_eq!(st, 201, "{v}");
     agent.start();
-    let s = agent.wait_status(Duration::from_secs(30), |_, v| v["status"] == "Agent needs update").await;
+    let s = agent
+        .wait_status(Duration::from_secs(30), |_, v| {
+            v["status"] == "Agent needs update"
+        })
+        .await;
     assert_eq!(s["tray"]["colour"], "red");
-    assert!(s["tray"]["reason"].as_str().unwrap().contains("needs 99.0.0"), "{s}");
+    assert!(
+        s["tray"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("needs 99.0.0"),
+        "{s}"
+    );
     assert_eq!(hub.agents()[0]["state"], "needs_update");
     tokio::time::sleep(Duration::from_secs(2)).await;
     let job = api.job("J-FLOOR").await;
-    assert_eq!((job["job"]["status"].as_str(), job["job"]["attempts"].as_u64()), (Some("pending"), Some(0)), "{job}");
+    assert_eq!(
+        (
+            job["job"]["status"].as_str(),
+            job["job"]["attempts"].as_u64()
+        ),
+        (Some("pending"), Some(0)),
+        "{job}"
+    );
     assert_eq!(db.scalar("SELECT COUNT(*) FROM doctora_jobs"), "0");
 
     let (c, out, err) = hub.cli(&["settings", "--min-agent-version", "0.1.0"]);
     assert_eq!(c, 0, "{out}{err}");
     let done = api.settled("J-FLOOR", Duration::from_secs(60)).await;
-    assert_eq!(done["job"]["status"], "succeeded_with_warnings", "{done}\n{}", agent.log());
-    agent.wait_status(Duration::from_secs(30), |code, _| code == 0).await;
+    assert_eq!(
+        done["job"]["status"],
+        "succeeded_with_warnings",
+        "{done}\n{}",
+        agent.log()
+    );
+    agent
+        .wait_status(Duration::from_secs(30), |code, _| code == 0)
+        .await;
 }

@@ -21,7 +21,9 @@ async fn hub_store_conformance() {
     let server = PostgresServer::start();
     let server = &server;
     conformance::run_all(|| async move {
-        let conn = server.fresh_database(&format!("hub_{}", DB.fetch_add(1, Ordering::Relaxed))).await;
+        let conn = server
+            .fresh_database(&format!("hub_{}", DB.fetch_add(1, Ordering::Relaxed)))
+            .await;
         PostgresHubStore::connect(&conn).await.unwrap()
     })
     .await;
@@ -35,7 +37,11 @@ async fn two_hub_instances_share_one_database() {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let url = sandbox.url();
     let shared = TempDir::new("hub-key");
-    let key = shared.path().join("jobs.key").to_string_lossy().into_owned();
+    let key = shared
+        .path()
+        .join("jobs.key")
+        .to_string_lossy()
+        .into_owned();
     let args = ["--jobs-key", key.as_str()];
     let mut hubs = vec![];
     for _ in 0..2 {
@@ -50,13 +56,29 @@ async fn two_hub_instances_share_one_database() {
     let (c, out, err) = agent.pair(&hubs[1], &hubs[1].pair_code("east", "15m"));
     assert_eq!(c, 0, "{out}{err}");
     agent.start();
-    agent.wait_status(Duration::from_secs(30), |code, _| code == 0).await;
-    assert_eq!(hubs[0].agents()[0]["state"], "connected", "instance 1 sees the agent linked to instance 2");
+    agent
+        .wait_status(Duration::from_secs(30), |code, _| code == 0)
+        .await;
+    assert_eq!(
+        hubs[0].agents()[0]["state"],
+        "connected",
+        "instance 1 sees the agent linked to instance 2"
+    );
 
     for i in 0..10 {
-        let (s, v) = api.submit("crystalpm", &local_snapshot(&format!("J-PG-{i}"), &format!("pg note {i}"))).await;
+        let (s, v) = api
+            .submit(
+                "crystalpm",
+                &local_snapshot(&format!("J-PG-{i}"), &format!("pg note {i}")),
+            )
+            .await;
         assert_eq!(s, 201, "{v}");
-        let (s, v) = api.submit("revolution", &cloud_snapshot(&format!("J-PGC-{i}"), &format!("pg cloud {i}"))).await;
+        let (s, v) = api
+            .submit(
+                "revolution",
+                &cloud_snapshot(&format!("J-PGC-{i}"), &format!("pg cloud {i}")),
+            )
+            .await;
         assert_eq!(s, 201, "{v}");
     }
     // One instance dies mid-run; the other carries on with its workers.
@@ -71,8 +93,22 @@ async fn two_hub_instances_share_one_database() {
     }
     assert_eq!(db.scalar("SELECT COUNT(*) FROM doctora_jobs"), "10");
     let notes = &sandbox.state().encounters["E5001"].notes;
-    assert_eq!(notes.len(), 10, "each cloud job written once by the two instances");
+    assert_eq!(
+        notes.len(),
+        10,
+        "each cloud job written once by the two instances"
+    );
     hubs[0].restart();
-    let (s, list) = api.call(reqwest::Method::GET, "jobs?status=succeeded_with_warnings", None).await;
-    assert_eq!((s, list.as_array().unwrap().len()), (200, 20), "the restarted instance sees every result");
+    let (s, list) = api
+        .call(
+            reqwest::Method::GET,
+            "jobs?status=succeeded_with_warnings",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, list.as_array().unwrap().len()),
+        (200, 20),
+        "the restarted instance sees every result"
+    );
 }

@@ -25,7 +25,7 @@ pub struct HubArgs {
 #[derive(clap::Subcommand, Debug)]
 pub enum HubCommand {
     /// Run the hub: HTTPS for agents (the link), the scribe platform (intake API) and the operator (admin API); write cloud-EHR jobs with the adapters installed in the hub's home.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Practices (tenants): add, list, set.
     #[command(subcommand)]
     Practice(admin::PracticeCommand),
@@ -47,7 +47,7 @@ pub enum HubCommand {
 /// Runs a hub command.
 pub async fn run(home: &Home, a: HubArgs) -> Result<i32> {
     match a.command {
-        HubCommand::Serve(s) => serve::serve(home, a.db.as_deref(), s).await,
+        HubCommand::Serve(s) => serve::serve(home, a.db.as_deref(), *s).await,
         other => admin::run(home, a.db.as_deref(), other).await,
     }
 }

@@ -36,14 +36,22 @@ pub async fn pair(home: &Home, a: PairArgs) -> Result<i32> {
     let before = pairing::load(home).ok().flatten();
     let p = pairing::pair(home, &a.code, &a.hub, a.fingerprint, a.name).await?;
     if let Some(b) = before {
-        println!("(this agent was paired as {} with {}; that pairing is replaced)", b.agent_id, b.hub);
+        println!(
+            "(this agent was paired as {} with {}; that pairing is replaced)",
+            b.agent_id, b.hub
+        );
     }
     println!(
         "Paired with {} as agent {} for practice {} ({}).",
         p.hub, p.agent_id, p.practice_name, p.practice_id
     );
     if let Some(e) = p.expires_ms {
-        println!("The pairing expires at {}.", humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_millis(e)));
+        println!(
+            "The pairing expires at {}.",
+            humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + std::time::Duration::from_millis(e)
+            )
+        );
     }
     println!("Start the agent (`ehr-host run`; a running agent picks the pairing up by itself) and check it with `ehr-host status`.");
     Ok(exit::OK)
@@ -52,7 +60,11 @@ pub async fn pair(home: &Home, a: PairArgs) -> Result<i32> {
 /// At `run`'s start, when the home is not paired: asks for the hub and a code when a
 /// person is at the terminal, otherwise says how to pair. The agent runs either way
 /// (unpaired, it writes the jobs submitted to it locally).
-pub async fn first_start(home: &Home, hub: Option<&str>, fingerprint: Option<Fingerprint>) -> Result<()> {
+pub async fn first_start(
+    home: &Home,
+    hub: Option<&str>,
+    fingerprint: Option<Fingerprint>,
+) -> Result<()> {
     if pairing::load(home)?.is_some() {
         return Ok(());
     }

@@ -26,11 +26,18 @@ pub async fn status(home: &Home, a: StatusArgs) -> Result<i32> {
     let now = SystemClock.now_ms();
     let paired = crate::link::pairing::load(home)?.is_some();
     let report: Option<LinkReport> = match std::fs::read_to_string(status_path(home)) {
-        Ok(text) if paired => Some(serde_json::from_str(&text).with_context(|| format!("{} cannot be read", status_path(home).display()))?),
+        Ok(text) if paired => Some(
+            serde_json::from_str(&text)
+                .with_context(|| format!("{} cannot be read", status_path(home).display()))?,
+        ),
         _ => None,
     };
     let running = match &report {
-        Some(r) => alive(r.pid) && now.saturating_sub(r.written_ms) <= STALE_MS.max(3_000 * u64::from(r.heartbeat_seconds)),
+        Some(r) => {
+            alive(r.pid)
+                && now.saturating_sub(r.written_ms)
+                    <= STALE_MS.max(3_000 * u64::from(r.heartbeat_seconds))
+        }
         None => agent_pid(home).is_some_and(alive),
     };
     let status = AgentStatus::new(report, running, now);
@@ -39,7 +46,11 @@ pub async fn status(home: &Home, a: StatusArgs) -> Result<i32> {
     } else {
         print!("{}", status.render(now));
     }
-    Ok(if status.tray.colour == TrayColour::Green { exit::OK } else { exit::ERROR })
+    Ok(if status.tray.colour == TrayColour::Green {
+        exit::OK
+    } else {
+        exit::ERROR
+    })
 }
 
 /// The pid an unpaired running agent wrote to `agent-status.json`.

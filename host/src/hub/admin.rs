@@ -33,31 +33,48 @@ type Admin<Q, S> = State<Arc<Hub<Q, S>>>;
 /// The admin routes.
 pub fn router<Q: Queue + 'static, S: HubStore>(hub: Arc<Hub<Q, S>>) -> Router {
     Router::new()
-        .route("/admin/v1/practices", post(create_practice::<Q, S>).get(practices::<Q, S>))
+        .route(
+            "/admin/v1/practices",
+            post(create_practice::<Q, S>).get(practices::<Q, S>),
+        )
         .route("/admin/v1/practices/{p}/api-keys", post(create_key::<Q, S>))
         .route("/admin/v1/api-keys/{id}/revoke", post(revoke_key::<Q, S>))
-        .route("/admin/v1/practices/{p}/pair-codes", post(pair_code::<Q, S>))
+        .route(
+            "/admin/v1/practices/{p}/pair-codes",
+            post(pair_code::<Q, S>),
+        )
         .route("/admin/v1/agents", get(agents::<Q, S>))
         .route("/admin/v1/agents/{id}/revoke", post(revoke_agent::<Q, S>))
         .route("/admin/v1/jobs", get(jobs::<Q, S>))
-        .route("/admin/v1/settings", get(settings::<Q, S>).put(save_settings::<Q, S>))
+        .route(
+            "/admin/v1/settings",
+            get(settings::<Q, S>).put(save_settings::<Q, S>),
+        )
         .with_state(hub)
 }
 
 fn answer(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({"error": message.into(), "details": []}))).into_response()
+    (
+        status,
+        Json(json!({"error": message.into(), "details": []})),
+    )
+        .into_response()
 }
 
-fn check<Q, S>(hub: &Hub<Q, S>, headers: &HeaderMap) -> Result<(), Response> {
+/// Refuses a request without the admin token.
+fn refused<Q, S>(hub: &Hub<Q, S>, headers: &HeaderMap) -> Option<Response> {
     let given = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
     if super::secrets::same(given.trim(), &hub.admin_token) {
-        Ok(())
+        None
     } else {
-        Err(answer(StatusCode::UNAUTHORIZED, "missing or wrong admin token: send `Authorization: Bearer <admin.token in the hub's home>`"))
+        Some(answer(
+            StatusCode::UNAUTHORIZED,
+            "missing or wrong admin token: send `Authorization: Bearer <admin.token in the hub's home>`",
+        ))
     }
 }
 
@@ -84,18 +101,28 @@ struct NewPractice {
     name: String,
 }
 
-async fn create_practice<Q: Queue, S: HubStore>(State(hub): Admin<Q, S>, headers: HeaderMap, Json(p): Json<NewPractice>) -> Response {
-    if let Err(r) = check(&hub, &headers) {
+async fn create_practice<Q: Queue, S: HubStore>(
+    State(hub): Admin<Q, S>,
+    headers: HeaderMap,
+    Json(p): Json<NewPractice>,
+) -> Response {
+    if let Some(r) = refused(&hub, &headers) {
         return r;
     }
-    done(StatusCode::CREATED, ops::create_practice(hub.store.as_ref(), &p.id, &p.name, hub.now()).await)
+    done(
+        StatusCode::CREATED,
+        ops::create_practice(hub.store.as_ref(), &p.id, &p.name, hub.now()).await,
+    )
 }
 
 async fn practices<Q: Queue, S: HubStore>(State(hub): Admin<Q, S>, headers: HeaderMap) -> Response {
-    if let Err(r) = check(&hub, &headers) {
+    if let Some(r) = refused(&hub, &headers) {
         return r;
     }
-    done(StatusCode::OK, hub.store.practices().await.map_err(Into::into))
+    done(
+        StatusCode::OK,
+        hub.store.practices().await.map_err(Into::into),
+    )
 }
 
 #[derive(Deserialize)]
@@ -105,15 +132,27 @@ struct NewKey {
     label: String,
 }
 
-async fn create_key<Q: Queue, S: HubStore>(State(hub): Admin<Q, S>, headers: HeaderMap, Path(p): Path<String>, Json(k): Json<NewKey>) -> Response {
-    if let Err(r) = check(&hub, &headers) {
+async fn create_key<Q: Queue, S: HubStore>(
+    State(hub): Admin<Q, S>,
+    headers: HeaderMap,
+    Path(p): Path<String>,
+    Json(k): Json<NewKey>,
+) -> Response {
+    if let Some(r) = refused(&hub, &headers) {
         return r;
     }
-    done(StatusCode::CREATED, ops::create_api_key(hub.store.as_ref(), &p, &k.label, hub.now()).await)
+    done(
+        StatusCode::CREATED,
+        ops::create_api_key(hub.store.as_ref(), &p, &k.label, hub.now()).await,
+    )
 }
 
-async fn revoke_key<Q: Queue, S: HubStore>(State(hub): Admin<Q, S>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    if let Err(r) = check(&hub, &headers) {
+async fn revoke_key<Q: Queue, S: HubStore>(
+    State(hub): Admin<Q, S>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(r) = refused(&hub, &headers) {
         return r;
     }
     match hub.store.revoke_api_key(&id, hub.now()).await {
@@ -128,8 +167,13 @@ struct NewCode {
     ttl_seconds: Option<u64>,
 }
 
-async fn pair_code<Q: Queue, S: HubStore>(State(hub): Admin<Q, S>, headers: HeaderMap, Path(p): Path<String>, Json(c): Json<NewCode>) -> Response {
-    if let Err(r) = check(&hub, &headers) {
+async fn pair_code<Q: Queue, S: HubStore>(
+    State(hub): Admin<Q, S>,
+    headers: HeaderMap,
+    Path(p): Path<String>,
+    Json(c): Json<NewCode>,
+) -> Response {
+    if let Some(r) = refused(&hub, &headers) {
         return r;
     }
     let ttl = c.ttl_seconds.map_or(ops::CODE_TTL, Duration::from_secs);
@@ -148,21 +192,33 @@ struct Filter {
     status: Option<String>,
 }
 
-async fn agents<Q: Queue, S: HubStore>(State(hub): Admin<Q, S>, headers: HeaderMap, Query(f): Query<Filter>) -> Response {
-    if let Err(r) = check(&hub, &headers) {
+async fn agents<Q: Queue, S: HubStore>(
+    State(hub): Admin<Q, S>,
+    headers: HeaderMap,
+    Query(f): Query<Filter>,
+) -> Response {
+    if let Some(r) = refused(&hub, &headers) {
         return r;
     }
     let r = async {
         let settings = hub.settings().await?;
         let now = hub.now();
         let list = hub.store.agents(f.practice.as_deref()).await?;
-        Ok::<_, StoreError>(list.into_iter().map(|a| AgentView::new(a, &settings, now)).collect::<Vec<_>>())
+        Ok::<_, StoreError>(
+            list.into_iter()
+                .map(|a| AgentView::new(a, &settings, now))
+                .collect::<Vec<_>>(),
+        )
     };
     done(StatusCode::OK, r.await.map_err(Into::into))
 }
 
-async fn revoke_agent<Q: Queue, S: HubStore>(State(hub): Admin<Q, S>, headers: HeaderMap, Path(id): Path<String>) -> Response {
-    if let Err(r) = check(&hub, &headers) {
+async fn revoke_agent<Q: Queue, S: HubStore>(
+    State(hub): Admin<Q, S>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(r) = refused(&hub, &headers) {
         return r;
     }
     match hub.store.revoke_agent(&id, hub.now()).await {
@@ -174,37 +230,65 @@ async fn revoke_agent<Q: Queue, S: HubStore>(State(hub): Admin<Q, S>, headers: H
     }
 }
 
-async fn jobs<Q: Queue, S: HubStore>(State(hub): Admin<Q, S>, headers: HeaderMap, Query(f): Query<Filter>) -> Response {
-    if let Err(r) = check(&hub, &headers) {
+async fn jobs<Q: Queue, S: HubStore>(
+    State(hub): Admin<Q, S>,
+    headers: HeaderMap,
+    Query(f): Query<Filter>,
+) -> Response {
+    if let Some(r) = refused(&hub, &headers) {
         return r;
     }
     let status = match f.status.as_deref().map(|s| Status::parse(s).ok_or(s)) {
         None => None,
         Some(Ok(s)) => Some(s),
-        Some(Err(s)) => return answer(StatusCode::BAD_REQUEST, format!("`{}` is not a job status", crate::untrusted::clean(s, 40))),
+        Some(Err(s)) => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                format!("`{}` is not a job status", crate::untrusted::clean(s, 40)),
+            )
+        }
     };
     match hub.queue.list_where(status, f.practice.as_deref()).await {
         Ok(list) => {
             let now = hub.now();
-            Json(list.into_iter().map(|j| JobView::new(j, now, hub.stuck_after)).collect::<Vec<_>>()).into_response()
+            Json(
+                list.into_iter()
+                    .map(|j| JobView::new(j, now, hub.stuck_after))
+                    .collect::<Vec<_>>(),
+            )
+            .into_response()
         }
         Err(e) => answer(StatusCode::SERVICE_UNAVAILABLE, e.to_string()),
     }
 }
 
 async fn settings<Q: Queue, S: HubStore>(State(hub): Admin<Q, S>, headers: HeaderMap) -> Response {
-    if let Err(r) = check(&hub, &headers) {
+    if let Some(r) = refused(&hub, &headers) {
         return r;
     }
-    done(StatusCode::OK, hub.store.settings().await.map_err(Into::into))
+    done(
+        StatusCode::OK,
+        hub.store.settings().await.map_err(Into::into),
+    )
 }
 
-async fn save_settings<Q: Queue, S: HubStore>(State(hub): Admin<Q, S>, headers: HeaderMap, Json(s): Json<HubSettings>) -> Response {
-    if let Err(r) = check(&hub, &headers) {
+async fn save_settings<Q: Queue, S: HubStore>(
+    State(hub): Admin<Q, S>,
+    headers: HeaderMap,
+    Json(s): Json<HubSettings>,
+) -> Response {
+    if let Some(r) = refused(&hub, &headers) {
         return r;
     }
     if let Err(e) = super::settings::check(&s) {
         return answer(StatusCode::BAD_REQUEST, e);
     }
-    done(StatusCode::OK, hub.store.save_settings(&s).await.map(|()| s).map_err(Into::into))
+    done(
+        StatusCode::OK,
+        hub.store
+            .save_settings(&s)
+            .await
+            .map(|()| s)
+            .map_err(Into::into),
+    )
 }

@@ -16,12 +16,19 @@ pub const CODE_TTL: Duration = Duration::from_secs(15 * 60);
 pub fn valid_practice_id(id: &str) -> bool {
     !id.is_empty()
         && id.len() <= 64
-        && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
         && !id.starts_with('-')
 }
 
 /// Adds a practice.
-pub async fn create_practice<S: HubStore>(store: &S, id: &str, name: &str, now_ms: u64) -> Result<Practice> {
+pub async fn create_practice<S: HubStore>(
+    store: &S,
+    id: &str,
+    name: &str,
+    now_ms: u64,
+) -> Result<Practice> {
     if !valid_practice_id(id) {
         bail!("`{}` is not a practice id: use lowercase letters, digits and dashes (like `eastside-eye`)", crate::untrusted::clean(id, 80));
     }
@@ -45,7 +52,12 @@ pub struct NewApiKey {
 }
 
 /// Makes an API key for `practice`.
-pub async fn create_api_key<S: HubStore>(store: &S, practice: &str, label: &str, now_ms: u64) -> Result<NewApiKey> {
+pub async fn create_api_key<S: HubStore>(
+    store: &S,
+    practice: &str,
+    label: &str,
+    now_ms: u64,
+) -> Result<NewApiKey> {
     store.practice(practice).await?;
     let (id, key) = secrets::new_api_key()?;
     let record = ApiKeyRecord {
@@ -71,7 +83,12 @@ pub struct NewPairCode {
 }
 
 /// Makes a single-use pairing code for `practice`, valid for `ttl`.
-pub async fn create_pair_code<S: HubStore>(store: &S, practice: &str, ttl: Duration, now_ms: u64) -> Result<NewPairCode> {
+pub async fn create_pair_code<S: HubStore>(
+    store: &S,
+    practice: &str,
+    ttl: Duration,
+    now_ms: u64,
+) -> Result<NewPairCode> {
     store.practice(practice).await?;
     let code = secrets::new_pair_code()?;
     let expires_ms = now_ms + ttl.as_millis() as u64;

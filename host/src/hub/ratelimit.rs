@@ -47,9 +47,13 @@ impl RateLimiter {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if buckets.len() > 100_000 {
             // Forget full buckets: they are the same as new ones.
-            buckets.retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec < cap);
+            buckets
+                .retain(|_, b| b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec < cap);
         }
-        let b = buckets.entry(key.to_string()).or_insert(Bucket { tokens: cap, at: now });
+        let b = buckets.entry(key.to_string()).or_insert(Bucket {
+            tokens: cap,
+            at: now,
+        });
         b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * per_sec).min(cap);
         b.at = now;
         if b.tokens >= 1.0 {
@@ -73,15 +77,41 @@ mod tests {
     // A burst passes, the next is refused with a wait, and keys do not share buckets.
     #[test]
     fn buckets_per_key() {
-        let l = RateLimiter::new(Rate { per_minute: 60, burst: 3 });
+        let l = RateLimiter::new(Rate {
+            per_minute: 60,
+            burst: 3,
+        });
         for _ in 0..3 {
             assert!(l.take("a", None).is_ok());
         }
         let wait = l.take("a", None).unwrap_err();
-        assert!(wait <= Duration::from_secs(1) && wait > Duration::ZERO, "{wait:?}");
+        assert!(
+            wait <= Duration::from_secs(1) && wait > Duration::ZERO,
+            "{wait:?}"
+        );
         assert_eq!(retry_after_seconds(wait), 1);
         assert!(l.take("b", None).is_ok());
-        assert!(l.take("c", Some(Rate { per_minute: 1, burst: 1 })).is_ok());
-        assert_eq!(retry_after_seconds(l.take("c", Some(Rate { per_minute: 1, burst: 1 })).unwrap_err()), 60);
+        assert!(l
+            .take(
+                "c",
+                Some(Rate {
+                    per_minute: 1,
+                    burst: 1
+                })
+            )
+            .is_ok());
+        assert_eq!(
+            retry_after_seconds(
+                l.take(
+                    "c",
+                    Some(Rate {
+                        per_minute: 1,
+                        burst: 1
+                    })
+                )
+                .unwrap_err()
+            ),
+            60
+        );
     }
 }

@@ -85,7 +85,11 @@ pub fn addr_file(home: &std::path::Path) -> PathBuf {
 }
 
 /// Starts a hub on `queue` and `store`.
-pub async fn start<Q: Queue + 'static, S: HubStore>(queue: Q, store: S, options: HubOptions) -> Result<RunningHub<Q, S>> {
+pub async fn start<Q: Queue + 'static, S: HubStore>(
+    queue: Q,
+    store: S,
+    options: HubOptions,
+) -> Result<RunningHub<Q, S>> {
     std::fs::create_dir_all(&options.home)
         .with_context(|| format!("cannot create the hub home {}", options.home.display()))?;
     let cert = match &options.cert {
@@ -95,19 +99,38 @@ pub async fn start<Q: Queue + 'static, S: HubStore>(queue: Q, store: S, options:
     let sealer = Arc::new(crate::jobs::key::open(&queue, &options.jobs_key).await?);
     let admin_token = crate::jobs::api::load_or_create_token(&options.home.join("admin.token"))?;
     // The defaults are saved once, so every instance and `hub settings` see the same.
-    if store.settings().await.is_ok_and(|s| s == super::store::HubSettings::default()) {
-        store.save_settings(&super::store::HubSettings::default()).await?;
+    if store
+        .settings()
+        .await
+        .is_ok_and(|s| s == super::store::HubSettings::default())
+    {
+        store
+            .save_settings(&super::store::HubSettings::default())
+            .await?;
     }
     let host = crate::host::Host::open(crate::home::Home::new(options.home.clone()))?;
-    let cloud_ehrs: Vec<String> = host.store.list()?.into_iter().map(|i| i.id).filter(|id| !options.local_ehrs.contains(id)).collect();
-    let cloud = if cloud_ehrs.is_empty() { None } else { Some(Arc::new(Agent::start(host, AgentOptions::default()).await?)) };
+    let cloud_ehrs: Vec<String> = host
+        .store
+        .list()?
+        .into_iter()
+        .map(|i| i.id)
+        .filter(|id| !options.local_ehrs.contains(id))
+        .collect();
+    let cloud = if cloud_ehrs.is_empty() {
+        None
+    } else {
+        Some(Arc::new(Agent::start(host, AgentOptions::default()).await?))
+    };
     let queue = Arc::new(queue);
     let hub = Arc::new(Hub::new(HubParts {
         queue: queue.clone(),
         store: Arc::new(store),
         sealer: sealer.clone(),
         clock: Arc::new(SystemClock),
-        routing: Routing { local: options.local_ehrs.clone(), cloud: cloud_ehrs.clone() },
+        routing: Routing {
+            local: options.local_ehrs.clone(),
+            cloud: cloud_ehrs.clone(),
+        },
         limits: options.limits,
         admin_token,
         fingerprint: cert.fingerprint,
@@ -125,8 +148,11 @@ pub async fn start<Q: Queue + 'static, S: HubStore>(queue: Q, store: S, options:
         .route("/health", axum::routing::get(|| async { "ok" }));
     let stop = shutdown.clone();
     let mut tasks = vec![tokio::spawn(async move {
-        let serve = axum::serve(tls, app.into_make_service_with_connect_info::<super::tls::Peer>())
-            .with_graceful_shutdown(async move { stop.cancelled().await });
+        let serve = axum::serve(
+            tls,
+            app.into_make_service_with_connect_info::<super::tls::Peer>(),
+        )
+        .with_graceful_shutdown(async move { stop.cancelled().await });
         if let Err(e) = serve.await {
             tracing::error!("the hub's server stopped: {e}");
         }
@@ -145,12 +171,23 @@ pub async fn start<Q: Queue + 'static, S: HubStore>(queue: Q, store: S, options:
                 health: health.clone(),
                 shutdown: shutdown.clone(),
             };
-            tasks.push(tokio::spawn(super::workers::run(queue.clone(), agent.clone(), config, cloud_ehrs.clone())));
+            tasks.push(tokio::spawn(super::workers::run(
+                queue.clone(),
+                agent.clone(),
+                config,
+                cloud_ehrs.clone(),
+            )));
         }
     }
     let url = format!("https://{addr}\n");
     crate::fsutil::write_atomic(&addr_file(&options.home), url.as_bytes())?;
-    Ok(RunningHub { hub, addr, shutdown, tasks, cloud })
+    Ok(RunningHub {
+        hub,
+        addr,
+        shutdown,
+        tasks,
+        cloud,
+    })
 }
 
 /// Returns lapsed leases to the queue (waking held polls) every second; prunes nonces
@@ -174,8 +211,12 @@ async fn maintenance<Q: Queue, S: HubStore>(hub: Arc<Hub<Q, S>>, shutdown: Cance
             Err(e) => tracing::warn!("returning lapsed jobs: {e}"),
         }
         n += 1;
-        if n % 60 == 0 {
-            if let Err(e) = hub.store.prune(hub.now().saturating_sub(MAX_CLOCK_SKEW_MS)).await {
+        if n.is_multiple_of(60) {
+            if let Err(e) = hub
+                .store
+                .prune(hub.now().saturating_sub(MAX_CLOCK_SKEW_MS))
+                .await
+            {
                 tracing::warn!("pruning sessions: {e}");
             }
         }

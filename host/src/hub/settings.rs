@@ -11,10 +11,14 @@ pub fn check(s: &HubSettings) -> Result<(), String> {
         return Err("the heartbeat interval must be between 1 second and 1 hour".into());
     }
     if i.poll_seconds == 0 || i.poll_seconds > MAX_POLL_SECONDS {
-        return Err(format!("a job poll is held between 1 and {MAX_POLL_SECONDS} seconds"));
+        return Err(format!(
+            "a job poll is held between 1 and {MAX_POLL_SECONDS} seconds"
+        ));
     }
     if i.lease_seconds < 3 || i.lease_seconds > 3600 {
-        return Err("a lease lasts between 3 seconds and 1 hour (agents renew it every third)".into());
+        return Err(
+            "a lease lasts between 3 seconds and 1 hour (agents renew it every third)".into(),
+        );
     }
     if s.pairing_seconds == Some(0) {
         return Err("a pairing must last at least a second (leave it unset for pairings that do not expire)".into());

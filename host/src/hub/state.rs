@@ -55,9 +55,18 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            practice: Rate { per_minute: 600, burst: 100 },
-            agent: Rate { per_minute: 600, burst: 120 },
-            pairing: Rate { per_minute: 10, burst: 5 },
+            practice: Rate {
+                per_minute: 600,
+                burst: 100,
+            },
+            agent: Rate {
+                per_minute: 600,
+                burst: 120,
+            },
+            pairing: Rate {
+                per_minute: 10,
+                burst: 5,
+            },
             in_flight: 16,
         }
     }
@@ -150,7 +159,8 @@ impl<Q: Queue, S: HubStore> Hub<Q, S> {
             }
         }
         let fresh = self.store.settings().await?;
-        *self.settings.lock().unwrap_or_else(|p| p.into_inner()) = Some((fresh.clone(), Instant::now()));
+        *self.settings.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((fresh.clone(), Instant::now()));
         Ok(fresh)
     }
 }

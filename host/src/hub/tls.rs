@@ -22,7 +22,8 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The fingerprint of the first certificate in a PEM file.
 pub fn fingerprint_file(path: &Path) -> Result<Fingerprint> {
     let pem = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let der = CertificateDer::from_pem_slice(&pem).with_context(|| format!("{} is not a PEM certificate", path.display()))?;
+    let der = CertificateDer::from_pem_slice(&pem)
+        .with_context(|| format!("{} is not a PEM certificate", path.display()))?;
     Ok(Fingerprint::of(&der))
 }
 
@@ -49,11 +50,17 @@ impl HubCertificate {
             .collect::<Result<Vec<_>, _>>()
             .with_context(|| format!("{} is not a PEM certificate chain", cert.display()))?;
         let Some(leaf) = chain.first() else {
-            bail!("{} holds no certificate (expected PEM `BEGIN CERTIFICATE` blocks)", cert.display());
+            bail!(
+                "{} holds no certificate (expected PEM `BEGIN CERTIFICATE` blocks)",
+                cert.display()
+            );
         };
         let fingerprint = Fingerprint::of(leaf);
         let key = PrivateKeyDer::from_pem_file(key).with_context(|| {
-            format!("cannot read the private key {} (expected a PEM private key)", key.display())
+            format!(
+                "cannot read the private key {} (expected a PEM private key)",
+                key.display()
+            )
         })?;
         Ok(HubCertificate {
             chain,
@@ -71,7 +78,9 @@ impl HubCertificate {
         if !cert.exists() || !key.exists() {
             let made = rcgen::generate_simple_self_signed(names.to_vec())
                 .context("cannot make a self-signed certificate")?;
-            crate::fsutil::read_or_create_secret(&key, || Ok(made.key_pair.serialize_pem().into_bytes()))?;
+            crate::fsutil::read_or_create_secret(&key, || {
+                Ok(made.key_pair.serialize_pem().into_bytes())
+            })?;
             crate::fsutil::write_atomic(&cert, made.cert.pem().as_bytes())?;
         }
         let mut c = HubCertificate::load(&cert, &key)?;

@@ -26,14 +26,24 @@ impl Wake {
 
     /// Wakes every poll of `practice` waiting now.
     pub fn practice(&self, practice: &str) {
-        if let Some(n) = self.practices.lock().unwrap_or_else(|p| p.into_inner()).get(practice) {
+        if let Some(n) = self
+            .practices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(practice)
+        {
             n.notify_waiters();
         }
     }
 
     /// Wakes every waiting poll (leases lapsed: their jobs are due again).
     pub fn all(&self) {
-        for n in self.practices.lock().unwrap_or_else(|p| p.into_inner()).values() {
+        for n in self
+            .practices
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+        {
             n.notify_waiters();
         }
     }

@@ -14,11 +14,27 @@ const IDLE: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
 /// Writes due jobs of `ehrs` until `config.shutdown`.
-pub async fn run<Q: Queue>(queue: Arc<Q>, agent: Arc<Agent>, config: WorkerConfig, ehrs: Vec<String>) {
+pub async fn run<Q: Queue>(
+    queue: Arc<Q>,
+    agent: Arc<Agent>,
+    config: WorkerConfig,
+    ehrs: Vec<String>,
+) {
     let mut backoff = IDLE;
     loop {
-        let filter = ClaimFilter { scope: None, ehrs: Some(&ehrs) };
-        let wait = match step_where(queue.as_ref(), agent.as_ref(), &config, &SystemClock, filter).await {
+        let filter = ClaimFilter {
+            scope: None,
+            ehrs: Some(&ehrs),
+        };
+        let wait = match step_where(
+            queue.as_ref(),
+            agent.as_ref(),
+            &config,
+            &SystemClock,
+            filter,
+        )
+        .await
+        {
             Ok(Some(p)) => {
                 config.health.ok();
                 tracing::info!(job = %p.id, "job {} (hub worker)", p.status.words());

@@ -50,7 +50,9 @@ mod tests {
     #[test]
     fn doubles_to_the_cap() {
         let mut b = Backoff::default();
-        let tops: Vec<u64> = (0..9).map(|_| b.next(0.999_999).as_secs_f64().round() as u64).collect();
+        let tops: Vec<u64> = (0..9)
+            .map(|_| b.next(0.999_999).as_secs_f64().round() as u64)
+            .collect();
         assert_eq!(tops, [1, 2, 4, 8, 16, 32, 64, 64, 64]);
         b.reset();
         assert_eq!(b.next(0.0), Duration::from_millis(500));

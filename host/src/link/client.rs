@@ -70,11 +70,15 @@ async fn answer<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, CallE
     let status = resp.status();
     let bytes = resp.bytes().await.map_err(transport)?;
     if status.is_success() {
-        return serde_json::from_slice(&bytes)
-            .map_err(|e| CallError::Transport(format!("the hub's answer is not the link protocol's: {e}")));
+        return serde_json::from_slice(&bytes).map_err(|e| {
+            CallError::Transport(format!("the hub's answer is not the link protocol's: {e}"))
+        });
     }
     match serde_json::from_slice::<LinkError>(&bytes) {
-        Ok(error) => Err(CallError::Refused { status: status.as_u16(), error }),
+        Ok(error) => Err(CallError::Refused {
+            status: status.as_u16(),
+            error,
+        }),
         Err(_) => Err(CallError::Transport(format!(
             "the hub answered {status} without a link error (a proxy in between?)"
         ))),
@@ -82,7 +86,11 @@ async fn answer<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, CallE
 }
 
 /// `POST /link/v1/pair`.
-pub async fn pair(http: &reqwest::Client, hub: &str, request: &PairRequest) -> Result<Paired, CallError> {
+pub async fn pair(
+    http: &reqwest::Client,
+    hub: &str,
+    request: &PairRequest,
+) -> Result<Paired, CallError> {
     let resp = http
         .post(format!("{hub}{PREFIX}/pair"))
         .timeout(CALL_TIMEOUT)
@@ -116,7 +124,13 @@ fn now_ms() -> u64 {
 
 impl LinkClient {
     /// A client for agent `agent_id` at `hub`, signing with `key`, reporting `version`.
-    pub fn new(http: reqwest::Client, hub: &str, agent_id: &str, key: SecretKey, version: &str) -> LinkClient {
+    pub fn new(
+        http: reqwest::Client,
+        hub: &str,
+        agent_id: &str,
+        key: SecretKey,
+        version: &str,
+    ) -> LinkClient {
         LinkClient {
             http,
             hub: hub.trim_end_matches('/').to_string(),
@@ -132,9 +146,12 @@ impl LinkClient {
         let path = format!("{PREFIX}/session");
         let time = now_ms();
         let mut nonce = [0u8; 16];
-        getrandom::fill(&mut nonce).map_err(|e| CallError::Transport(format!("no randomness: {e}")))?;
+        getrandom::fill(&mut nonce)
+            .map_err(|e| CallError::Transport(format!("no randomness: {e}")))?;
         let nonce = hex::encode(nonce);
-        let signature = self.key.sign(&signing_input("POST", &path, time, &nonce, b""));
+        let signature = self
+            .key
+            .sign(&signing_input("POST", &path, time, &nonce, b""));
         let resp = self
             .http
             .post(format!("{}{path}", self.hub))
@@ -148,7 +165,13 @@ impl LinkClient {
             .await
             .map_err(transport)?;
         let s: Session = answer(resp).await?;
-        Ok((Token { token: s.token, expires_ms: s.expires_ms }, s.intervals))
+        Ok((
+            Token {
+                token: s.token,
+                expires_ms: s.expires_ms,
+            },
+            s.intervals,
+        ))
     }
 
     /// The current token, renewed when missing or about to expire.
@@ -198,29 +221,49 @@ impl LinkClient {
 
     /// `POST /link/v1/heartbeat`.
     pub async fn heartbeat(&self, hb: &Heartbeat) -> Result<HeartbeatAck, CallError> {
-        self.call(reqwest::Method::POST, &format!("{PREFIX}/heartbeat"), Some(hb), CALL_TIMEOUT).await
+        self.call(
+            reqwest::Method::POST,
+            &format!("{PREFIX}/heartbeat"),
+            Some(hb),
+            CALL_TIMEOUT,
+        )
+        .await
     }
 
     /// `GET /link/v1/jobs?wait=S`: held by the hub up to `wait`.
     pub async fn poll(&self, wait: Duration) -> Result<Jobs, CallError> {
         let path = format!("{PREFIX}/jobs?wait={}", wait.as_secs());
-        self.call::<(), _>(reqwest::Method::GET, &path, None, wait + CALL_TIMEOUT).await
+        self.call::<(), _>(reqwest::Method::GET, &path, None, wait + CALL_TIMEOUT)
+            .await
     }
 
     /// `POST /link/v1/jobs/{id}/lease`.
-    pub async fn renew(&self, id: &str, progress: Option<String>) -> Result<LeaseAnswer, CallError> {
+    pub async fn renew(
+        &self,
+        id: &str,
+        progress: Option<String>,
+    ) -> Result<LeaseAnswer, CallError> {
         let path = format!("{PREFIX}/jobs/{}/lease", encode(id));
-        self.call(reqwest::Method::POST, &path, Some(&LeaseRenewal { progress }), CALL_TIMEOUT).await
+        self.call(
+            reqwest::Method::POST,
+            &path,
+            Some(&LeaseRenewal { progress }),
+            CALL_TIMEOUT,
+        )
+        .await
     }
 
     /// `POST /link/v1/jobs/{id}/result`.
     pub async fn result(&self, id: &str, result: &JobResult) -> Result<ResultAck, CallError> {
         let path = format!("{PREFIX}/jobs/{}/result", encode(id));
-        self.call(reqwest::Method::POST, &path, Some(result), CALL_TIMEOUT).await
+        self.call(reqwest::Method::POST, &path, Some(result), CALL_TIMEOUT)
+            .await
     }
 }
 
 /// A job id as one path segment.
 fn encode(id: &str) -> String {
-    url::form_urlencoded::byte_serialize(id.as_bytes()).collect::<String>().replace('+', "%20")
+    url::form_urlencoded::byte_serialize(id.as_bytes())
+        .collect::<String>()
+        .replace('+', "%20")
 }

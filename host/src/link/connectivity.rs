@@ -22,17 +22,28 @@ fn now_ms() -> u64 {
 impl Connectivity {
     /// Checks at most `every`.
     pub fn new(every: Duration) -> Connectivity {
-        Connectivity { every, cache: Mutex::new(BTreeMap::new()), last: Mutex::new(None) }
+        Connectivity {
+            every,
+            cache: Mutex::new(BTreeMap::new()),
+            last: Mutex::new(None),
+        }
     }
 
     /// Runs every adapter's `check` if the last round is older than the interval (or
     /// the set of adapters changed).
     pub async fn refresh(&self, agent: &Agent) {
         let serving = agent.serving();
-        let due = self.last.lock().unwrap_or_else(|p| p.into_inner()).is_none_or(|t| t.elapsed() >= self.every);
+        let due = self
+            .last
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .is_none_or(|t| t.elapsed() >= self.every);
         let changed = {
             let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-            cache.len() != serving.len() || serving.iter().any(|(id, s)| cache.get(id).is_none_or(|(v, _)| v != &s.version))
+            cache.len() != serving.len()
+                || serving
+                    .iter()
+                    .any(|(id, s)| cache.get(id).is_none_or(|(v, _)| v != &s.version))
         };
         if !due && !changed {
             return;
@@ -42,7 +53,9 @@ impl Connectivity {
             let Some(slot) = agent.slot(id) else { continue };
             let (adapter, result) = slot.check().await;
             let ehr = match result {
-                Ok(_) => EhrConnectivity::Connected { checked_ms: now_ms() },
+                Ok(_) => EhrConnectivity::Connected {
+                    checked_ms: now_ms(),
+                },
                 Err(e) => {
                     let detail = crate::untrusted::clean(&e.to_string(), 300);
                     let rem = crate::remediation::for_call_error(&e, adapter.situation, detail);
@@ -65,7 +78,11 @@ impl Connectivity {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .map(|(id, (version, ehr))| AdapterHealth { id: id.clone(), version: version.clone(), ehr: ehr.clone() })
+            .map(|(id, (version, ehr))| AdapterHealth {
+                id: id.clone(),
+                version: version.clone(),
+                ehr: ehr.clone(),
+            })
             .collect()
     }
 }

@@ -26,13 +26,16 @@ pub struct Ledger {
 impl Ledger {
     /// Opens (creating) the ledger at `path`.
     pub fn open(path: &Path) -> Result<Ledger> {
-        let conn = Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let conn =
+            Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         conn.execute_batch(
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;
              CREATE TABLE IF NOT EXISTS held (job_id TEXT PRIMARY KEY, leased INTEGER NOT NULL, since_ms INTEGER NOT NULL);",
         )
         .with_context(|| format!("cannot set up {}", path.display()))?;
-        Ok(Ledger { conn: Mutex::new(conn) })
+        Ok(Ledger {
+            conn: Mutex::new(conn),
+        })
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -52,22 +55,30 @@ impl Ledger {
     /// Every held job, oldest first.
     pub fn held(&self) -> Result<Vec<Held>> {
         let conn = self.conn();
-        let mut stmt = conn.prepare_cached("SELECT job_id, leased FROM held ORDER BY since_ms, job_id")?;
+        let mut stmt =
+            conn.prepare_cached("SELECT job_id, leased FROM held ORDER BY since_ms, job_id")?;
         let rows = stmt
-            .query_map([], |r| Ok(Held { id: r.get(0)?, leased: r.get::<_, i64>(1)? == 1 }))?
+            .query_map([], |r| {
+                Ok(Held {
+                    id: r.get(0)?,
+                    leased: r.get::<_, i64>(1)? == 1,
+                })
+            })?
             .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
 
     /// The hub no longer leases `id` to this agent: stop renewing, keep the result.
     pub fn unlease(&self, id: &str) -> Result<()> {
-        self.conn().execute("UPDATE held SET leased = 0 WHERE job_id = ?1", [id])?;
+        self.conn()
+            .execute("UPDATE held SET leased = 0 WHERE job_id = ?1", [id])?;
         Ok(())
     }
 
     /// The hub has the result of `id` (or will never take it): forget it.
     pub fn forget(&self, id: &str) -> Result<()> {
-        self.conn().execute("DELETE FROM held WHERE job_id = ?1", [id])?;
+        self.conn()
+            .execute("DELETE FROM held WHERE job_id = ?1", [id])?;
         Ok(())
     }
 }
@@ -91,7 +102,13 @@ mod tests {
         assert_eq!((held[0].id.as_str(), held[0].leased), ("J1", false));
         l.hold("J1", 3).unwrap();
         l.forget("J2").unwrap();
-        assert_eq!(l.held().unwrap(), vec![super::Held { id: "J1".into(), leased: true }]);
+        assert_eq!(
+            l.held().unwrap(),
+            vec![super::Held {
+                id: "J1".into(),
+                leased: true
+            }]
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -40,7 +40,9 @@ pub(super) async fn heartbeat<Q: Queue>(s: Arc<Shared<Q>>) {
                     backoff.reset();
                     s.reached();
                     *s.intervals.lock().unwrap_or_else(|p| p.into_inner()) = ack.intervals;
-                    *s.last_heartbeat_ms.lock().unwrap_or_else(|p| p.into_inner()) = Some(now_ms());
+                    *s.last_heartbeat_ms
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner()) = Some(now_ms());
                     s.minimum(&ack.min_version);
                     Duration::from_secs(ack.intervals.heartbeat_seconds.max(1).into())
                 }
@@ -59,7 +61,9 @@ pub(super) async fn poll<Q: Queue>(s: Arc<Shared<Q>>) {
     let mut backoff = Backoff::default();
     loop {
         let wait = match s.state() {
-            LinkState::PairingExpired { .. } | LinkState::NeedsUpdate { .. } => Duration::from_secs(1),
+            LinkState::PairingExpired { .. } | LinkState::NeedsUpdate { .. } => {
+                Duration::from_secs(1)
+            }
             _ => {
                 let hold = Duration::from_secs(s.intervals().poll_seconds.into());
                 let client = s.client();
@@ -95,14 +99,24 @@ async fn accept<Q: Queue>(s: &Shared<Q>, job: LinkJob) {
         Ok(p) => p,
         Err(e) => return tracing::error!(job = %job.id, "cannot seal the job: {e:#}"),
     };
-    match s.queue.submit(NewJob::new(job.id.clone(), job.ehr.clone(), sealed)).await {
+    match s
+        .queue
+        .submit(NewJob::new(job.id.clone(), job.ehr.clone(), sealed))
+        .await
+    {
         Ok(()) => tracing::info!(job = %job.id, ehr = %job.ehr, "job received from the hub"),
         Err(QueueError::Duplicate(_)) => match s.queue.get(&job.id).await {
-            Ok(local) if job.retry && local.status == Status::Failed => match s.queue.retry(&job.id).await {
-                Ok(()) => tracing::info!(job = %job.id, "retried at the hub by a person: retrying here"),
-                Err(e) => tracing::warn!(job = %job.id, "cannot retry: {e}"),
-            },
-            Ok(local) => tracing::info!(job = %job.id, "offered again by the hub; it is {} here", local.status.words()),
+            Ok(local) if job.retry && local.status == Status::Failed => {
+                match s.queue.retry(&job.id).await {
+                    Ok(()) => {
+                        tracing::info!(job = %job.id, "retried at the hub by a person: retrying here")
+                    }
+                    Err(e) => tracing::warn!(job = %job.id, "cannot retry: {e}"),
+                }
+            }
+            Ok(local) => {
+                tracing::info!(job = %job.id, "offered again by the hub; it is {} here", local.status.words())
+            }
             Err(e) => tracing::warn!(job = %job.id, "{e}"),
         },
         // Not held: the hub's lease lapses and the job is offered again.
@@ -115,7 +129,10 @@ async fn accept<Q: Queue>(s: &Shared<Q>, job: LinkJob) {
 }
 
 fn settled(status: Status) -> bool {
-    matches!(status, Status::Succeeded | Status::SucceededWithWarnings | Status::Failed | Status::Cancelled)
+    matches!(
+        status,
+        Status::Succeeded | Status::SucceededWithWarnings | Status::Failed | Status::Cancelled
+    )
 }
 
 /// Renews the hub's lease on every held job still being worked on, every third of the
@@ -124,7 +141,11 @@ pub(super) async fn leases<Q: Queue>(s: Arc<Shared<Q>>) {
     let mut backoff = Backoff::default();
     loop {
         let every = Duration::from_secs(s.intervals().lease_seconds.max(3).into()) / 3;
-        let wait = if s.paused() { Duration::from_secs(1) } else { renew_all(&s, &mut backoff).await.unwrap_or(every) };
+        let wait = if s.paused() {
+            Duration::from_secs(1)
+        } else {
+            renew_all(&s, &mut backoff).await.unwrap_or(every)
+        };
         if !rest(&s, wait).await {
             return;
         }
@@ -132,7 +153,13 @@ pub(super) async fn leases<Q: Queue>(s: Arc<Shared<Q>>) {
 }
 
 async fn renew_all<Q: Queue>(s: &Shared<Q>, backoff: &mut Backoff) -> Option<Duration> {
-    for h in s.ledger.held().unwrap_or_default().into_iter().filter(|h| h.leased) {
+    for h in s
+        .ledger
+        .held()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|h| h.leased)
+    {
         let local = match s.queue.get(&h.id).await {
             Ok(j) => j,
             Err(QueueError::NotFound(_)) => {
@@ -156,7 +183,12 @@ async fn renew_all<Q: Queue>(s: &Shared<Q>, backoff: &mut Backoff) -> Option<Dur
                     s.results_now.notify_one();
                 }
             }
-            Err(e) if matches!(e.kind(), Some(LinkErrorKind::LeaseLost | LinkErrorKind::NotFound)) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    Some(LinkErrorKind::LeaseLost | LinkErrorKind::NotFound)
+                ) =>
+            {
                 // The hub no longer leases it to this agent; the job id keeps a second
                 // write from happening twice, so the work goes on and is reported.
                 tracing::info!(job = %h.id, "the hub no longer leases this job to this agent");
@@ -177,7 +209,11 @@ pub fn result_of(job: &JobRecord) -> Option<JobResult> {
         Status::Cancelled => LinkOutcome::Cancelled,
         Status::Pending | Status::Claimed => return None,
     };
-    Some(JobResult { outcome, report: job.report.clone(), error: job.error.clone() })
+    Some(JobResult {
+        outcome,
+        report: job.report.clone(),
+        error: job.error.clone(),
+    })
 }
 
 /// Posts the results of settled held jobs, oldest first, until the hub acknowledged
@@ -185,7 +221,13 @@ pub fn result_of(job: &JobRecord) -> Option<JobResult> {
 pub(super) async fn results<Q: Queue>(s: Arc<Shared<Q>>) {
     let mut backoff = Backoff::default();
     loop {
-        let wait = if s.paused() { Duration::from_secs(1) } else { post_all(&s, &mut backoff).await.unwrap_or(Duration::from_secs(1)) };
+        let wait = if s.paused() {
+            Duration::from_secs(1)
+        } else {
+            post_all(&s, &mut backoff)
+                .await
+                .unwrap_or(Duration::from_secs(1))
+        };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = s.results_now.notified() => {}
@@ -221,7 +263,10 @@ async fn post_all<Q: Queue>(s: &Shared<Q>, backoff: &mut Backoff) -> Option<Dura
                 s.unreported.fetch_sub(1, Ordering::Relaxed);
             }
             Err(CallError::Refused { error, .. })
-                if matches!(error.error, LinkErrorKind::LeaseLost | LinkErrorKind::NotFound | LinkErrorKind::BadRequest) =>
+                if matches!(
+                    error.error,
+                    LinkErrorKind::LeaseLost | LinkErrorKind::NotFound | LinkErrorKind::BadRequest
+                ) =>
             {
                 tracing::warn!(job = %id, "the hub will not take this result: {}", crate::untrusted::clean(&error.message, 200));
                 let _ = s.ledger.forget(&id);

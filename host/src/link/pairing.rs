@@ -42,7 +42,10 @@ pub fn load(home: &Home) -> Result<Option<Pairing>> {
     let p = path(home);
     match std::fs::read_to_string(&p) {
         Ok(text) => Ok(Some(serde_json::from_str(&text).with_context(|| {
-            format!("{} is not a pairing file; pair again (`ehr-host pair CODE --hub URL`)", p.display())
+            format!(
+                "{} is not a pairing file; pair again (`ehr-host pair CODE --hub URL`)",
+                p.display()
+            )
         })?)),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e).with_context(|| format!("cannot read {}", p.display())),
@@ -51,7 +54,8 @@ pub fn load(home: &Home) -> Result<Option<Pairing>> {
 
 /// A hub URL as given, checked: HTTPS (the link is encrypted), no path.
 pub fn hub_url(given: &str) -> Result<String> {
-    let url = url::Url::parse(given.trim()).with_context(|| format!("`{given}` is not a URL (like https://hub.example.org:8443)"))?;
+    let url = url::Url::parse(given.trim())
+        .with_context(|| format!("`{given}` is not a URL (like https://hub.example.org:8443)"))?;
     if url.scheme() != "https" {
         bail!("the hub's URL must start with https:// (the link is always encrypted): `{given}`");
     }
@@ -70,7 +74,13 @@ pub fn computer_name() -> String {
 
 /// Pairs `home` with the hub at `hub` using `code`: makes the device key (if none),
 /// sends its public half, and records the pairing. A refused code says why.
-pub async fn pair(home: &Home, code: &str, hub: &str, fingerprint: Option<Fingerprint>, name: Option<String>) -> Result<Pairing> {
+pub async fn pair(
+    home: &Home,
+    code: &str,
+    hub: &str,
+    fingerprint: Option<Fingerprint>,
+    name: Option<String>,
+) -> Result<Pairing> {
     let code = normalize_code(code).map_err(anyhow::Error::msg)?;
     let hub = hub_url(hub)?;
     std::fs::create_dir_all(home.root())?;
@@ -84,7 +94,10 @@ pub async fn pair(home: &Home, code: &str, hub: &str, fingerprint: Option<Finger
     let http = client::http(fingerprint)?;
     let paired: Paired = match client::pair(&http, &hub, &request).await {
         Ok(p) => p,
-        Err(CallError::Refused { error, .. }) => bail!("the hub refused the pairing: {}", crate::untrusted::clean(&error.message, 400)),
+        Err(CallError::Refused { error, .. }) => bail!(
+            "the hub refused the pairing: {}",
+            crate::untrusted::clean(&error.message, 400)
+        ),
         Err(CallError::Transport(why)) => bail!("cannot reach the hub at {hub}: {why}"),
     };
     let pairing = Pairing {
@@ -97,6 +110,9 @@ pub async fn pair(home: &Home, code: &str, hub: &str, fingerprint: Option<Finger
         intervals: paired.intervals,
         paired_ms: crate::jobs::Clock::now_ms(&crate::jobs::SystemClock),
     };
-    crate::fsutil::write_atomic(&path(home), serde_json::to_string_pretty(&pairing)?.as_bytes())?;
+    crate::fsutil::write_atomic(
+        &path(home),
+        serde_json::to_string_pretty(&pairing)?.as_bytes(),
+    )?;
     Ok(pairing)
 }

@@ -160,13 +160,15 @@ mod tests {
     fn fingerprints_parse() {
         let f = Fingerprint::of(b"cert");
         assert_eq!(f.to_string().parse::<Fingerprint>().unwrap(), f);
-        let colons = f.to_string()["sha256:".len()..]
-            .as_bytes()
+        let colons = f.to_string().as_bytes()["sha256:".len()..]
             .chunks(2)
             .map(|c| std::str::from_utf8(c).unwrap().to_uppercase())
             .collect::<Vec<_>>()
             .join(":");
         assert_eq!(colons.parse::<Fingerprint>().unwrap(), f);
-        assert!("sha256:abc".parse::<Fingerprint>().unwrap_err().contains("not a certificate fingerprint"));
+        assert!("sha256:abc"
+            .parse::<Fingerprint>()
+            .unwrap_err()
+            .contains("not a certificate fingerprint"));
     }
 }

@@ -319,7 +319,9 @@ mod tests {
     fn codes_normalise() {
         assert_eq!(normalize_code("bcdf-ghjk").unwrap(), "BCDFGHJK");
         assert_eq!(normalize_code(" BCDF GHJK").unwrap(), "BCDFGHJK");
-        assert!(normalize_code("BCDF-GHJ").unwrap_err().contains("8 characters"));
+        assert!(normalize_code("BCDF-GHJ")
+            .unwrap_err()
+            .contains("8 characters"));
         assert!(normalize_code("BCDF-GHJ0").unwrap_err().contains("`0`"));
         assert!(normalize_code("BCDF-GHJA").unwrap_err().contains("`A`"));
     }

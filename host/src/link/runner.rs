@@ -35,7 +35,10 @@ pub struct LinkOptions {
 
 impl Default for LinkOptions {
     fn default() -> Self {
-        LinkOptions { check_every: Duration::from_secs(60), version: env!("CARGO_PKG_VERSION").to_string() }
+        LinkOptions {
+            check_every: Duration::from_secs(60),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+        }
     }
 }
 
@@ -78,7 +81,13 @@ pub(super) fn now_ms() -> u64 {
 pub(super) fn client_for(home: &Home, pairing: &Pairing, version: &str) -> Result<LinkClient> {
     let key = super::device::load_or_create(&super::device::path(home))?;
     let http = super::client::http(pairing.fingerprint)?;
-    Ok(LinkClient::new(http, &pairing.hub, &pairing.agent_id, key, version))
+    Ok(LinkClient::new(
+        http,
+        &pairing.hub,
+        &pairing.agent_id,
+        key,
+        version,
+    ))
 }
 
 /// What the link works with, from the running agent.
@@ -99,8 +108,19 @@ pub struct LinkParts<Q> {
 
 /// Starts the link of a paired agent: jobs from the hub go into the agent's queue
 /// (sealed with its key) and are written by its own job loop through its adapters.
-pub fn start<Q: Queue + 'static>(parts: LinkParts<Q>, pairing: Pairing, options: LinkOptions) -> Result<RunningLink<Q>> {
-    let LinkParts { home, queue, sealer, agent, settled, shutdown } = parts;
+pub fn start<Q: Queue + 'static>(
+    parts: LinkParts<Q>,
+    pairing: Pairing,
+    options: LinkOptions,
+) -> Result<RunningLink<Q>> {
+    let LinkParts {
+        home,
+        queue,
+        sealer,
+        agent,
+        settled,
+        shutdown,
+    } = parts;
     let client = client_for(&home, &pairing, &options.version)?;
     let ledger = Ledger::open(&home.root().join("link.sqlite"))?;
     println!(
@@ -143,7 +163,11 @@ impl<Q: Queue + 'static> RunningLink<Q> {
     }
 
     /// Waits (up to `limit`) until the state matches `pred`.
-    pub async fn wait_for(&self, limit: Duration, pred: impl Fn(&LinkState) -> bool) -> Option<LinkState> {
+    pub async fn wait_for(
+        &self,
+        limit: Duration,
+        pred: impl Fn(&LinkState) -> bool,
+    ) -> Option<LinkState> {
         let until = tokio::time::Instant::now() + limit;
         loop {
             let s = self.state();
@@ -172,7 +196,10 @@ impl<Q: Queue> Shared<Q> {
     }
 
     pub fn client(&self) -> Arc<LinkClient> {
-        self.client.read().unwrap_or_else(|p| p.into_inner()).clone()
+        self.client
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     pub fn intervals(&self) -> Intervals {
@@ -193,7 +220,10 @@ impl<Q: Queue> Shared<Q> {
     pub fn reached(&self) {
         match self.state() {
             LinkState::Disconnected { since_ms, .. } => {
-                tracing::warn!("link to the hub is back (it was down for {})", crate::status::agent::ago(now_ms(), since_ms));
+                tracing::warn!(
+                    "link to the hub is back (it was down for {})",
+                    crate::status::agent::ago(now_ms(), since_ms)
+                );
                 println!("link: connected to the hub again");
                 self.set(LinkState::Connected { since_ms: now_ms() });
             }
@@ -207,7 +237,10 @@ impl<Q: Queue> Shared<Q> {
 
     /// The hub's minimum version, from a heartbeat's answer.
     pub fn minimum(&self, min: &str) {
-        let below = crate::status::hub::below_minimum(&self.options.version, &semver::Version::parse(min).unwrap_or(semver::Version::new(0, 0, 0)));
+        let below = crate::status::hub::below_minimum(
+            &self.options.version,
+            &semver::Version::parse(min).unwrap_or(semver::Version::new(0, 0, 0)),
+        );
         match (below, self.state()) {
             (true, LinkState::NeedsUpdate { .. } | LinkState::PairingExpired { .. }) => {}
             (true, _) => self.needs_update(min),
@@ -225,7 +258,10 @@ impl<Q: Queue> Shared<Q> {
             "Agent needs update: the hub hands no jobs to version {} (its minimum is {min}). Check for updates, install if available, and restart the agent.",
             self.options.version
         );
-        self.set(LinkState::NeedsUpdate { since_ms: now_ms(), min_version: min });
+        self.set(LinkState::NeedsUpdate {
+            since_ms: now_ms(),
+            min_version: min,
+        });
     }
 
     /// What to do after a failed call, and how long to wait before the next try.
@@ -239,7 +275,10 @@ impl<Q: Queue> Shared<Q> {
                             "Pairing expired: the hub refuses this device ({}). Go to Settings > Devices in the Doctora web app, click Pair Device, and pair again (`ehr-host pair CODE --hub URL`); no jobs are taken until then, and results held here are kept.",
                             crate::untrusted::clean(&error.message, 200)
                         );
-                        self.set(LinkState::PairingExpired { since_ms: now_ms(), why: crate::untrusted::clean(&error.message, 200) });
+                        self.set(LinkState::PairingExpired {
+                            since_ms: now_ms(),
+                            why: crate::untrusted::clean(&error.message, 200),
+                        });
                     }
                     return Duration::from_secs(5);
                 }
@@ -250,9 +289,17 @@ impl<Q: Queue> Shared<Q> {
                     return Duration::from_secs(self.intervals().heartbeat_seconds.into());
                 }
                 LinkErrorKind::Unavailable => self.broke("the hub's store is unavailable"),
-                LinkErrorKind::Unauthenticated => self.broke(&format!("the hub does not accept this agent's session: {}", crate::untrusted::clean(&error.message, 200))),
-                LinkErrorKind::RateLimited => tracing::warn!("the hub asks this agent to slow down"),
-                other => tracing::warn!("the hub refused a request ({other:?}): {}", crate::untrusted::clean(&error.message, 200)),
+                LinkErrorKind::Unauthenticated => self.broke(&format!(
+                    "the hub does not accept this agent's session: {}",
+                    crate::untrusted::clean(&error.message, 200)
+                )),
+                LinkErrorKind::RateLimited => {
+                    tracing::warn!("the hub asks this agent to slow down")
+                }
+                other => tracing::warn!(
+                    "the hub refused a request ({other:?}): {}",
+                    crate::untrusted::clean(&error.message, 200)
+                ),
             },
         }
         backoff.next_random()
@@ -262,13 +309,17 @@ impl<Q: Queue> Shared<Q> {
         let why = crate::untrusted::clean(why, 300);
         match self.state() {
             LinkState::Disconnected { since_ms, .. } => {
-                *self.state.lock().unwrap_or_else(|p| p.into_inner()) = LinkState::Disconnected { since_ms, why };
+                *self.state.lock().unwrap_or_else(|p| p.into_inner()) =
+                    LinkState::Disconnected { since_ms, why };
             }
             LinkState::PairingExpired { .. } => {}
             _ => {
                 tracing::warn!("link to the hub broke: {why}; retrying with backoff (1s to 64s)");
                 println!("link: disconnected from the hub: {why}");
-                self.set(LinkState::Disconnected { since_ms: now_ms(), why });
+                self.set(LinkState::Disconnected {
+                    since_ms: now_ms(),
+                    why,
+                });
             }
         }
     }
@@ -276,7 +327,10 @@ impl<Q: Queue> Shared<Q> {
     /// A new pairing appeared in the home (`ehr-host pair` while running).
     pub fn repaired(&self, p: Pairing) -> Result<()> {
         let client = client_for(&self.home, &p, &self.options.version)?;
-        println!("link: paired again as {} (practice {})", p.agent_id, p.practice_id);
+        println!(
+            "link: paired again as {} (practice {})",
+            p.agent_id, p.practice_id
+        );
         *self.client.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(client);
         *self.intervals.lock().unwrap_or_else(|e| e.into_inner()) = p.intervals;
         *self.pairing.lock().unwrap_or_else(|e| e.into_inner()) = p;
@@ -286,7 +340,13 @@ impl<Q: Queue> Shared<Q> {
 
     /// Counts the local queue for heartbeats and status.
     pub async fn count_queue(&self) {
-        let count = async |s| self.queue.list(Some(s)).await.map(|l| l.len() as u32).unwrap_or(0);
+        let count = async |s| {
+            self.queue
+                .list(Some(s))
+                .await
+                .map(|l| l.len() as u32)
+                .unwrap_or(0)
+        };
         let counts = QueueCounts {
             pending: count(Status::Pending).await,
             claimed: count(Status::Claimed).await,
@@ -298,7 +358,11 @@ impl<Q: Queue> Shared<Q> {
 
     /// Writes `<home>/link-status.json`.
     pub fn write_status(&self) {
-        let p = self.pairing.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let p = self
+            .pairing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
         let report = LinkReport {
             pid: std::process::id(),
             written_ms: now_ms(),
@@ -309,7 +373,10 @@ impl<Q: Queue> Shared<Q> {
             practice_id: p.practice_id,
             practice_name: p.practice_name,
             link: self.state(),
-            last_heartbeat_ms: *self.last_heartbeat_ms.lock().unwrap_or_else(|e| e.into_inner()),
+            last_heartbeat_ms: *self
+                .last_heartbeat_ms
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
             adapters: self.connectivity.adapters(),
             queue: *self.queue_counts.lock().unwrap_or_else(|e| e.into_inner()),
         };
@@ -321,7 +388,12 @@ impl<Q: Queue> Shared<Q> {
 
     /// Re-reads the pairing file; a different agent id means the agent was paired again.
     pub fn check_pairing(&self) {
-        let current = self.pairing.lock().unwrap_or_else(|e| e.into_inner()).agent_id.clone();
+        let current = self
+            .pairing
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .agent_id
+            .clone();
         match pairing::load(&self.home) {
             Ok(Some(p)) if p.agent_id != current => {
                 if let Err(e) = self.repaired(p) {

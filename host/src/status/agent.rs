@@ -140,13 +140,18 @@ pub fn ago(now_ms: u64, then_ms: u64) -> String {
 pub fn ehr_words(ehr: &EhrConnectivity) -> String {
     match ehr {
         EhrConnectivity::Connected { .. } => "Connected".into(),
-        EhrConnectivity::Unreachable { title, .. } => format!("Unreachable ({})", crate::untrusted::clean(title, 120)),
+        EhrConnectivity::Unreachable { title, .. } => {
+            format!("Unreachable ({})", crate::untrusted::clean(title, 120))
+        }
         EhrConnectivity::Unknown => "not checked yet".into(),
     }
 }
 
 fn colour(colour: TrayColour, reason: impl Into<String>) -> Tray {
-    Tray { colour, reason: reason.into() }
+    Tray {
+        colour,
+        reason: reason.into(),
+    }
 }
 
 /// The tray for an agent whose last report is `report`, running or not, at `now_ms`.
@@ -162,12 +167,19 @@ pub fn tray(report: Option<&LinkReport>, running: bool, now_ms: u64) -> Tray {
         LinkState::PairingExpired { .. } => colour(TrayColour::Red, PAIRING_EXPIRED),
         LinkState::NeedsUpdate { min_version, .. } => colour(
             TrayColour::Red,
-            format!("{NEEDS_UPDATE} (this agent is {}; the hub needs {min_version} or newer)", r.version),
+            format!(
+                "{NEEDS_UPDATE} (this agent is {}; the hub needs {min_version} or newer)",
+                r.version
+            ),
         ),
-        LinkState::Disconnected { since_ms, .. } if now_ms.saturating_sub(*since_ms) > RED_AFTER_DISCONNECTED_MS => {
+        LinkState::Disconnected { since_ms, .. }
+            if now_ms.saturating_sub(*since_ms) > RED_AFTER_DISCONNECTED_MS =>
+        {
             colour(TrayColour::Red, DISCONNECTED)
         }
-        LinkState::Disconnected { .. } => colour(TrayColour::Yellow, format!("Reconnecting. {DISCONNECTED}")),
+        LinkState::Disconnected { .. } => {
+            colour(TrayColour::Yellow, format!("Reconnecting. {DISCONNECTED}"))
+        }
         LinkState::Connecting { .. } => colour(TrayColour::Yellow, "Connecting to the hub"),
         LinkState::Connected { .. } => connected_tray(r, now_ms),
     }
@@ -177,16 +189,38 @@ fn connected_tray(r: &LinkReport, now_ms: u64) -> Tray {
     let stale = 3 * u64::from(r.heartbeat_seconds.max(1)) * 1000;
     match r.last_heartbeat_ms {
         Some(t) if now_ms.saturating_sub(t) <= stale => {}
-        _ => return colour(TrayColour::Yellow, "Connected, but no heartbeat was acknowledged recently"),
+        _ => {
+            return colour(
+                TrayColour::Yellow,
+                "Connected, but no heartbeat was acknowledged recently",
+            )
+        }
     }
     if r.adapters.is_empty() {
-        return colour(TrayColour::Yellow, "Connected, but no EHR adapter is installed: install the adapter for your EHR");
+        return colour(
+            TrayColour::Yellow,
+            "Connected, but no EHR adapter is installed: install the adapter for your EHR",
+        );
     }
-    if let Some(a) = r.adapters.iter().find(|a| matches!(a.ehr, EhrConnectivity::Unreachable { .. })) {
-        return colour(TrayColour::Yellow, format!("{} ({}). {EHR_UNREACHABLE}", ehr_words(&a.ehr), a.id));
+    if let Some(a) = r
+        .adapters
+        .iter()
+        .find(|a| matches!(a.ehr, EhrConnectivity::Unreachable { .. }))
+    {
+        return colour(
+            TrayColour::Yellow,
+            format!("{} ({}). {EHR_UNREACHABLE}", ehr_words(&a.ehr), a.id),
+        );
     }
-    if let Some(a) = r.adapters.iter().find(|a| a.ehr == EhrConnectivity::Unknown) {
-        return colour(TrayColour::Yellow, format!("Connected; checking the EHR of {}", a.id));
+    if let Some(a) = r
+        .adapters
+        .iter()
+        .find(|a| a.ehr == EhrConnectivity::Unknown)
+    {
+        return colour(
+            TrayColour::Yellow,
+            format!("Connected; checking the EHR of {}", a.id),
+        );
     }
     if r.queue.failed > 0 {
         return colour(
@@ -194,7 +228,10 @@ fn connected_tray(r: &LinkReport, now_ms: u64) -> Tray {
             format!("{} failed job(s) wait for a person: see the pending jobs banner in Doctora (or `ehr-host jobs list --status failed`), fix the cause and retry", r.queue.failed),
         );
     }
-    colour(TrayColour::Green, "Status: Connected, EHR: Connected, with a recent heartbeat")
+    colour(
+        TrayColour::Green,
+        "Status: Connected, EHR: Connected, with a recent heartbeat",
+    )
 }
 
 impl AgentStatus {
@@ -204,17 +241,36 @@ impl AgentStatus {
         let (status, since_ms, why) = match (running, report.as_ref().map(|r| &r.link)) {
             (false, _) => ("Agent not running", None, None),
             (true, None | Some(LinkState::NotPaired)) => ("Not paired", None, None),
-            (true, Some(LinkState::Connecting { since_ms })) => ("Connecting", Some(*since_ms), None),
+            (true, Some(LinkState::Connecting { since_ms })) => {
+                ("Connecting", Some(*since_ms), None)
+            }
             (true, Some(LinkState::Connected { since_ms })) => ("Connected", Some(*since_ms), None),
-            (true, Some(LinkState::Disconnected { since_ms, why })) => ("Disconnected", Some(*since_ms), Some(why.clone())),
-            (true, Some(LinkState::PairingExpired { since_ms, why })) => ("Pairing expired", Some(*since_ms), Some(why.clone())),
-            (true, Some(LinkState::NeedsUpdate { since_ms, min_version })) => (
+            (true, Some(LinkState::Disconnected { since_ms, why })) => {
+                ("Disconnected", Some(*since_ms), Some(why.clone()))
+            }
+            (true, Some(LinkState::PairingExpired { since_ms, why })) => {
+                ("Pairing expired", Some(*since_ms), Some(why.clone()))
+            }
+            (
+                true,
+                Some(LinkState::NeedsUpdate {
+                    since_ms,
+                    min_version,
+                }),
+            ) => (
                 "Agent needs update",
                 Some(*since_ms),
                 Some(format!("the hub needs version {min_version} or newer")),
             ),
         };
-        AgentStatus { running, status: status.into(), since_ms, why, report, tray }
+        AgentStatus {
+            running,
+            status: status.into(),
+            since_ms,
+            why,
+            report,
+            tray,
+        }
     }
 
     /// The status as a person reads it.
@@ -231,10 +287,21 @@ impl AgentStatus {
             for a in &r.adapters {
                 let _ = writeln!(s, "EHR: {} ({} {})", ehr_words(&a.ehr), a.id, a.version);
             }
-            let hb = r.last_heartbeat_ms.map_or("never".into(), |t| format!("{} ago", ago(now_ms, t)));
+            let hb = r
+                .last_heartbeat_ms
+                .map_or("never".into(), |t| format!("{} ago", ago(now_ms, t)));
             let _ = writeln!(s, "Last heartbeat: {hb}");
-            let _ = writeln!(s, "Practice: {} ({})", crate::untrusted::clean(&r.practice_name, 80), r.practice_id);
-            let _ = writeln!(s, "Hub: {} (agent {}, version {})", r.hub, r.agent_id, r.version);
+            let _ = writeln!(
+                s,
+                "Practice: {} ({})",
+                crate::untrusted::clean(&r.practice_name, 80),
+                r.practice_id
+            );
+            let _ = writeln!(
+                s,
+                "Hub: {} (agent {}, version {})",
+                r.hub, r.agent_id, r.version
+            );
             let _ = writeln!(
                 s,
                 "Jobs: {} pending, {} being written, {} failed, {} results not yet reported",
@@ -283,28 +350,55 @@ mod tests {
         let now = 100_000;
         let ok = report(LinkState::Connected { since_ms: 1 });
         assert_eq!(tray(Some(&ok), true, now).colour, TrayColour::Green);
-        assert!(tray(Some(&ok), false, now).reason.starts_with("Agent not running"));
+        assert!(tray(Some(&ok), false, now)
+            .reason
+            .starts_with("Agent not running"));
         assert!(tray(None, true, now).reason.starts_with("Not paired"));
         let mut r = ok.clone();
-        r.adapters[0].ehr = EhrConnectivity::Unreachable { checked_ms: 1, kind: "unreachable".into(), title: "Local EHR server unreachable".into() };
+        r.adapters[0].ehr = EhrConnectivity::Unreachable {
+            checked_ms: 1,
+            kind: "unreachable".into(),
+            title: "Local EHR server unreachable".into(),
+        };
         let t = tray(Some(&r), true, now);
         assert_eq!(t.colour, TrayColour::Yellow);
-        assert!(t.reason.contains("Confirm the EHR software is running"), "{}", t.reason);
+        assert!(
+            t.reason.contains("Confirm the EHR software is running"),
+            "{}",
+            t.reason
+        );
         let mut r = ok.clone();
         r.queue.failed = 2;
         assert_eq!(tray(Some(&r), true, now).colour, TrayColour::Yellow);
         let mut r = ok.clone();
         r.last_heartbeat_ms = Some(1);
         assert_eq!(tray(Some(&r), true, now).colour, TrayColour::Yellow);
-        let d = report(LinkState::Disconnected { since_ms: now - 5_000, why: "refused".into() });
+        let d = report(LinkState::Disconnected {
+            since_ms: now - 5_000,
+            why: "refused".into(),
+        });
         assert_eq!(tray(Some(&d), true, now).colour, TrayColour::Yellow);
-        assert_eq!(tray(Some(&d), true, now + RED_AFTER_DISCONNECTED_MS).colour, TrayColour::Red);
-        let e = report(LinkState::PairingExpired { since_ms: 1, why: "revoked".into() });
-        assert!(tray(Some(&e), true, now).reason.contains("Settings > Devices"));
-        let u = report(LinkState::NeedsUpdate { since_ms: 1, min_version: "9.0.0".into() });
+        assert_eq!(
+            tray(Some(&d), true, now + RED_AFTER_DISCONNECTED_MS).colour,
+            TrayColour::Red
+        );
+        let e = report(LinkState::PairingExpired {
+            since_ms: 1,
+            why: "revoked".into(),
+        });
+        assert!(tray(Some(&e), true, now)
+            .reason
+            .contains("Settings > Devices"));
+        let u = report(LinkState::NeedsUpdate {
+            since_ms: 1,
+            min_version: "9.0.0".into(),
+        });
         let t = tray(Some(&u), true, now);
         assert_eq!(t.colour, TrayColour::Red);
         assert!(t.reason.contains("needs 9.0.0"), "{}", t.reason);
-        assert_eq!(AgentStatus::new(Some(u), true, now).status, "Agent needs update");
+        assert_eq!(
+            AgentStatus::new(Some(u), true, now).status,
+            "Agent needs update"
+        );
     }
 }

@@ -81,12 +81,24 @@ pub fn below_minimum(version: &str, min: &semver::Version) -> bool {
 }
 
 /// The state of `agent` at `now_ms` under `settings`, with since when and why.
-pub fn state(agent: &AgentRecord, settings: &HubSettings, now_ms: u64) -> (AgentState, Option<u64>, String) {
+pub fn state(
+    agent: &AgentRecord,
+    settings: &HubSettings,
+    now_ms: u64,
+) -> (AgentState, Option<u64>, String) {
     if let Some(at) = agent.revoked_ms {
-        return (AgentState::Revoked, Some(at), "the operator revoked this device: pair it again with a new code".into());
+        return (
+            AgentState::Revoked,
+            Some(at),
+            "the operator revoked this device: pair it again with a new code".into(),
+        );
     }
     if let Some(at) = agent.expires_ms.filter(|e| *e <= now_ms) {
-        return (AgentState::PairingExpired, Some(at), "pairing expired: enter a new pairing code on the agent".into());
+        return (
+            AgentState::PairingExpired,
+            Some(at),
+            "pairing expired: enter a new pairing code on the agent".into(),
+        );
     }
     if below_minimum(&agent.version, &settings.min_agent_version) {
         return (
@@ -99,7 +111,11 @@ pub fn state(agent: &AgentRecord, settings: &HubSettings, now_ms: u64) -> (Agent
         );
     }
     let Some(last) = agent.last_heartbeat_ms else {
-        return (AgentState::NeverConnected, Some(agent.paired_ms), "paired, but it has not connected yet: is the agent running?".into());
+        return (
+            AgentState::NeverConnected,
+            Some(agent.paired_ms),
+            "paired, but it has not connected yet: is the agent running?".into(),
+        );
     };
     let allowed = MISSED_HEARTBEATS * u64::from(settings.intervals.heartbeat_seconds.max(1)) * 1000;
     if now_ms.saturating_sub(last) > allowed {
@@ -109,7 +125,11 @@ pub fn state(agent: &AgentRecord, settings: &HubSettings, now_ms: u64) -> (Agent
             format!("no heartbeat for {MISSED_HEARTBEATS} intervals: the agent is not running or lost its connection"),
         );
     }
-    (AgentState::Connected, agent.last_heartbeat_ms, "heartbeats arrive".into())
+    (
+        AgentState::Connected,
+        agent.last_heartbeat_ms,
+        "heartbeats arrive".into(),
+    )
 }
 
 impl AgentView {
@@ -155,7 +175,13 @@ impl AgentView {
             let _ = writeln!(s, "    {}", self.reason);
         }
         for a in &self.adapters {
-            let _ = writeln!(s, "    {} {}: EHR {}", a.id, a.version, crate::status::agent::ehr_words(&a.ehr));
+            let _ = writeln!(
+                s,
+                "    {} {}: EHR {}",
+                a.id,
+                a.version,
+                crate::status::agent::ehr_words(&a.ehr)
+            );
         }
         s
     }
@@ -189,7 +215,11 @@ mod tests {
         let mut a = agent();
         assert_eq!(state(&a, &settings, 2_000).0, AgentState::NeverConnected);
         a.last_heartbeat_ms = Some(2_000);
-        a.heartbeat = Some(Heartbeat { version: "0.2.0".into(), adapters: vec![], queue: QueueCounts::default() });
+        a.heartbeat = Some(Heartbeat {
+            version: "0.2.0".into(),
+            adapters: vec![],
+            queue: QueueCounts::default(),
+        });
         assert_eq!(state(&a, &settings, 32_000).0, AgentState::Connected);
         let (s, since, _) = state(&a, &settings, 32_001);
         assert_eq!((s, since), (AgentState::Disconnected, Some(2_000)));

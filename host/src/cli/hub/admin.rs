@@ -147,15 +147,32 @@ pub struct SettingsArgs {
 pub async fn run(home: &Home, db: Option<&str>, c: HubCommand) -> Result<i32> {
     if let HubCommand::Jobs(a) = c {
         return match db {
-            Some(conn) => jobs(PostgresQueue::connect(conn, Arc::new(SystemClock)).await?, a).await,
-            None => jobs(SqliteQueue::open(&home.root().join("jobs.sqlite"), Arc::new(SystemClock))?, a).await,
+            Some(conn) => {
+                jobs(
+                    PostgresQueue::connect(conn, Arc::new(SystemClock)).await?,
+                    a,
+                )
+                .await
+            }
+            None => {
+                jobs(
+                    SqliteQueue::open(&home.root().join("jobs.sqlite"), Arc::new(SystemClock))?,
+                    a,
+                )
+                .await
+            }
         };
     }
     match db {
         Some(conn) => on_store(home, &PostgresHubStore::connect(conn).await?, c).await,
         None => {
             std::fs::create_dir_all(home.root())?;
-            on_store(home, &SqliteHubStore::open(&home.root().join("hub.sqlite"))?, c).await
+            on_store(
+                home,
+                &SqliteHubStore::open(&home.root().join("hub.sqlite"))?,
+                c,
+            )
+            .await
         }
     }
 }
@@ -199,7 +216,11 @@ async fn practice<S: HubStore>(s: &S, c: PracticeCommand) -> Result<i32> {
                 println!("{:24} {}", p.id, p.name);
             }
         }
-        PracticeCommand::Set { id, pairing_lifetime, requests_per_minute } => {
+        PracticeCommand::Set {
+            id,
+            pairing_lifetime,
+            requests_per_minute,
+        } => {
             let mut settings = s.practice(&id).await?.settings;
             if let Some(l) = pairing_lifetime {
                 settings.pairing_seconds = l.seconds();
@@ -216,7 +237,11 @@ async fn practice<S: HubStore>(s: &S, c: PracticeCommand) -> Result<i32> {
 
 async fn api_key<S: HubStore>(s: &S, c: ApiKeyCommand) -> Result<i32> {
     match c {
-        ApiKeyCommand::Create { practice, label, json } => {
+        ApiKeyCommand::Create {
+            practice,
+            label,
+            json,
+        } => {
             let k = ops::create_api_key(s, &practice, &label, now()).await?;
             if json {
                 print_json(&k)?;
@@ -231,7 +256,9 @@ async fn api_key<S: HubStore>(s: &S, c: ApiKeyCommand) -> Result<i32> {
                 print_json(&list)?;
             }
             for k in list.iter().filter(|_| !json) {
-                let state = k.revoked_ms.map_or("active".to_string(), |t| format!("revoked {}", when(t)));
+                let state = k
+                    .revoked_ms
+                    .map_or("active".to_string(), |t| format!("revoked {}", when(t)));
                 println!("{:14} {:20} {:24} {state}", k.id, k.practice_id, k.label);
             }
         }
@@ -253,20 +280,36 @@ async fn pair_code<S: HubStore>(home: &Home, s: &S, a: PairCodeArgs) -> Result<i
         .filter(|u| !u.contains("0.0.0.0") && !u.contains("[::]"))
         .unwrap_or_else(|| "https://<this hub's address>".into());
     if a.json {
-        print_json(&serde_json::json!({"practice_id": code.practice_id, "code": code.code, "expires_ms": code.expires_ms, "fingerprint": fingerprint}))?;
+        print_json(
+            &serde_json::json!({"practice_id": code.practice_id, "code": code.code, "expires_ms": code.expires_ms, "fingerprint": fingerprint}),
+        )?;
         return Ok(exit::OK);
     }
     println!("{}", code.code);
-    eprintln!("pairing code for practice {}, single use, valid until {}", code.practice_id, when(code.expires_ms));
-    let pin = fingerprint.map(|f| format!(" --fingerprint {f}")).unwrap_or_default();
-    eprintln!("on the practice's computer: ehr-host pair {} --hub {url}{pin}", code.code);
+    eprintln!(
+        "pairing code for practice {}, single use, valid until {}",
+        code.practice_id,
+        when(code.expires_ms)
+    );
+    let pin = fingerprint
+        .map(|f| format!(" --fingerprint {f}"))
+        .unwrap_or_default();
+    eprintln!(
+        "on the practice's computer: ehr-host pair {} --hub {url}{pin}",
+        code.code
+    );
     Ok(exit::OK)
 }
 
 async fn agents<S: HubStore>(s: &S, a: AgentsArgs) -> Result<i32> {
     let settings = s.settings().await?;
     let now = now();
-    let views: Vec<AgentView> = s.agents(a.practice.as_deref()).await?.into_iter().map(|r| AgentView::new(r, &settings, now)).collect();
+    let views: Vec<AgentView> = s
+        .agents(a.practice.as_deref())
+        .await?
+        .into_iter()
+        .map(|r| AgentView::new(r, &settings, now))
+        .collect();
     if a.json {
         print_json(&views)?;
     } else if views.is_empty() {
@@ -298,8 +341,17 @@ async fn jobs<Q: Queue>(q: Q, a: JobsArgs) -> Result<i32> {
         print_json(&views)?;
     } else {
         for v in &views {
-            let who = v.job.claimed_by.as_deref().map(|c| format!("  at {c}")).unwrap_or_default();
-            println!("{:18} {}{who}", v.job.scope.as_deref().unwrap_or("-"), v.line());
+            let who = v
+                .job
+                .claimed_by
+                .as_deref()
+                .map(|c| format!("  at {c}"))
+                .unwrap_or_default();
+            println!(
+                "{:18} {}{who}",
+                v.job.scope.as_deref().unwrap_or("-"),
+                v.line()
+            );
         }
     }
     Ok(exit::OK)
@@ -333,10 +385,18 @@ async fn settings<S: HubStore>(s: &S, a: SettingsArgs) -> Result<i32> {
     } else {
         let i = settings.intervals;
         println!("minimum agent version: {}", settings.min_agent_version);
-        println!("heartbeat every {}s; polls held {}s; leases {}s", i.heartbeat_seconds, i.poll_seconds, i.lease_seconds);
+        println!(
+            "heartbeat every {}s; polls held {}s; leases {}s",
+            i.heartbeat_seconds, i.poll_seconds, i.lease_seconds
+        );
         println!(
             "pairings last: {}",
-            settings.pairing_seconds.map_or("until revoked".to_string(), |s| humantime::format_duration(Duration::from_secs(s)).to_string())
+            settings
+                .pairing_seconds
+                .map_or("until revoked".to_string(), |s| humantime::format_duration(
+                    Duration::from_secs(s)
+                )
+                .to_string())
         );
         if settings != before {
             println!("(saved; running hubs use it within seconds, agents at their next answer)");

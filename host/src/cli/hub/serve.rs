@@ -85,8 +85,14 @@ pub async fn serve(home: &Home, db: Option<&str>, a: ServeArgs) -> Result<i32> {
     if let Some(i) = &a.instance {
         options.instance = i.clone();
     }
-    options.limits.practice = Rate { per_minute: a.practice_rate, burst: (a.practice_rate / 6).max(1) };
-    options.limits.agent = Rate { per_minute: a.agent_rate, burst: (a.agent_rate / 5).max(1) };
+    options.limits.practice = Rate {
+        per_minute: a.practice_rate,
+        burst: (a.practice_rate / 6).max(1),
+    };
+    options.limits.agent = Rate {
+        per_minute: a.agent_rate,
+        burst: (a.agent_rate / 5).max(1),
+    };
     options.limits.in_flight = a.in_flight.max(1);
     match db {
         Some(conn) => {
@@ -102,7 +108,13 @@ pub async fn serve(home: &Home, db: Option<&str>, a: ServeArgs) -> Result<i32> {
     }
 }
 
-async fn run<Q: Queue + 'static, S: HubStore>(queue: Q, store: S, options: HubOptions, a: &ServeArgs, where_: &str) -> Result<i32> {
+async fn run<Q: Queue + 'static, S: HubStore>(
+    queue: Q,
+    store: S,
+    options: HubOptions,
+    a: &ServeArgs,
+    where_: &str,
+) -> Result<i32> {
     apply_settings(&store, a).await?;
     let home = options.home.clone();
     let hub = crate::hub::start(queue, store, options).await?;
@@ -139,19 +151,29 @@ async fn apply_settings<S: HubStore>(store: &S, a: &ServeArgs) -> Result<()> {
     Ok(())
 }
 
-async fn announce<Q: Queue + 'static, S: HubStore>(hub: &RunningHub<Q, S>, where_: &str) -> Result<()> {
+async fn announce<Q: Queue + 'static, S: HubStore>(
+    hub: &RunningHub<Q, S>,
+    where_: &str,
+) -> Result<()> {
     let s = hub.hub().settings().await?;
     println!("hub listening on {} (store: {where_})", hub.url());
     println!("certificate fingerprint: {} (agents pin it: `ehr-host pair CODE --hub URL --fingerprint {}`)", hub.fingerprint(), hub.fingerprint());
     let routing = &hub.hub().routing;
     println!(
         "cloud EHRs written here: {}; local EHRs handed to practices' agents: {}",
-        if routing.cloud.is_empty() { "none installed".to_string() } else { routing.cloud.join(", ") },
+        if routing.cloud.is_empty() {
+            "none installed".to_string()
+        } else {
+            routing.cloud.join(", ")
+        },
         routing.local.join(", ")
     );
     println!(
         "agents: heartbeat every {}s, polls held {}s, leases {}s, minimum version {}",
-        s.intervals.heartbeat_seconds, s.intervals.poll_seconds, s.intervals.lease_seconds, s.min_agent_version
+        s.intervals.heartbeat_seconds,
+        s.intervals.poll_seconds,
+        s.intervals.lease_seconds,
+        s.min_agent_version
     );
     Ok(())
 }

@@ -13,7 +13,10 @@ use axum::response::Response;
 const NO_KEY: &str = "missing or wrong API key: send `Authorization: Bearer <the practice's API key>` (the operator makes one with `ehr-host hub api-key create --practice P`)";
 
 /// The practice whose valid API key the request carries, within its rate.
-pub async fn practice<Q: Queue, S: HubStore>(hub: &Hub<Q, S>, headers: &HeaderMap) -> Result<String, Response> {
+pub async fn practice<Q: Queue, S: HubStore>(
+    hub: &Hub<Q, S>,
+    headers: &HeaderMap,
+) -> Result<String, Response> {
     let unauthorized = || error(StatusCode::UNAUTHORIZED, NO_KEY, vec![]);
     let key = headers
         .get("authorization")
@@ -31,14 +34,27 @@ pub async fn practice<Q: Queue, S: HubStore>(hub: &Hub<Q, S>, headers: &HeaderMa
         return Err(unauthorized());
     }
     if record.revoked_ms.is_some() {
-        return Err(error(StatusCode::UNAUTHORIZED, "this API key was revoked: ask the operator for a new one", vec![]));
+        return Err(error(
+            StatusCode::UNAUTHORIZED,
+            "this API key was revoked: ask the operator for a new one",
+            vec![],
+        ));
     }
-    let practice = hub.store.practice(&record.practice_id).await.map_err(unavailable)?;
-    let rate = practice.settings.requests_per_minute.map(|per_minute| Rate {
-        per_minute,
-        burst: (per_minute / 6).max(1),
-    });
-    hub.practice_limiter.take(&practice.id, rate).map_err(too_many)?;
+    let practice = hub
+        .store
+        .practice(&record.practice_id)
+        .await
+        .map_err(unavailable)?;
+    let rate = practice
+        .settings
+        .requests_per_minute
+        .map(|per_minute| Rate {
+            per_minute,
+            burst: (per_minute / 6).max(1),
+        });
+    hub.practice_limiter
+        .take(&practice.id, rate)
+        .map_err(too_many)?;
     Ok(practice.id)
 }
 
@@ -47,7 +63,11 @@ pub fn unavailable(e: StoreError) -> Response {
     match e {
         StoreError::Storage(m) => {
             tracing::error!("hub store: {m}");
-            error(StatusCode::SERVICE_UNAVAILABLE, "the hub's store is unavailable; retry shortly", vec![])
+            error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the hub's store is unavailable; retry shortly",
+                vec![],
+            )
         }
         other => error(StatusCode::BAD_REQUEST, other.to_string(), vec![]),
     }

@@ -41,7 +41,10 @@ pub const ROUTES: &[(&str, &str)] = &[
 pub fn router<Q: Queue + 'static, S: HubStore>(hub: Arc<Hub<Q, S>>) -> Router {
     let body_limit = crate::snapshot::limits::MAX_SNAPSHOT_BYTES + 64 * 1024;
     Router::new()
-        .route("/api/v1/jobs", post(handlers::submit::<Q, S>).get(handlers::list::<Q, S>))
+        .route(
+            "/api/v1/jobs",
+            post(handlers::submit::<Q, S>).get(handlers::list::<Q, S>),
+        )
         .route("/api/v1/jobs/{id}", get(handlers::show::<Q, S>))
         .route("/api/v1/jobs/{id}/retry", post(handlers::retry::<Q, S>))
         .route("/api/v1/jobs/{id}/cancel", post(handlers::cancel::<Q, S>))
@@ -57,7 +60,11 @@ async fn openapi() -> Response {
 
 /// An error answer: what happened, and every detail.
 pub fn error(status: StatusCode, message: impl Into<String>, details: Vec<String>) -> Response {
-    (status, Json(json!({"error": message.into(), "details": details}))).into_response()
+    (
+        status,
+        Json(json!({"error": message.into(), "details": details})),
+    )
+        .into_response()
 }
 
 /// `429` with `Retry-After`.
@@ -68,7 +75,8 @@ pub fn too_many(wait: Duration) -> Response {
         format!("too many requests for this practice: wait {secs}s and try again"),
         vec![],
     );
-    r.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     r
 }
 
@@ -78,15 +86,25 @@ mod tests {
     #[test]
     fn openapi_documents_every_route() {
         let doc: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
-        assert_eq!(doc["openapi"].as_str().unwrap().split('.').next(), Some("3"));
+        assert_eq!(
+            doc["openapi"].as_str().unwrap().split('.').next(),
+            Some("3")
+        );
         let mut documented: Vec<(String, String)> = vec![];
         for (path, ops) in doc["paths"].as_object().unwrap() {
-            for method in ops.as_object().unwrap().keys().filter(|k| *k != "parameters") {
+            for method in ops
+                .as_object()
+                .unwrap()
+                .keys()
+                .filter(|k| *k != "parameters")
+            {
                 documented.push((method.clone(), path.clone()));
             }
         }
-        let mut served: Vec<(String, String)> =
-            super::ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+        let mut served: Vec<(String, String)> = super::ROUTES
+            .iter()
+            .map(|(m, p)| (m.to_string(), p.to_string()))
+            .collect();
         documented.sort();
         served.sort();
         assert_eq!(documented, served);

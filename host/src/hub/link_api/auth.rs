@@ -33,21 +33,21 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Refuses a revoked agent or one whose pairing expired.
-fn standing(agent: &AgentRecord, now_ms: u64) -> Result<(), Response> {
+/// The refusal for a revoked agent or one whose pairing expired.
+fn standing(agent: &AgentRecord, now_ms: u64) -> Option<Response> {
     if agent.revoked_ms.is_some() {
-        return Err(fail(
+        return Some(fail(
             LinkErrorKind::Revoked,
             "the operator revoked this device: pair it again with a new code",
         ));
     }
     if agent.expires_ms.is_some_and(|e| e <= now_ms) {
-        return Err(fail(
+        return Some(fail(
             LinkErrorKind::PairingExpired,
             "this device's pairing expired: pair it again with a new code",
         ));
     }
-    Ok(())
+    None
 }
 
 /// The agent presenting a valid session token, in good standing and within its rate.
@@ -76,8 +76,12 @@ pub async fn authenticate<Q: Queue, S: HubStore>(
             )
         })?;
     let agent = hub.store.agent(&agent_id).await.map_err(store_down)?;
-    standing(&agent, now)?;
-    hub.agent_limiter.take(&agent.id, None).map_err(rate_limited)?;
+    if let Some(r) = standing(&agent, now) {
+        return Err(r);
+    }
+    hub.agent_limiter
+        .take(&agent.id, None)
+        .map_err(rate_limited)?;
     let settings = hub.settings().await.map_err(store_down)?;
     Ok(Authed { agent, settings })
 }
@@ -110,36 +114,53 @@ async fn signed_session<Q: Queue, S: HubStore>(
     ) else {
         return Err(unauth("a session request must be signed: x-ehr-agent, x-ehr-time, x-ehr-nonce and x-ehr-signature"));
     };
-    let time: u64 = time.parse().map_err(|_| unauth("x-ehr-time is not a time in ms"))?;
+    let time: u64 = time
+        .parse()
+        .map_err(|_| unauth("x-ehr-time is not a time in ms"))?;
     if nonce.len() != 32 || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Err(unauth("x-ehr-nonce must be 32 hex characters"));
     }
     let now = hub.now();
     if time.abs_diff(now) > MAX_CLOCK_SKEW_MS {
-        return Err(unauth("the request's time is more than 5 minutes from the hub's: check this computer's clock"));
+        return Err(unauth(
+            "the request's time is more than 5 minutes from the hub's: check this computer's clock",
+        ));
     }
     let agent = match hub.store.agent(agent_id).await {
         Ok(a) => a,
         Err(StoreError::NotFound { .. }) => return Err(unauth("unknown agent: pair this device")),
         Err(e) => return Err(store_down(e)),
     };
-    hub.agent_limiter.take(&agent.id, None).map_err(rate_limited)?;
-    let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or(uri.path());
+    hub.agent_limiter
+        .take(&agent.id, None)
+        .map_err(rate_limited)?;
+    let path = uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or(uri.path());
     let signed = signing_input("POST", path, time, nonce, body);
-    let key = PublicKey::from_hex(&agent.public_key).map_err(|_| unauth("the agent's stored key is unusable: pair again"))?;
+    let key = PublicKey::from_hex(&agent.public_key)
+        .map_err(|_| unauth("the agent's stored key is unusable: pair again"))?;
     if !key.verify(&signed, sig) {
-        return Err(unauth("the request's signature does not verify with this agent's key"));
+        return Err(unauth(
+            "the request's signature does not verify with this agent's key",
+        ));
     }
-    standing(&agent, now)?;
+    if let Some(r) = standing(&agent, now) {
+        return Err(r);
+    }
     let fresh = hub
         .store
         .use_nonce(&agent.id, nonce, time + MAX_CLOCK_SKEW_MS)
         .await
         .map_err(store_down)?;
     if !fresh {
-        return Err(unauth("this signed request was seen before (a replay): sign a new one"));
+        return Err(unauth(
+            "this signed request was seen before (a replay): sign a new one",
+        ));
     }
-    let token = secrets::new_token().map_err(|e| fail(LinkErrorKind::Unavailable, e.to_string()))?;
+    let token =
+        secrets::new_token().map_err(|e| fail(LinkErrorKind::Unavailable, e.to_string()))?;
     let expires_ms = now + SESSION_TTL_MS;
     hub.store
         .create_session(&secrets::hash(&token), &agent.id, expires_ms)

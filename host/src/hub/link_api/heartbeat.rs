@@ -29,9 +29,16 @@ pub async fn heartbeat<Q: Queue, S: HubStore>(
         Err(e) => return fail(LinkErrorKind::BadRequest, format!("not a heartbeat: {e}")),
     };
     if hb.adapters.len() > 256 {
-        return fail(LinkErrorKind::BadRequest, "a heartbeat lists at most 256 adapters");
+        return fail(
+            LinkErrorKind::BadRequest,
+            "a heartbeat lists at most 256 adapters",
+        );
     }
-    if let Err(e) = hub.store.record_heartbeat(&authed.agent.id, &hb, hub.now()).await {
+    if let Err(e) = hub
+        .store
+        .record_heartbeat(&authed.agent.id, &hb, hub.now())
+        .await
+    {
         return store_down(e);
     }
     let served: Vec<&str> = hb.adapters.iter().map(|a| a.id.as_str()).collect();

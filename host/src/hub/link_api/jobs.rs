@@ -41,7 +41,10 @@ pub async fn poll<Q: Queue, S: HubStore>(
         Ok(a) => a,
         Err(r) => return r,
     };
-    let version = headers.get(VERSION_HEADER).and_then(|v| v.to_str().ok()).unwrap_or("");
+    let version = headers
+        .get(VERSION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
     if below_minimum(version, &authed.settings.min_agent_version) {
         return needs_update(version, &authed.settings.min_agent_version);
     }
@@ -66,8 +69,16 @@ async fn held_poll<Q: Queue, S: HubStore>(
         let woken = signal.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
-        let ehrs: Vec<String> = agent.served_ehrs().into_iter().filter(|e| hub.routing.is_local(e)).collect();
-        let jobs = if ehrs.is_empty() { vec![] } else { take(hub, &agent.id, &practice, &ehrs, &authed.settings).await? };
+        let ehrs: Vec<String> = agent
+            .served_ehrs()
+            .into_iter()
+            .filter(|e| hub.routing.is_local(e))
+            .collect();
+        let jobs = if ehrs.is_empty() {
+            vec![]
+        } else {
+            take(hub, &agent.id, &practice, &ehrs, &authed.settings).await?
+        };
         if !jobs.is_empty() || Instant::now() >= deadline {
             return Ok(jobs);
         }
@@ -93,7 +104,10 @@ async fn take<Q: Queue, S: HubStore>(
     settings: &crate::hub::store::HubSettings,
 ) -> Result<Vec<LinkJob>, Response> {
     let lease = Duration::from_secs(settings.intervals.lease_seconds.into());
-    let filter = ClaimFilter { scope: Some(practice), ehrs: Some(ehrs) };
+    let filter = ClaimFilter {
+        scope: Some(practice),
+        ehrs: Some(ehrs),
+    };
     let mut out = Vec::new();
     while out.len() < BATCH {
         let Some(job) = hub
@@ -122,7 +136,9 @@ async fn hand_out<Q: Queue, S: HubStore>(
         .sealer
         .open(&job.id, job.payload.as_deref().unwrap_or_default())
         .map_err(|e| format!("{e:#}"))
-        .and_then(|plain| String::from_utf8(plain).map_err(|_| "the snapshot is not UTF-8".to_string()));
+        .and_then(|plain| {
+            String::from_utf8(plain).map_err(|_| "the snapshot is not UTF-8".to_string())
+        });
     let snapshot = match opened {
         Ok(s) => s,
         Err(why) => {
@@ -137,7 +153,13 @@ async fn hand_out<Q: Queue, S: HubStore>(
     };
     let retry = hub.store.take_retry(&job.id).await.map_err(store_down)?;
     tracing::info!(job = %job.id, ehr = %job.ehr, agent, attempt = job.attempts, "job leased to agent");
-    Ok(Some(LinkJob { id: job.id, ehr: job.ehr, snapshot, attempt: job.attempts, retry }))
+    Ok(Some(LinkJob {
+        id: job.id,
+        ehr: job.ehr,
+        snapshot,
+        attempt: job.attempts,
+        retry,
+    }))
 }
 
 /// `POST /link/v1/jobs/{id}/lease`.
@@ -153,7 +175,12 @@ pub async fn lease<Q: Queue, S: HubStore>(
     };
     let renewal: LeaseRenewal = match serde_json::from_str(&body) {
         Ok(r) => r,
-        Err(e) => return fail(LinkErrorKind::BadRequest, format!("not a lease renewal: {e}")),
+        Err(e) => {
+            return fail(
+                LinkErrorKind::BadRequest,
+                format!("not a lease renewal: {e}"),
+            )
+        }
     };
     let job = match practice_job(&hub, &authed, &id).await {
         Ok(j) => j,
@@ -166,14 +193,30 @@ pub async fn lease<Q: Queue, S: HubStore>(
                 .map(|p| crate::untrusted::clean(&p, 120))
                 .unwrap_or_else(|| "at the agent".into());
             let lease = Duration::from_secs(authed.settings.intervals.lease_seconds.into());
-            match hub.queue.heartbeat(&id, &authed.agent.id, &progress, lease).await {
-                Ok(l) => Json(LeaseAnswer { cancel_requested: l == Lease::CancelRequested }).into_response(),
+            match hub
+                .queue
+                .heartbeat(&id, &authed.agent.id, &progress, lease)
+                .await
+            {
+                Ok(l) => Json(LeaseAnswer {
+                    cancel_requested: l == Lease::CancelRequested,
+                })
+                .into_response(),
                 Err(e) => queue_down(e),
             }
         }
         // Cancelled while the lease had lapsed: the agent must stop too.
-        Status::Cancelled => Json(LeaseAnswer { cancel_requested: true }).into_response(),
-        _ => fail(LinkErrorKind::LeaseLost, format!("job `{id}` is no longer this agent's (it is {})", job.status.words())),
+        Status::Cancelled => Json(LeaseAnswer {
+            cancel_requested: true,
+        })
+        .into_response(),
+        _ => fail(
+            LinkErrorKind::LeaseLost,
+            format!(
+                "job `{id}` is no longer this agent's (it is {})",
+                job.status.words()
+            ),
+        ),
     }
 }
 
@@ -184,7 +227,15 @@ pub async fn practice_job<Q: Queue, S: HubStore>(
     authed: &Authed,
     id: &str,
 ) -> Result<JobRecord, Response> {
-    let not_found = || fail(LinkErrorKind::NotFound, format!("there is no job `{}` for this agent", crate::untrusted::clean(id, 80)));
+    let not_found = || {
+        fail(
+            LinkErrorKind::NotFound,
+            format!(
+                "there is no job `{}` for this agent",
+                crate::untrusted::clean(id, 80)
+            ),
+        )
+    };
     match hub.queue.get(id).await {
         Ok(j) if j.scope.as_deref() == Some(authed.agent.practice_id.as_str()) => Ok(j),
         Ok(_) => Err(not_found()),

@@ -26,10 +26,19 @@ pub fn router<Q: Queue + 'static, S: HubStore>(hub: Arc<Hub<Q, S>>) -> Router {
     Router::new()
         .route(&format!("{PREFIX}/pair"), post(pair::pair::<Q, S>))
         .route(&format!("{PREFIX}/session"), post(auth::session::<Q, S>))
-        .route(&format!("{PREFIX}/heartbeat"), post(heartbeat::heartbeat::<Q, S>))
+        .route(
+            &format!("{PREFIX}/heartbeat"),
+            post(heartbeat::heartbeat::<Q, S>),
+        )
         .route(&format!("{PREFIX}/jobs"), get(jobs::poll::<Q, S>))
-        .route(&format!("{PREFIX}/jobs/{{id}}/lease"), post(jobs::lease::<Q, S>))
-        .route(&format!("{PREFIX}/jobs/{{id}}/result"), post(result::result::<Q, S>))
+        .route(
+            &format!("{PREFIX}/jobs/{{id}}/lease"),
+            post(jobs::lease::<Q, S>),
+        )
+        .route(
+            &format!("{PREFIX}/jobs/{{id}}/result"),
+            post(result::result::<Q, S>),
+        )
         .layer(DefaultBodyLimit::max(limit))
         .with_state(hub)
 }
@@ -79,7 +88,8 @@ pub fn rate_limited(wait: Duration) -> Response {
         LinkErrorKind::RateLimited,
         format!("too many requests from this agent: wait {secs}s"),
     );
-    r.headers_mut().insert("retry-after", HeaderValue::from(secs));
+    r.headers_mut()
+        .insert("retry-after", HeaderValue::from(secs));
     r
 }
 
@@ -88,7 +98,10 @@ pub fn store_down(e: StoreError) -> Response {
     match e {
         StoreError::Storage(e) => {
             tracing::error!("hub store: {e}");
-            fail(LinkErrorKind::Unavailable, "the hub's store is unavailable; retry shortly")
+            fail(
+                LinkErrorKind::Unavailable,
+                "the hub's store is unavailable; retry shortly",
+            )
         }
         other => fail(LinkErrorKind::BadRequest, other.to_string()),
     }
@@ -97,14 +110,20 @@ pub fn store_down(e: StoreError) -> Response {
 /// A queue failure as a link answer.
 pub fn queue_down(e: QueueError) -> Response {
     match e {
-        QueueError::NotFound(id) => fail(LinkErrorKind::NotFound, format!("there is no job `{id}` for this agent")),
+        QueueError::NotFound(id) => fail(
+            LinkErrorKind::NotFound,
+            format!("there is no job `{id}` for this agent"),
+        ),
         QueueError::LostClaim { id, .. } | QueueError::Transition { id, .. } => fail(
             LinkErrorKind::LeaseLost,
             format!("job `{id}` is no longer this agent's: drop it"),
         ),
         e => {
             tracing::error!("hub job queue: {e}");
-            fail(LinkErrorKind::Unavailable, "the hub's job queue is unavailable; retry shortly")
+            fail(
+                LinkErrorKind::Unavailable,
+                "the hub's job queue is unavailable; retry shortly",
+            )
         }
     }
 }

@@ -6,6 +6,7 @@ use super::{fail, rate_limited, store_down};
 use crate::hub::secrets;
 use crate::hub::state::Hub;
 use crate::hub::store::{HubStore, NewAgent, StoreError};
+use crate::hub::tls::Peer;
 use crate::jobs::Queue;
 use crate::link::protocol::{normalize_code, LinkErrorKind, PairRequest, Paired};
 use crate::package::PublicKey;
@@ -13,7 +14,6 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use crate::hub::tls::Peer;
 use std::sync::Arc;
 
 /// Pairs an agent.
@@ -38,7 +38,10 @@ pub async fn pair<Q: Queue, S: HubStore>(
         return bad("public_key must be an ed25519 public key, 64 hex characters".into());
     }
     if semver::Version::parse(&req.version).is_err() {
-        return bad(format!("version `{}` is not a version (semver)", crate::untrusted::clean(&req.version, 40)));
+        return bad(format!(
+            "version `{}` is not a version (semver)",
+            crate::untrusted::clean(&req.version, 40)
+        ));
     }
     let settings = match hub.settings().await {
         Ok(s) => s,
@@ -55,7 +58,11 @@ pub async fn pair<Q: Queue, S: HubStore>(
         version: req.version.clone(),
         default_pairing_seconds: settings.pairing_seconds,
     };
-    let agent = match hub.store.redeem_pair_code(&secrets::hash(&code), new, hub.now()).await {
+    let agent = match hub
+        .store
+        .redeem_pair_code(&secrets::hash(&code), new, hub.now())
+        .await
+    {
         Ok(a) => a,
         Err(StoreError::BadCode(p)) => return fail(LinkErrorKind::BadCode, p.to_string()),
         Err(e) => return store_down(e),

@@ -34,7 +34,10 @@ pub async fn result<Q: Queue, S: HubStore>(
     if let Some(r) = result.report.as_ref().filter(|r| r.job_id != id) {
         return fail(
             LinkErrorKind::BadRequest,
-            format!("the report is for job `{}`, not `{id}`", crate::untrusted::clean(&r.job_id, 80)),
+            format!(
+                "the report is for job `{}`, not `{id}`",
+                crate::untrusted::clean(&r.job_id, 80)
+            ),
         );
     }
     let job = match practice_job(&hub, &authed, &id).await {
@@ -44,19 +47,26 @@ pub async fn result<Q: Queue, S: HubStore>(
     let agent = authed.agent.id.as_str();
     let ack = || Json(ResultAck { acknowledged: true }).into_response();
     match job.status {
-        Status::Succeeded | Status::SucceededWithWarnings | Status::Failed | Status::Cancelled => ack(),
-        Status::Claimed if job.claimed_by.as_deref() == Some(agent) => match record(&hub, &job, agent, result).await {
-            Ok(status) => {
-                tracing::info!(job = %id, ehr = %job.ehr, agent, "job {} at the agent", status.words());
-                // A place is free among the practice's jobs in flight: held polls look again.
-                hub.wake.practice(&authed.agent.practice_id);
-                ack()
+        Status::Succeeded | Status::SucceededWithWarnings | Status::Failed | Status::Cancelled => {
+            ack()
+        }
+        Status::Claimed if job.claimed_by.as_deref() == Some(agent) => {
+            match record(&hub, &job, agent, result).await {
+                Ok(status) => {
+                    tracing::info!(job = %id, ehr = %job.ehr, agent, "job {} at the agent", status.words());
+                    // A place is free among the practice's jobs in flight: held polls look again.
+                    hub.wake.practice(&authed.agent.practice_id);
+                    ack()
+                }
+                Err(r) => r,
             }
-            Err(r) => r,
-        },
+        }
         _ => fail(
             LinkErrorKind::LeaseLost,
-            format!("job `{id}` is no longer this agent's (it is {}): drop the result", job.status.words()),
+            format!(
+                "job `{id}` is no longer this agent's (it is {}): drop the result",
+                job.status.words()
+            ),
         ),
     }
 }
@@ -67,14 +77,32 @@ async fn record<Q: Queue, S: HubStore>(
     agent: &str,
     result: JobResult,
 ) -> Result<Status, Response> {
-    let missing = |what: &str| fail(LinkErrorKind::BadRequest, format!("a {what} result needs its {}", if what == "succeeded" { "report" } else { "error" }));
+    let missing = |what: &str| {
+        fail(
+            LinkErrorKind::BadRequest,
+            format!(
+                "a {what} result needs its {}",
+                if what == "succeeded" {
+                    "report"
+                } else {
+                    "error"
+                }
+            ),
+        )
+    };
     match result.outcome {
         LinkOutcome::Succeeded | LinkOutcome::SucceededWithWarnings => {
             let report = result.report.ok_or_else(|| missing("succeeded"))?;
             if !report.succeeded() {
-                return Err(fail(LinkErrorKind::BadRequest, "the outcome says succeeded but the report does not"));
+                return Err(fail(
+                    LinkErrorKind::BadRequest,
+                    "the outcome says succeeded but the report does not",
+                ));
             }
-            hub.queue.succeed(&job.id, agent, &report, false).await.map_err(queue_down)
+            hub.queue
+                .succeed(&job.id, agent, &report, false)
+                .await
+                .map_err(queue_down)
         }
         LinkOutcome::Failed => {
             let error = result.error.ok_or_else(|| missing("failed"))?;
@@ -86,9 +114,17 @@ async fn record<Q: Queue, S: HubStore>(
         }
         LinkOutcome::Cancelled => {
             let written = result.report.as_ref().map_or(0, |r| r.written);
-            let error = result.error.unwrap_or_else(|| remediation::cancelled(written));
+            let error = result
+                .error
+                .unwrap_or_else(|| remediation::cancelled(written));
             hub.queue
-                .fail_attempt(&job.id, agent, Decision::Stop, result.report.as_ref(), &error)
+                .fail_attempt(
+                    &job.id,
+                    agent,
+                    Decision::Stop,
+                    result.report.as_ref(),
+                    &error,
+                )
                 .await
                 .map_err(queue_down)
         }

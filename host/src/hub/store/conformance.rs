@@ -56,7 +56,13 @@ async fn practices<S: HubStore>(s: &S) {
         })
     );
     s.create_practice(&practice("west")).await.unwrap();
-    let ids: Vec<String> = s.practices().await.unwrap().into_iter().map(|p| p.id).collect();
+    let ids: Vec<String> = s
+        .practices()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
     assert_eq!(ids, ["east", "west"]);
     let settings = PracticeSettings {
         pairing_seconds: Some(60),
@@ -66,7 +72,10 @@ async fn practices<S: HubStore>(s: &S) {
     assert_eq!(s.practice("east").await.unwrap().settings, settings);
     assert!(matches!(
         s.practice("north").await,
-        Err(StoreError::NotFound { what: "practice", .. })
+        Err(StoreError::NotFound {
+            what: "practice",
+            ..
+        })
     ));
     assert!(s.set_practice_settings("north", &settings).await.is_err());
 }
@@ -86,7 +95,10 @@ async fn api_keys<S: HubStore>(s: &S) {
     s.create_api_key(&key("k2", "west"), "h2").await.unwrap();
     let (k, hash) = s.api_key("k1").await.unwrap();
     assert_eq!((k.practice_id.as_str(), hash.as_str()), ("east", "h1"));
-    assert_eq!(s.api_keys(Some("west")).await.unwrap(), vec![key("k2", "west")]);
+    assert_eq!(
+        s.api_keys(Some("west")).await.unwrap(),
+        vec![key("k2", "west")]
+    );
     assert_eq!(s.api_keys(None).await.unwrap().len(), 2);
     s.revoke_api_key("k1", T0 + 5).await.unwrap();
     s.revoke_api_key("k1", T0 + 9).await.unwrap();
@@ -100,9 +112,15 @@ async fn pairing<S: HubStore>(s: &S) {
     let mut west = practice("west");
     west.settings.pairing_seconds = Some(30);
     s.create_practice(&west).await.unwrap();
-    s.create_pair_code(&code("c1", "east", T0 + 1000)).await.unwrap();
-    s.create_pair_code(&code("c2", "east", T0 + 1000)).await.unwrap();
-    s.create_pair_code(&code("c3", "west", T0 + 1000)).await.unwrap();
+    s.create_pair_code(&code("c1", "east", T0 + 1000))
+        .await
+        .unwrap();
+    s.create_pair_code(&code("c2", "east", T0 + 1000))
+        .await
+        .unwrap();
+    s.create_pair_code(&code("c3", "west", T0 + 1000))
+        .await
+        .unwrap();
     let bad = |p| Err::<AgentRecord, _>(StoreError::BadCode(p));
     assert_eq!(
         s.redeem_pair_code("nope", new_agent("a0", None), T0).await,
@@ -115,11 +133,13 @@ async fn pairing<S: HubStore>(s: &S) {
     assert_eq!(a.practice_id, "east");
     assert_eq!(a.expires_ms, Some(T0 + 10 + 3_600_000));
     assert_eq!(
-        s.redeem_pair_code("c1", new_agent("a2", None), T0 + 20).await,
+        s.redeem_pair_code("c1", new_agent("a2", None), T0 + 20)
+            .await,
         bad(CodeProblem::Used)
     );
     assert_eq!(
-        s.redeem_pair_code("c2", new_agent("a2", None), T0 + 1000).await,
+        s.redeem_pair_code("c2", new_agent("a2", None), T0 + 1000)
+            .await,
         bad(CodeProblem::Expired)
     );
     // The practice's own pairing lifetime wins over the hub default.
@@ -161,22 +181,37 @@ async fn agents_and_sessions<S: HubStore>(s: &S) {
     s.record_heartbeat("a1", &hb, T0 + 50).await.unwrap();
     let a1 = s.agent("a1").await.unwrap();
     assert_eq!(a1.heartbeat.as_ref(), Some(&hb));
-    assert_eq!((a1.version.as_str(), a1.last_heartbeat_ms), ("0.2.0", Some(T0 + 50)));
+    assert_eq!(
+        (a1.version.as_str(), a1.last_heartbeat_ms),
+        ("0.2.0", Some(T0 + 50))
+    );
     assert_eq!(a1.served_ehrs(), ["crystalpm"]);
     assert!(s.record_heartbeat("zz", &hb, T0).await.is_err());
-    let east: Vec<String> = s.agents(Some("east")).await.unwrap().into_iter().map(|a| a.id).collect();
+    let east: Vec<String> = s
+        .agents(Some("east"))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| a.id)
+        .collect();
     assert_eq!(east, ["a1"]);
     assert_eq!(s.agents(None).await.unwrap().len(), 2);
 
     s.create_session("t1", "a1", T0 + 100).await.unwrap();
     s.create_session("t2", "a2", T0 + 100).await.unwrap();
-    assert_eq!(s.session_agent("t1", T0 + 99).await.unwrap().as_deref(), Some("a1"));
+    assert_eq!(
+        s.session_agent("t1", T0 + 99).await.unwrap().as_deref(),
+        Some("a1")
+    );
     assert_eq!(s.session_agent("t1", T0 + 100).await.unwrap(), None);
     assert_eq!(s.session_agent("zz", T0).await.unwrap(), None);
     // Revoking ends the agent's sessions, and only its own.
     s.revoke_agent("a1", T0 + 60).await.unwrap();
     assert_eq!(s.session_agent("t1", T0).await.unwrap(), None);
-    assert_eq!(s.session_agent("t2", T0).await.unwrap().as_deref(), Some("a2"));
+    assert_eq!(
+        s.session_agent("t2", T0).await.unwrap().as_deref(),
+        Some("a2")
+    );
     assert_eq!(s.agent("a1").await.unwrap().revoked_ms, Some(T0 + 60));
     assert!(s.revoke_agent("zz", T0).await.is_err());
     s.prune(T0 + 101).await.unwrap();
@@ -193,8 +228,10 @@ async fn nonces_settings_retries<S: HubStore>(s: &S) {
     assert!(s.use_nonce("a1", "n1", T0 + 10).await.unwrap());
 
     assert_eq!(s.settings().await.unwrap(), HubSettings::default());
-    let mut settings = HubSettings::default();
-    settings.min_agent_version = semver::Version::new(0, 3, 1);
+    let mut settings = HubSettings {
+        min_agent_version: semver::Version::new(0, 3, 1),
+        ..HubSettings::default()
+    };
     settings.intervals.heartbeat_seconds = 5;
     settings.pairing_seconds = Some(86_400);
     s.save_settings(&settings).await.unwrap();

@@ -10,9 +10,9 @@
 //!
 //! [`Queue`]: crate::jobs::Queue
 
+mod codec;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
-mod codec;
 mod pg_connection;
 pub mod postgres;
 pub mod sqlite;

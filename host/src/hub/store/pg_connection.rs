@@ -45,7 +45,9 @@ impl Connection {
             *held = Some(connect(&self.config).await?);
         }
         let result = op(held.as_mut().expect("connected above")).await;
-        if matches!(result, Err(StoreError::Storage(_))) && held.as_ref().is_none_or(Client::is_closed) {
+        if matches!(result, Err(StoreError::Storage(_)))
+            && held.as_ref().is_none_or(Client::is_closed)
+        {
             *held = None;
         }
         result

@@ -31,7 +31,8 @@ CREATE TABLE IF NOT EXISTS hub_settings (name TEXT PRIMARY KEY, value TEXT NOT N
 CREATE TABLE IF NOT EXISTS hub_retries (job_id TEXT PRIMARY KEY);
 ";
 
-const AGENT_COLUMNS: &str = "id, practice_id, name, public_key, paired_ms, expires_ms, revoked_ms, \
+const AGENT_COLUMNS: &str =
+    "id, practice_id, name, public_key, paired_ms, expires_ms, revoked_ms, \
     version, last_heartbeat_ms, heartbeat";
 
 /// The hub store in a PostgreSQL database.
@@ -468,9 +469,12 @@ impl HubStore for PostgresHubStore {
         let row = self
             .conn
             .run(async |c| {
-                c.query_opt("SELECT value FROM hub_settings WHERE name = 'settings'", &[])
-                    .await
-                    .map_err(storage)
+                c.query_opt(
+                    "SELECT value FROM hub_settings WHERE name = 'settings'",
+                    &[],
+                )
+                .await
+                .map_err(storage)
             })
             .await?;
         decode_hub_settings(row.as_ref().map(|r| r.get(0)))

@@ -32,7 +32,8 @@ CREATE TABLE IF NOT EXISTS hub_settings (name TEXT PRIMARY KEY, value TEXT NOT N
 CREATE TABLE IF NOT EXISTS hub_retries (job_id TEXT PRIMARY KEY);
 ";
 
-const AGENT_COLUMNS: &str = "id, practice_id, name, public_key, paired_ms, expires_ms, revoked_ms, \
+const AGENT_COLUMNS: &str =
+    "id, practice_id, name, public_key, paired_ms, expires_ms, revoked_ms, \
     version, last_heartbeat_ms, heartbeat";
 
 /// The hub store in a SQLite file.
