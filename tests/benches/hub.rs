@@ -3,8 +3,9 @@
 //!
 //! 1. Jobs per second through hub → agent → crystalpm adapter → MariaDB (submitted to the
 //!    intake API over HTTPS, handed out over the link, written, reported back), against
-//!    the same jobs queued straight into an agent alone. Hub and agent run in this
-//!    process; the ratio is the cost of the link. `BENCH_JOBS` (default 200).
+//!    the same jobs queued straight into an agent alone, and the time one job takes from
+//!    submission to settled (one at a time) both ways. Hub and agent run in this process;
+//!    the ratios are the cost of the link. `BENCH_JOBS` (default 200).
 //! 2. Simulated agents (`BENCH_AGENTS`, default 1000, across 100 practices) pair, then
 //!    each holds a job poll open and heartbeats every 5 s (three times the default rate)
 //!    for `BENCH_SECONDS` (default 30) against one hub running as its own process (this
@@ -33,6 +34,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 const HUB_ROLE: &str = "EHR_BENCH_HUB_HOME";
+/// Jobs timed one at a time for the latency figures.
+const LATENCY_JOBS: usize = 20;
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name)
@@ -111,6 +114,15 @@ async fn throughput(n: usize) {
     }
     wait_all(agent.queue(), n).await;
     let alone = rate("agent alone (queue → adapter → MariaDB)", n, t.elapsed());
+    let t = Instant::now();
+    for i in 0..LATENCY_JOBS {
+        let s = local_snapshot(&format!("A1-{i:05}"), &format!("alone one {i}")).to_string();
+        submit(agent.queue(), &sealer, &known, "crystalpm", s.as_bytes())
+            .await
+            .unwrap();
+        wait_all(agent.queue(), n + i + 1).await;
+    }
+    let alone_one = t.elapsed() / LATENCY_JOBS as u32;
     agent.stop().await;
 
     let hub_dir = TempDir::new("bench-hub");
@@ -165,9 +177,31 @@ async fn throughput(n: usize) {
     }
     wait_all(hub.hub().queue.as_ref(), n).await;
     let linked = rate("hub → link → agent → MariaDB → result", n, t.elapsed());
+    let t = Instant::now();
+    for i in 0..LATENCY_JOBS {
+        let snapshot = local_snapshot(&format!("H1-{i:05}"), &format!("hub one {i}"));
+        let body = serde_json::json!({"ehr": "crystalpm", "snapshot": snapshot});
+        let r = http
+            .post(format!("{}/api/v1/jobs", hub.url()))
+            .bearer_auth(&key)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 201);
+        wait_all(hub.hub().queue.as_ref(), n + i + 1).await;
+    }
+    let linked_one = t.elapsed() / LATENCY_JOBS as u32;
     println!(
-        "ratio agent alone / through the hub: {:.2}x (the cost of the link)",
+        "throughput ratio agent alone / through the hub: {:.2}x",
         alone / linked
+    );
+    println!(
+        "one job, submitted to settled: {:.1} ms alone, {:.1} ms through the hub ({:.2}x, +{:.1} ms for the link)",
+        alone_one.as_secs_f64() * 1000.0,
+        linked_one.as_secs_f64() * 1000.0,
+        linked_one.as_secs_f64() / alone_one.as_secs_f64(),
+        (linked_one.as_secs_f64() - alone_one.as_secs_f64()) * 1000.0
     );
     agent.stop().await;
     hub.stop().await;

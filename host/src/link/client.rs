@@ -56,14 +56,27 @@ pub fn http(pin: Option<Fingerprint>) -> Result<reqwest::Client> {
     Ok(b.build()?)
 }
 
+/// A failed request in plain words: what kind of failure, and the innermost cause (the
+/// operating system's or TLS's own words), without URLs.
 fn transport(e: reqwest::Error) -> CallError {
-    let mut why = e.to_string();
+    let mut cause = e.to_string();
     let mut source = std::error::Error::source(&e);
     while let Some(s) = source {
-        why = format!("{why}: {s}");
+        cause = s.to_string();
         source = s.source();
     }
-    CallError::Transport(why)
+    let cause = cause
+        .split(": https://")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    CallError::Transport(if e.is_timeout() {
+        "the hub did not answer in time".to_string()
+    } else if e.is_connect() {
+        format!("cannot connect to the hub ({cause})")
+    } else {
+        format!("the connection to the hub broke ({cause})")
+    })
 }
 
 async fn answer<T: DeserializeOwned>(resp: reqwest::Response) -> Result<T, CallError> {
