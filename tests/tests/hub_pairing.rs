@@ -19,8 +19,20 @@ use std::time::Duration;
 async fn bad_codes_are_refused_with_the_reason() {
     let hub = HubProc::start(TestHome::new(""), None, &[]);
     hub.practice("east");
-    let a = AgentProc::new(TestHome::new(""));
+    let mut a = AgentProc::new(TestHome::new(""));
     let b = AgentProc::new(TestHome::new(""));
+    // Started before it is paired (no terminal to ask at): it says how to pair.
+    a.start();
+    let s = a
+        .wait_status(Duration::from_secs(30), |_, v| v["status"] == "Not paired")
+        .await;
+    assert_eq!(s["tray"]["colour"], "red");
+    assert!(
+        a.log()
+            .contains("To take jobs from Doctora, pair this agent"),
+        "{}",
+        a.log()
+    );
 
     let (c, _, err) = a.pair(&hub, "BCDF-GHJ0");
     assert_ne!(c, 0);
@@ -32,6 +44,9 @@ async fn bad_codes_are_refused_with_the_reason() {
     let code = hub.pair_code("east", "15m");
     let (c, out, err) = a.pair(&hub, &code.to_lowercase());
     assert_eq!(c, 0, "codes are read however they are typed: {out}{err}");
+    // The running agent picks the pairing up without a restart.
+    a.wait_status(Duration::from_secs(30), |_, v| v["status"] == "Connected")
+        .await;
     let (c, _, err) = b.pair(&hub, &code);
     assert_ne!(c, 0);
     assert!(err.contains("already used"), "{err}");

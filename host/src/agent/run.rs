@@ -9,7 +9,7 @@ use crate::host::Host;
 use crate::jobs::api::{self, ApiConfig, KnownEhrs};
 use crate::jobs::worker::{step, WorkerConfig};
 use crate::jobs::{Queue, QueueError, RetryPolicy, StoreHealth, StoreState, SystemClock};
-use crate::link::{LinkOptions, RunningLink};
+use crate::link::{AgentLink, LinkOptions};
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -76,7 +76,7 @@ pub struct RunningAgent<Q> {
     shutdown: CancellationToken,
     jobs: JoinHandle<()>,
     api: JoinHandle<()>,
-    link: Option<RunningLink<Q>>,
+    link: AgentLink<Q>,
 }
 
 /// Starts the agent on `host` with `queue`: guards the job key, loads every adapter,
@@ -132,21 +132,17 @@ pub async fn start<Q: Queue + 'static>(
         shutdown: shutdown.clone(),
     };
     let settled = Arc::new(tokio::sync::Notify::new());
-    let link = match crate::link::pairing::load(&home)? {
-        Some(pairing) => Some(crate::link::start(
-            crate::link::LinkParts {
-                home: home.clone(),
-                queue: queue.clone(),
-                sealer: sealer.clone(),
-                agent: agent.clone(),
-                settled: settled.clone(),
-                shutdown: shutdown.child_token(),
-            },
-            pairing,
-            options.link.clone(),
-        )?),
-        None => None,
-    };
+    let link = crate::link::attach(
+        crate::link::LinkParts {
+            home: home.clone(),
+            queue: queue.clone(),
+            sealer: sealer.clone(),
+            agent: agent.clone(),
+            settled: settled.clone(),
+            shutdown: shutdown.child_token(),
+        },
+        options.link.clone(),
+    )?;
     let jobs = tokio::spawn(job_loop(
         queue.clone(),
         agent.clone(),
@@ -188,18 +184,16 @@ impl<Q: Queue + 'static> RunningAgent<Q> {
         self.health.state()
     }
 
-    /// The link to the hub, when paired.
-    pub fn link(&self) -> Option<&RunningLink<Q>> {
-        self.link.as_ref()
+    /// The state of the link to the hub, when paired.
+    pub async fn link_state(&self) -> Option<crate::status::agent::LinkState> {
+        self.link.state().await
     }
 
     /// Stops taking jobs, lets the job in hand finish and be recorded, stops the link, the
     /// API and the adapter loop.
     pub async fn stop(self) {
         self.shutdown.cancel();
-        if let Some(link) = self.link {
-            link.stop().await;
-        }
+        self.link.stop().await;
         let _ = self.jobs.await;
         let _ = self.api.await;
         if let Ok(agent) = Arc::try_unwrap(self.agent) {

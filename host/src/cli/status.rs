@@ -6,7 +6,7 @@ use super::{exit, print_json};
 use crate::home::Home;
 use crate::jobs::{Clock, SystemClock};
 use crate::link::runner::status_path;
-use crate::status::agent::{AgentStatus, LinkReport, TrayColour};
+use crate::status::agent::{AgentStatus, LinkReport, LinkState, TrayColour};
 use anyhow::{Context, Result};
 
 /// A report older than this means the agent stopped writing it (it rewrites it at least
@@ -26,11 +26,11 @@ pub async fn status(home: &Home, a: StatusArgs) -> Result<i32> {
     let now = SystemClock.now_ms();
     let paired = crate::link::pairing::load(home)?.is_some();
     let report: Option<LinkReport> = match std::fs::read_to_string(status_path(home)) {
-        Ok(text) if paired => Some(
+        Ok(text) => Some(
             serde_json::from_str(&text)
                 .with_context(|| format!("{} cannot be read", status_path(home).display()))?,
         ),
-        _ => None,
+        Err(_) => None,
     };
     let running = match &report {
         Some(r) => {
@@ -40,6 +40,9 @@ pub async fn status(home: &Home, a: StatusArgs) -> Result<i32> {
         }
         None => agent_pid(home).is_some_and(alive),
     };
+    // A report written before the home was paired (or of an earlier pairing) says
+    // nothing about the pairing there is now.
+    let report = report.filter(|r| paired == (r.link != LinkState::NotPaired));
     let status = AgentStatus::new(report, running, now);
     if a.json {
         print_json(&status)?;

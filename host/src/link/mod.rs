@@ -5,6 +5,7 @@
 //! ([`connectivity`]). The wire protocol is in [`protocol`] (types) and `PROTOCOL.md`
 //! (rules).
 
+mod attach;
 pub mod backoff;
 pub mod client;
 pub mod connectivity;
@@ -16,5 +17,6 @@ pub mod pin;
 pub mod protocol;
 pub mod runner;
 
+pub use attach::{attach, AgentLink};
 pub use loops::result_of;
 pub use runner::{start, LinkOptions, LinkParts, RunningLink};

@@ -283,7 +283,11 @@ impl AgentStatus {
         if let Some(why) = &self.why {
             let _ = writeln!(s, "  why: {why}");
         }
-        if let Some(r) = &self.report {
+        if let Some(r) = self
+            .report
+            .as_ref()
+            .filter(|r| r.link != LinkState::NotPaired)
+        {
             for a in &r.adapters {
                 let _ = writeln!(s, "EHR: {} ({} {})", ehr_words(&a.ehr), a.id, a.version);
             }
