@@ -90,6 +90,39 @@ async fn another_certificate_than_the_pinned_one_is_refused() {
     // The code was not used up by the refused attempts.
     let (c, out, err) = a.pair(&hub, &code);
     assert_eq!(c, 0, "{out}{err}");
+
+    // A hub on the operator's certificate and key (here: files made elsewhere) presents
+    // that certificate; agents pin its fingerprint.
+    let files = ehr_e2e::TempDir::new("operator-cert");
+    let (cert, key) = (files.path().join("chain.pem"), files.path().join("key.pem"));
+    std::fs::copy(hub.home.dir.path().join("hub-cert.pem"), &cert).unwrap();
+    std::fs::copy(hub.home.dir.path().join("hub-key.pem"), &key).unwrap();
+    let args = [
+        "--cert",
+        cert.to_str().unwrap(),
+        "--key",
+        key.to_str().unwrap(),
+    ];
+    let operator = HubProc::start(TestHome::new(""), None, &args);
+    assert!(
+        !operator.home.dir.path().join("hub-cert.pem").exists(),
+        "no certificate made"
+    );
+    operator.practice("east");
+    let b = AgentProc::new(TestHome::new(""));
+    let fp = ehr_host::hub::tls::fingerprint_file(&cert)
+        .unwrap()
+        .to_string();
+    let code = operator.pair_code("east", "15m");
+    let (c, out, err) = b.home.cli(&[
+        "pair",
+        &code,
+        "--hub",
+        &operator.url(),
+        "--fingerprint",
+        &fp,
+    ]);
+    assert_eq!(c, 0, "{out}{err}");
 }
 
 /// A signed `POST /link/v1/session` from the agent paired in `home`, at `time`, with
