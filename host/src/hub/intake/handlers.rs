@@ -111,10 +111,9 @@ pub async fn submit<Q: Queue, S: HubStore>(
                 e.0,
             )
         }
-        Err(e @ SubmitError::UnknownEhr { .. }) => error(
+        Err(SubmitError::UnknownEhr { ehr, known }) => error(
             StatusCode::BAD_REQUEST,
-            e.to_string()
-                .replace("installed on this host", "served by this hub"),
+            format!("this hub does not write `{ehr}` jobs, so the job would never be written; it writes: {}", known.join(", ")),
             vec![],
         ),
         Err(SubmitError::Queue(e)) => queue_error(e),
