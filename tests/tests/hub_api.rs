@@ -43,7 +43,10 @@ async fn intake_refuses_bad_requests_with_every_reason() {
     let (s, v) = api.submit("medisoft", &local_snapshot("J-1", "x")).await;
     assert_eq!(s, 400, "{v}");
     assert!(
-        v["error"].as_str().unwrap().contains("does not write `medisoft` jobs"),
+        v["error"]
+            .as_str()
+            .unwrap()
+            .contains("does not write `medisoft` jobs"),
         "{v}"
     );
     let (s, _) = api.submit("crystalpm", &local_snapshot("J-1", "x")).await;
