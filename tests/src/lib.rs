@@ -8,6 +8,7 @@
 
 pub mod cloud;
 pub mod faults;
+pub mod hub;
 pub mod wiremock;
 
 pub mod iridium;

@@ -1,6 +1,7 @@
 //! The agent as a process runs it (`ehr-host run`), as a library: the adapter slots and
 //! hot reload ([`Agent`]), the job loop writing queued jobs through them, the local job
-//! API, and an orderly stop. Generic over the queue (SQLite or PostgreSQL), so tests run
+//! API, the link to the hub when the home is paired ([`crate::link`]: its jobs go into
+//! the same queue), and an orderly stop. Generic over the queue (SQLite or PostgreSQL), so tests run
 //! the whole agent in-process; the CLI only parses flags and waits for a signal.
 
 use super::{Agent, AgentOptions};
@@ -8,6 +9,7 @@ use crate::host::Host;
 use crate::jobs::api::{self, ApiConfig, KnownEhrs};
 use crate::jobs::worker::{step, WorkerConfig};
 use crate::jobs::{Queue, QueueError, RetryPolicy, StoreHealth, StoreState, SystemClock};
+use crate::link::{AgentLink, LinkOptions};
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -42,6 +44,8 @@ pub struct RunOptions {
     pub api_addr: SocketAddr,
     /// When a claimed job without progress is flagged stuck.
     pub stuck_after: Duration,
+    /// The link to the hub, when the home is paired.
+    pub link: LinkOptions,
 }
 
 impl RunOptions {
@@ -58,6 +62,7 @@ impl RunOptions {
             jobs_key: home.jobs_key(),
             api_addr: SocketAddr::from(([127, 0, 0, 1], 0)),
             stuck_after: crate::jobs::STUCK_AFTER,
+            link: LinkOptions::default(),
         }
     }
 }
@@ -71,10 +76,11 @@ pub struct RunningAgent<Q> {
     shutdown: CancellationToken,
     jobs: JoinHandle<()>,
     api: JoinHandle<()>,
+    link: AgentLink<Q>,
 }
 
 /// Starts the agent on `host` with `queue`: guards the job key, loads every adapter,
-/// serves the job API and starts writing jobs.
+/// serves the job API, starts writing jobs, and links to the hub when paired.
 pub async fn start<Q: Queue + 'static>(
     host: Host,
     queue: Q,
@@ -120,17 +126,30 @@ pub async fn start<Q: Queue + 'static>(
         lease: options.lease,
         max_per_ehr: options.max_per_ehr.max(1),
         policy: options.policy,
-        sealer,
+        sealer: sealer.clone(),
         retention: options.retention,
         health: health.clone(),
         shutdown: shutdown.clone(),
     };
+    let settled = Arc::new(tokio::sync::Notify::new());
+    let link = crate::link::attach(
+        crate::link::LinkParts {
+            home: home.clone(),
+            queue: queue.clone(),
+            sealer: sealer.clone(),
+            agent: agent.clone(),
+            settled: settled.clone(),
+            shutdown: shutdown.child_token(),
+        },
+        options.link.clone(),
+    )?;
     let jobs = tokio::spawn(job_loop(
         queue.clone(),
         agent.clone(),
         worker,
         options.jobs_interval,
         options.agent.print,
+        settled,
     ));
     tokio::spawn(give_back_loop(
         queue.clone(),
@@ -145,6 +164,7 @@ pub async fn start<Q: Queue + 'static>(
         shutdown,
         jobs,
         api,
+        link,
     })
 }
 
@@ -169,10 +189,16 @@ impl<Q: Queue + 'static> RunningAgent<Q> {
         self.health.state()
     }
 
-    /// Stops taking jobs, lets the job in hand finish and be recorded, stops the API and
-    /// the adapter loop.
+    /// The state of the link to the hub, when paired.
+    pub async fn link_state(&self) -> Option<crate::status::agent::LinkState> {
+        self.link.state().await
+    }
+
+    /// Stops taking jobs, lets the job in hand finish and be recorded, stops the link, the
+    /// API and the adapter loop.
     pub async fn stop(self) {
         self.shutdown.cancel();
+        self.link.stop().await;
         let _ = self.jobs.await;
         let _ = self.api.await;
         if let Ok(agent) = Arc::try_unwrap(self.agent) {
@@ -182,13 +208,15 @@ impl<Q: Queue + 'static> RunningAgent<Q> {
 }
 
 /// Writes due jobs one after another; idles `interval` when none is due; backs off
-/// (saying so once) while the store is unavailable.
+/// (saying so once) while the store is unavailable. Tells `settled` after each job (the
+/// link reports results at once).
 async fn job_loop<Q: Queue>(
     queue: Arc<Q>,
     agent: Arc<Agent>,
     config: WorkerConfig,
     interval: Duration,
     print: bool,
+    settled: Arc<tokio::sync::Notify>,
 ) {
     let mut backoff = interval;
     loop {
@@ -199,6 +227,7 @@ async fn job_loop<Q: Queue>(
                 if print {
                     println!("job {}: {}", p.id, p.status.words());
                 }
+                settled.notify_one();
                 continue;
             }
             Ok(None) => {

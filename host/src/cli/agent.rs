@@ -59,6 +59,16 @@ pub struct RunArgs {
     /// A claimed job without progress for this long is flagged stuck (contact support).
     #[arg(long, default_value = "5m", value_parser = duration)]
     pub stuck_after: Duration,
+    /// The hub to ask a pairing code for on first start, when this agent is not paired
+    /// and a person is at the terminal (`ehr-host pair` pairs without starting).
+    #[arg(long, env = "EHR_HOST_HUB")]
+    pub hub: Option<String>,
+    /// The hub certificate's fingerprint for that first pairing (self-signed hubs).
+    #[arg(long, value_parser = |s: &str| s.parse::<crate::link::pin::Fingerprint>())]
+    pub fingerprint: Option<crate::link::pin::Fingerprint>,
+    /// How often each adapter's `check` runs for the hub's heartbeat (paired agents).
+    #[arg(long, default_value = "60s", value_parser = duration)]
+    pub ehr_check_interval: Duration,
 }
 
 pub async fn run(home: &Home, a: RunArgs) -> Result<i32> {
@@ -85,7 +95,12 @@ pub async fn run(home: &Home, a: RunArgs) -> Result<i32> {
         jobs_key: a.jobs_key.clone().unwrap_or_else(|| home.jobs_key()),
         api_addr: a.api_addr,
         stuck_after: a.stuck_after,
+        link: crate::link::LinkOptions {
+            check_every: a.ehr_check_interval,
+            ..Default::default()
+        },
     };
+    super::pair::first_start(home, a.hub.as_deref(), a.fingerprint).await?;
     println!(
         "agent starting (home {}, registry poll every {}, store watch every {})",
         home.root().display(),
@@ -137,7 +152,8 @@ fn default_host_id() -> String {
     format!("{name}-{}", std::process::id())
 }
 
-async fn wait_for_shutdown() {
+/// Waits for SIGINT or SIGTERM (also used by `hub serve`).
+pub(super) async fn wait_for_shutdown() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};

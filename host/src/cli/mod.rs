@@ -3,11 +3,14 @@
 mod adapters;
 mod agent;
 mod calls;
+mod hub;
 mod jobs;
 mod keys;
+mod pair;
 mod registry;
 mod scaffold;
 mod schedule_check;
+mod status;
 mod trust;
 
 use clap::{Parser, Subcommand};
@@ -100,6 +103,12 @@ pub enum Command {
     Outdated(registry::JsonArgs),
     /// Run the agent: write queued jobs, serve every installed adapter, poll the registries, hot-swap new versions after a self-check, roll back broken ones.
     Run(agent::RunArgs),
+    /// Pair this agent with a hub using a one-time pairing code.
+    Pair(pair::PairArgs),
+    /// The agent's status as the tray icon shows it: hub connection, EHRs, heartbeat, jobs (exit 0 only when green).
+    Status(status::StatusArgs),
+    /// The hub: serve, and the operator's practices, API keys, pairing codes, agents, jobs, settings.
+    Hub(hub::HubArgs),
     /// Print the field catalog (ids, kinds, units, ranges).
     Catalog(CatalogArgs),
     /// Scaffold a new adapter crate from the SDK.
@@ -123,7 +132,12 @@ impl Cli {
     pub fn is_long_running(&self) -> bool {
         matches!(
             self.command,
-            Command::Run(_) | Command::Registry(registry::RegistryCommand::Serve(_))
+            Command::Run(_)
+                | Command::Registry(registry::RegistryCommand::Serve(_))
+                | Command::Hub(hub::HubArgs {
+                    command: hub::HubCommand::Serve(_),
+                    ..
+                })
         )
     }
 }
@@ -167,6 +181,9 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Update(a) => registry::update(&home, a).await,
         Command::Outdated(a) => registry::outdated(&home, a).await,
         Command::Run(a) => agent::run(&home, a).await,
+        Command::Pair(a) => pair::pair(&home, a).await,
+        Command::Status(a) => status::status(&home, a).await,
+        Command::Hub(a) => hub::run(&home, a).await,
         Command::Catalog(a) => catalog(a),
         Command::New(a) => scaffold::new(a),
     };

@@ -48,6 +48,18 @@ pub async fn submit<Q: Queue>(
     ehr: &str,
     snapshot: &[u8],
 ) -> Result<Submitted, SubmitError> {
+    submit_scoped(queue, sealer, known, ehr, snapshot, None).await
+}
+
+/// [`submit`] into a tenant's `scope` (a hub queues each practice's jobs under it).
+pub async fn submit_scoped<Q: Queue>(
+    queue: &Q,
+    sealer: &Sealer,
+    known: &[String],
+    ehr: &str,
+    snapshot: &[u8],
+    scope: Option<&str>,
+) -> Result<Submitted, SubmitError> {
     if !Manifest::valid_id(ehr) || !known.iter().any(|k| k == ehr) {
         return Err(SubmitError::UnknownEhr {
             ehr: crate::untrusted::clean(ehr, crate::untrusted::LABEL),
@@ -60,7 +72,10 @@ pub async fn submit<Q: Queue>(
         .seal(&id, snapshot)
         .map_err(|e| SubmitError::Seal(format!("{e:#}")))?;
     queue
-        .submit(NewJob::new(id.clone(), ehr.to_string(), payload))
+        .submit(NewJob {
+            scope: scope.map(str::to_string),
+            ..NewJob::new(id.clone(), ehr.to_string(), payload)
+        })
         .await?;
     Ok(Submitted {
         id,

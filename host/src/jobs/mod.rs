@@ -29,7 +29,7 @@ pub mod worker;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use health::{StoreHealth, StoreState};
-pub use intake::{submit, SubmitError, Submitted};
+pub use intake::{submit, submit_scoped, SubmitError, Submitted};
 pub use lifecycle::{Status, Transition, TransitionError};
 pub use policy::{alert, is_stuck, Alert, Decision, RetryPolicy, STUCK_AFTER};
 pub use postgres::PostgresQueue;

@@ -12,7 +12,7 @@ use super::clock::Clock;
 use super::health::StoreHealth;
 use super::lifecycle::Status;
 use super::policy::{alert, Alert, Decision, RetryPolicy};
-use super::queue::{JobRecord, Lease, Queue, QueueError};
+use super::queue::{ClaimFilter, JobRecord, Lease, Queue, QueueError};
 use crate::remediation::{self, NextStep, Remediation};
 use crate::report::WriteReport;
 use crate::runtime::bindings::latest::{EncounterSnapshot, WriteResult};
@@ -81,6 +81,18 @@ pub async fn step<Q: Queue, A: Adapters>(
     config: &WorkerConfig,
     clock: &dyn Clock,
 ) -> Result<Option<Processed>, QueueError> {
+    step_where(queue, adapters, config, clock, ClaimFilter::default()).await
+}
+
+/// [`step`] among the jobs `filter` allows (a hub's own workers take only the EHRs whose
+/// adapters they hold).
+pub async fn step_where<Q: Queue, A: Adapters>(
+    queue: &Q,
+    adapters: &A,
+    config: &WorkerConfig,
+    clock: &dyn Clock,
+    filter: ClaimFilter<'_>,
+) -> Result<Option<Processed>, QueueError> {
     if !config.retention.is_zero() {
         let before = clock
             .now_ms()
@@ -98,7 +110,7 @@ pub async fn step<Q: Queue, A: Adapters>(
         }
     }
     let Some(job) = queue
-        .claim(&config.host, config.lease, config.max_per_ehr)
+        .claim_where(&config.host, config.lease, config.max_per_ehr, filter)
         .await?
     else {
         return Ok(None);

@@ -18,6 +18,15 @@ pub const NONCE_HEADER: &str = "x-ehr-nonce";
 /// Header with the ed25519 signature of the request, hex.
 pub const SIGNATURE_HEADER: &str = "x-ehr-signature";
 
+/// Header with the agent's version (semver), on every authenticated link request: the
+/// hub checks it against its minimum before handing out any job.
+pub const VERSION_HEADER: &str = "x-ehr-agent-version";
+
+/// The characters of a pairing code: no vowels (no words), no 0/O/1/I (no misreading).
+pub const CODE_ALPHABET: &str = "BCDFGHJKLMNPQRSTVWXZ23456789";
+/// The length of a pairing code.
+pub const CODE_LEN: usize = 8;
+
 /// How far a signed request's time may be from the hub's clock.
 pub const MAX_CLOCK_SKEW_MS: u64 = 5 * 60 * 1000;
 /// The longest a job poll is held open, seconds.
@@ -35,6 +44,28 @@ pub fn signing_input(
     use sha2::Digest;
     let body_hash = hex::encode(sha2::Sha256::digest(body));
     format!("{method}\n{path_and_query}\n{time_ms}\n{nonce}\n{body_hash}").into_bytes()
+}
+
+/// A pairing code as typed (`bcdf-ghjk`, `BCDF GHJK`) in its canonical form
+/// (`BCDFGHJK`), or why it cannot be one.
+pub fn normalize_code(typed: &str) -> Result<String, String> {
+    let code: String = typed
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if code.chars().count() != CODE_LEN {
+        return Err(format!(
+            "a pairing code has {CODE_LEN} characters (like BCDF-GHJK); this one has {}",
+            code.chars().count()
+        ));
+    }
+    if let Some(bad) = code.chars().find(|c| !CODE_ALPHABET.contains(*c)) {
+        return Err(format!(
+            "`{bad}` does not occur in pairing codes (they use {CODE_ALPHABET}): check the code for typos"
+        ));
+    }
+    Ok(code)
 }
 
 /// `POST /link/v1/pair`: an agent presents a one-time pairing code and its new public key.
@@ -281,6 +312,18 @@ mod tests {
         ] {
             assert_ne!(base, other);
         }
+    }
+
+    // Codes are read however they are typed, and a misread character is named.
+    #[test]
+    fn codes_normalise() {
+        assert_eq!(normalize_code("bcdf-ghjk").unwrap(), "BCDFGHJK");
+        assert_eq!(normalize_code(" BCDF GHJK").unwrap(), "BCDFGHJK");
+        assert!(normalize_code("BCDF-GHJ")
+            .unwrap_err()
+            .contains("8 characters"));
+        assert!(normalize_code("BCDF-GHJ0").unwrap_err().contains("`0`"));
+        assert!(normalize_code("BCDF-GHJA").unwrap_err().contains("`A`"));
     }
 
     // Errors travel as snake_case kinds.
