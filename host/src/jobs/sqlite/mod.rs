@@ -38,7 +38,7 @@ fn storage(e: rusqlite::Error) -> QueueError {
 }
 
 fn connect(path: &Path) -> Result<Connection, QueueError> {
-    let conn = Connection::open(path)
+    let mut conn = Connection::open(path)
         .map_err(|e| QueueError::Storage(format!("cannot open {}: {e}", path.display())))?;
     // WAL lets readers (`jobs list`) run beside the agent; FULL sync keeps a committed
     // job through a power cut.
@@ -46,7 +46,7 @@ fn connect(path: &Path) -> Result<Connection, QueueError> {
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=5000;",
     )
     .map_err(storage)?;
-    schema::create(&conn).map_err(storage)?;
+    schema::create(&mut conn).map_err(storage)?;
     Ok(conn)
 }
 

@@ -42,19 +42,22 @@ pub const COLUMNS: &str =
     lease_until_ms, last_progress_ms, progress, created_ms, updated_ms, outcome, error, payload, \
     cancel_requested, given_back, scope";
 
-/// Creates the tables, or brings an older file up to date.
-pub fn create(conn: &Connection) -> rusqlite::Result<()> {
-    conn.execute_batch(TABLES)?;
-    let have: Vec<String> = conn
+/// Creates the tables, or brings an older file up to date. In one immediate
+/// transaction: processes opening a new file at the same moment (the agent and a `jobs
+/// submit`) take turns, and the second finds the columns the first added.
+pub fn create(conn: &mut Connection) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    tx.execute_batch(TABLES)?;
+    let have: Vec<String> = tx
         .prepare("SELECT name FROM pragma_table_info('jobs')")?
         .query_map([], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
     for (name, def) in ADDED {
         if !have.iter().any(|h| h == name) {
-            conn.execute_batch(&format!("ALTER TABLE jobs ADD COLUMN {name} {def}"))?;
+            tx.execute_batch(&format!("ALTER TABLE jobs ADD COLUMN {name} {def}"))?;
         }
     }
-    Ok(())
+    tx.commit()
 }
 
 /// One row, typed. A stored report or failure that cannot be read is an error naming
