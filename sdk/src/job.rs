@@ -22,6 +22,15 @@ pub fn cancelled() -> bool {
     crate::testing::stub_cancelled()
 }
 
+/// This attempt's transaction id (the audit trail's key; the host sends it with every
+/// HTTP request as `x-transaction-id`). Store it in a job ledger row when writing over SQL.
+pub fn transaction_id() -> String {
+    #[cfg(target_arch = "wasm32")]
+    return crate::bindings::ehr::adapter::job::transaction_id();
+    #[cfg(not(target_arch = "wasm32"))]
+    crate::testing::stub_transaction_id()
+}
+
 /// The error an adapter returns when it stopped for a cancel.
 pub fn stopped(job_id: &str) -> crate::AdapterError {
     crate::AdapterError::Cancelled(format!(

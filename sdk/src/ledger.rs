@@ -154,7 +154,11 @@ impl Ledger {
         sql::execute(
             self.database,
             self.insert,
-            &[Value::Text(job_id.to_string()), Value::Int(record_id)],
+            &[
+                Value::Text(job_id.to_string()),
+                Value::Int(record_id),
+                Value::Text(crate::job::transaction_id()),
+            ],
         )?;
         Ok(())
     }
@@ -168,7 +172,7 @@ mod tests {
     const L: Ledger = Ledger {
         database: "db",
         lookup: "SELECT id FROM ledger WHERE job = ?",
-        insert: "INSERT INTO ledger (job, id) VALUES (?, ?)",
+        insert: "INSERT INTO ledger (job, id, transaction_id) VALUES (?, ?, ?)",
         record: "exam",
     };
 

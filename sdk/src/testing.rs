@@ -357,3 +357,8 @@ pub(crate) fn stub_cancelled() -> bool {
         })
     })
 }
+
+/// A fixed transaction id for native tests.
+pub(crate) fn stub_transaction_id() -> String {
+    "test-transaction".to_string()
+}

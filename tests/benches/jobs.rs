@@ -40,6 +40,7 @@ fn config(host: &str, sealer: &Arc<Sealer>) -> WorkerConfig {
         retention: Duration::ZERO,
         health: Arc::new(StoreHealth::new("the bench queue")),
         shutdown: Default::default(),
+        audit: None,
     }
 }
 

@@ -215,6 +215,7 @@ async fn two_practices_and_the_cloud_stay_apart() {
                     outcome: ehr_host::link::protocol::LinkOutcome::Cancelled,
                     report: None,
                     error: None,
+                    attempt: None,
                 },
             )
             .await

@@ -59,6 +59,7 @@ async fn rig() -> Rig {
         retention: Duration::ZERO,
         health: Arc::new(StoreHealth::new("the test queue")),
         shutdown: Default::default(),
+        audit: None,
     };
     Rig {
         sandbox,

@@ -133,13 +133,16 @@ async fn postgres_restarted_under_a_busy_agent() {
     );
 }
 
-/// The job store's files made read-only for everyone, root included (`chattr +i`:
-/// writes fail even on descriptors already open), until dropped.
+/// The job store's database and WAL made read-only for everyone, root included
+/// (`chattr +i`: writes fail even on descriptors already open), until dropped. Not the
+/// `-shm` index: SQLite maps it into memory, and a write fault on an immutable mapping is
+/// a SIGBUS, not an error — a read-only database beside a writable index is what a
+/// read-only data directory looks like to SQLite, which keeps its index elsewhere then.
 struct ReadOnly(Vec<std::path::PathBuf>);
 
 impl ReadOnly {
     fn files(db: &std::path::Path) -> ReadOnly {
-        let files: Vec<_> = ["", "-wal", "-shm"]
+        let files: Vec<_> = ["", "-wal"]
             .iter()
             .map(|s| std::path::PathBuf::from(format!("{}{s}", db.display())))
             .filter(|p| p.exists())

@@ -116,5 +116,7 @@ CREATE TABLE ehr_notes (
 CREATE TABLE doctora_jobs (
   job_id        VARCHAR(64)   NOT NULL PRIMARY KEY,
   ehr_id        INT           NOT NULL,
+  -- The host's transaction id of the attempt that wrote it (its audit trail's key).
+  transaction_id VARCHAR(64)  NULL,
   written_at    DATETIME      NOT NULL DEFAULT CURRENT_TIMESTAMP
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;

@@ -30,7 +30,7 @@ use ehr_adapter_sdk::Diagnosis;
 pub const LEDGER: Ledger = Ledger {
     database: DB,
     lookup: "SELECT ehr_id FROM doctora_jobs WHERE job_id = ?",
-    insert: "INSERT INTO doctora_jobs (job_id, ehr_id) VALUES (?, ?)",
+    insert: "INSERT INTO doctora_jobs (job_id, ehr_id, transaction_id) VALUES (?, ?, ?)",
     record: "EHR file",
 };
 

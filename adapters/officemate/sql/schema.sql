@@ -124,5 +124,7 @@ CREATE TABLE dbo.ExamNotes (
 CREATE TABLE dbo.DoctoraJobs (
   JobID           NVARCHAR(64)  NOT NULL PRIMARY KEY,
   ExamID          INT           NOT NULL,
+  -- The host's transaction id of the attempt that wrote it (its audit trail's key).
+  TransactionID   NVARCHAR(64)  NULL,
   WrittenAt       DATETIME2     NOT NULL DEFAULT SYSUTCDATETIME()
 );

@@ -39,7 +39,7 @@ fn placeholders(first: usize, n: usize) -> Vec<String> {
 pub const LEDGER: Ledger = Ledger {
     database: DB,
     lookup: "SELECT ExamID FROM dbo.DoctoraJobs WHERE JobID = @P1",
-    insert: "INSERT INTO dbo.DoctoraJobs (JobID, ExamID) VALUES (@P1, @P2)",
+    insert: "INSERT INTO dbo.DoctoraJobs (JobID, ExamID, TransactionID) VALUES (@P1, @P2, @P3)",
     record: "exam",
 };
 

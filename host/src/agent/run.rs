@@ -130,6 +130,9 @@ pub async fn start<Q: Queue + 'static>(
         retention: options.retention,
         health: health.clone(),
         shutdown: shutdown.clone(),
+        audit: Some(Arc::new(crate::audit::AuditLog::new(
+            home.root().join("audit"),
+        ))),
     };
     let settled = Arc::new(tokio::sync::Notify::new());
     let link = crate::link::attach(

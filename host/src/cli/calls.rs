@@ -146,7 +146,9 @@ pub async fn write(home: &Home, a: WriteArgs) -> Result<i32> {
     let snapshot = crate::snapshot::parse_bytes(&bytes)?;
     let host = open(home)?;
     let adapter = host.load(&a.id)?;
-    let report = crate::jobs::attempt::write_once(&adapter, snapshot).await;
+    let audit = crate::audit::AuditLog::new(home.root().join("audit"));
+    let report =
+        crate::jobs::attempt::write_once(&adapter, snapshot, &audit, "ehr-host write").await;
     let code = report.error.as_ref().map_or(exit::OK, code_for);
     if a.json {
         print_json(&report)?;

@@ -2,6 +2,7 @@
 
 mod adapters;
 mod agent;
+mod audit;
 mod calls;
 mod hub;
 mod jobs;
@@ -111,6 +112,10 @@ pub enum Command {
     Hub(hub::HubArgs),
     /// Print the field catalog (ids, kinds, units, ranges).
     Catalog(CatalogArgs),
+    /// The audit trail of write attempts: search by job, patient, encounter or
+    /// transaction id; verify nothing was changed; export as JSON lines.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// Scaffold a new adapter crate from the SDK.
     New(scaffold::NewArgs),
 }
@@ -185,6 +190,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Status(a) => status::status(&home, a).await,
         Command::Hub(a) => hub::run(&home, a).await,
         Command::Catalog(a) => catalog(a),
+        Command::Audit(c) => audit::run(&home, c),
         Command::New(a) => scaffold::new(a),
     };
     match result {

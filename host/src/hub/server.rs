@@ -135,6 +135,7 @@ pub async fn start<Q: Queue + 'static, S: HubStore>(
         admin_token,
         fingerprint: cert.fingerprint,
         stuck_after: options.stuck_after,
+        audit: crate::audit::AuditLog::new(options.home.join("audit")),
     }));
     let listener = tokio::net::TcpListener::bind(options.addr)
         .await
@@ -170,6 +171,7 @@ pub async fn start<Q: Queue + 'static, S: HubStore>(
                 retention: Duration::ZERO,
                 health: health.clone(),
                 shutdown: shutdown.clone(),
+                audit: Some(Arc::new(hub.audit.clone())),
             };
             tasks.push(tokio::spawn(super::workers::run(
                 queue.clone(),

@@ -100,6 +100,8 @@ pub struct Hub<Q, S> {
     pub fingerprint: Fingerprint,
     /// When a claimed job without progress is flagged stuck.
     pub stuck_after: Duration,
+    /// The hub's audit trail (its workers' attempts and its agents' reported ones).
+    pub audit: crate::audit::AuditLog,
     settings: Mutex<Option<(HubSettings, Instant)>>,
 }
 
@@ -123,6 +125,8 @@ pub struct HubParts<Q, S> {
     pub fingerprint: Fingerprint,
     /// The stuck threshold.
     pub stuck_after: Duration,
+    /// The audit trail.
+    pub audit: crate::audit::AuditLog,
 }
 
 impl<Q: Queue, S: HubStore> Hub<Q, S> {
@@ -142,6 +146,7 @@ impl<Q: Queue, S: HubStore> Hub<Q, S> {
             admin_token: p.admin_token,
             fingerprint: p.fingerprint,
             stuck_after: p.stuck_after,
+            audit: p.audit,
             settings: Mutex::new(None),
         }
     }

@@ -39,9 +39,30 @@ pub fn report(
     )
 }
 
-/// Writes `snapshot` through `adapter` once, outside any queue (`ehr-host write`).
-pub async fn write_once(adapter: &LoadedAdapter, snapshot: EncounterSnapshot) -> WriteReport {
+/// Writes `snapshot` through `adapter` once, outside any queue (`ehr-host write`), and
+/// records the attempt in `audit` as `host`.
+pub async fn write_once(
+    adapter: &LoadedAdapter,
+    snapshot: EncounterSnapshot,
+    audit: &crate::audit::AuditLog,
+    host: &str,
+) -> WriteReport {
+    use crate::jobs::Clock;
     let control = std::sync::Arc::new(JobControl::new());
+    let started = crate::jobs::SystemClock.now_ms();
     let result = adapter.write_job(snapshot.clone(), control.clone()).await;
-    report(adapter, &snapshot, &control, result)
+    let report = report(adapter, &snapshot, &control, result);
+    let entry = crate::audit::Entry::of_report(
+        &report,
+        control.transaction_id(),
+        host,
+        &snapshot.patient.id,
+        control.ehr_request_ids(),
+        started,
+        crate::jobs::SystemClock.now_ms(),
+    );
+    if let Err(e) = audit.append(entry) {
+        tracing::error!("cannot append to the audit trail: {e:#}");
+    }
+    report
 }

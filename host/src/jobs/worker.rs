@@ -13,6 +13,7 @@ use super::health::StoreHealth;
 use super::lifecycle::Status;
 use super::policy::{alert, Alert, Decision, RetryPolicy};
 use super::queue::{ClaimFilter, JobRecord, Lease, Queue, QueueError};
+use crate::audit::{AuditLog, Entry};
 use crate::remediation::{self, NextStep, Remediation};
 use crate::report::WriteReport;
 use crate::runtime::bindings::latest::{EncounterSnapshot, WriteResult};
@@ -56,6 +57,8 @@ pub struct WorkerConfig {
     pub retention: Duration,
     /// Says when the store becomes unavailable and when it is back.
     pub health: Arc<StoreHealth>,
+    /// Where each attempt is recorded (the audit trail), when kept.
+    pub audit: Option<Arc<AuditLog>>,
     /// Cancelled when the host shuts down: an outcome still waiting for the store is
     /// then left for the lease to return the job (the job id keeps the retry from
     /// writing twice).
@@ -162,6 +165,7 @@ async fn process<Q: Queue, A: Adapters>(
         .await;
     }
     let control = Arc::new(JobControl::new());
+    let started_ms = clock.now_ms();
     let write = adapters.write(&job.ehr, snapshot.clone(), control.clone());
     let Some((adapter, result)) = watch(queue, config, job, &control, write).await else {
         let rem = remediation::adapter_missing(&job.ehr);
@@ -177,6 +181,23 @@ async fn process<Q: Queue, A: Adapters>(
         .await;
     };
     let report = attempt::report(&adapter, &snapshot, &control, result);
+    if let Some(audit) = &config.audit {
+        let mut entry = Entry::of_report(
+            &report,
+            control.transaction_id(),
+            &config.host,
+            &snapshot.patient.id,
+            control.ehr_request_ids(),
+            started_ms,
+            clock.now_ms(),
+        );
+        entry.practice = job.scope.clone();
+        // The write happened whatever the trail says; a trail that cannot be written is
+        // an operator's problem to fix, said loudly, not a reason to misreport the job.
+        if let Err(e) = audit.append(entry) {
+            tracing::error!(job = %job.id, "cannot append to the audit trail: {e:#}");
+        }
+    }
     if report.succeeded() {
         let keep = !config.retention.is_zero();
         let status = settle(config, || {

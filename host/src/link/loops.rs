@@ -200,8 +200,9 @@ async fn renew_all<Q: Queue>(s: &Shared<Q>, backoff: &mut Backoff) -> Option<Dur
     None
 }
 
-/// The result to post for a local job that is settled.
-pub fn result_of(job: &JobRecord) -> Option<JobResult> {
+/// The result to post for a local job that is settled, with its last attempt from the
+/// agent's audit trail (`trail`) when there is one.
+pub fn result_of(job: &JobRecord, trail: Option<&crate::audit::Entry>) -> Option<JobResult> {
     let outcome = match job.status {
         Status::Succeeded => LinkOutcome::Succeeded,
         Status::SucceededWithWarnings => LinkOutcome::SucceededWithWarnings,
@@ -213,6 +214,13 @@ pub fn result_of(job: &JobRecord) -> Option<JobResult> {
         outcome,
         report: job.report.clone(),
         error: job.error.clone(),
+        attempt: trail.map(|e| crate::link::protocol::AttemptTrail {
+            transaction_id: e.transaction_id.clone(),
+            ehr_request_ids: e.ehr_request_ids.clone(),
+            patient_id: e.patient_id.clone(),
+            started_ms: e.started_ms,
+            ended_ms: e.ended_ms,
+        }),
     })
 }
 
@@ -242,7 +250,14 @@ async fn post_all<Q: Queue>(s: &Shared<Q>, backoff: &mut Backoff) -> Option<Dura
     for h in &held {
         match s.queue.get(&h.id).await {
             Ok(job) => {
-                if let Some(r) = result_of(&job) {
+                let trail = crate::audit::AuditLog::new(s.home.root().join("audit"))
+                    .search(&crate::audit::Query {
+                        job_id: Some(job.id.clone()),
+                        ..Default::default()
+                    })
+                    .unwrap_or_default()
+                    .pop();
+                if let Some(r) = result_of(&job, trail.as_ref()) {
                     waiting.push((job.id, r));
                 }
             }

@@ -248,6 +248,26 @@ pub struct JobResult {
     pub report: Option<WriteReport>,
     /// The failure, when it failed or was cancelled.
     pub error: Option<Remediation>,
+    /// The last attempt as the agent's audit trail has it (its transaction id, the EHR's
+    /// request ids, when), so the hub's trail holds the same key; absent when the agent
+    /// made no attempt (or is older than this field).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempt: Option<AttemptTrail>,
+}
+
+/// The audit trail's view of one attempt, as the agent reports it to the hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttemptTrail {
+    /// The attempt's transaction id (sent to the EHR as `x-transaction-id`).
+    pub transaction_id: String,
+    /// Request ids the EHR answered with.
+    pub ehr_request_ids: Vec<String>,
+    /// The patient id the job was for.
+    pub patient_id: String,
+    /// When the attempt started (ms since the epoch).
+    pub started_ms: u64,
+    /// When it ended.
+    pub ended_ms: u64,
 }
 
 /// The hub's acknowledgement of a result: the agent may forget it.

@@ -268,6 +268,11 @@ impl WriteReport {
     }
 }
 
+/// A time as reports show it (`2026-12-01 14:05:09 UTC`).
+pub fn render_time(ms: u64) -> String {
+    render::time(ms)
+}
+
 /// A failure as people read it: headline, advice, detail and what happens next.
 pub fn render_remediation(e: &Remediation) -> String {
     render::remediation(e)

@@ -12,20 +12,66 @@ use crate::runtime::bindings::latest::FieldResult;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
+/// Request ids kept per attempt.
+pub const MAX_REQUEST_IDS: usize = 32;
+
 /// Shared between the job loop (which sets `cancel`) and the adapter call (which reads
 /// it and records progress).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct JobControl {
+    transaction_id: String,
+    ehr_request_ids: Mutex<Vec<String>>,
     cancel: AtomicBool,
     refused: AtomicBool,
     landed: Mutex<Option<Vec<FieldResult>>>,
     step: Mutex<Option<String>>,
 }
 
+impl Default for JobControl {
+    fn default() -> Self {
+        JobControl::new()
+    }
+}
+
 impl JobControl {
-    /// A control for a job that is not cancelled and has reported nothing.
+    /// A control for a job that is not cancelled and has reported nothing, with a new
+    /// transaction id for this attempt.
     pub fn new() -> JobControl {
-        JobControl::default()
+        JobControl {
+            transaction_id: crate::audit::new_transaction_id(),
+            ehr_request_ids: Mutex::new(Vec::new()),
+            cancel: AtomicBool::new(false),
+            refused: AtomicBool::new(false),
+            landed: Mutex::new(None),
+            step: Mutex::new(None),
+        }
+    }
+
+    /// This attempt's transaction id: sent to the EHR with every request (the
+    /// `x-transaction-id` header; the job ledger row over SQL) and kept in the audit
+    /// trail, so both sides' logs can be matched.
+    pub fn transaction_id(&self) -> &str {
+        &self.transaction_id
+    }
+
+    /// Records a request id the EHR sent back (`x-request-id` and alike); the first
+    /// [`MAX_REQUEST_IDS`] are kept.
+    pub fn ehr_request_id(&self, id: String) {
+        let mut ids = self
+            .ehr_request_ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if ids.len() < MAX_REQUEST_IDS && !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+
+    /// The request ids the EHR sent back during the attempt.
+    pub fn ehr_request_ids(&self) -> Vec<String> {
+        self.ehr_request_ids
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// A person asked to cancel: refuse the adapter's next write.
@@ -99,6 +145,18 @@ mod tests {
             target: None,
             warnings: vec![],
         }
+    }
+
+    // Each attempt has its own transaction id; request ids are kept once each, bounded.
+    #[test]
+    fn transaction_and_request_ids() {
+        let (a, b) = (JobControl::new(), JobControl::new());
+        assert_ne!(a.transaction_id(), b.transaction_id());
+        assert_eq!(a.transaction_id().len(), 32);
+        for i in 0..100 {
+            a.ehr_request_id(format!("r{}", i % 40));
+        }
+        assert_eq!(a.ehr_request_ids().len(), MAX_REQUEST_IDS);
     }
 
     // Before a cancel every request passes; after it every one is refused and the

@@ -199,7 +199,8 @@ impl LoadedAdapter {
             self.limits.http_body_bytes,
         )
         .with_call_deadline(deadline)
-        .with_wait(wait.clone());
+        .with_wait(wait.clone())
+        .with_job(control.clone());
         let mut state = CallState::new(
             self.limits.memory_bytes,
             http,

@@ -47,15 +47,24 @@ pub(crate) async fn gateway(
             }
         },
     };
+    let transaction = req
+        .headers()
+        .get("x-transaction-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    // Every answer names its request, as EHRs do for their vendor's support.
+    let request_id = format!("req-{}", shared.next_request_number());
     let fault = shared.faults.take(&info);
     let record = |status: u16, replayed: bool| {
-        tracing::info!(%method, %path, status, replayed, fault = ?fault, "request");
+        tracing::info!(%method, %path, status, replayed, transaction = ?transaction, request_id, fault = ?fault, "request");
         shared.record(RequestRecord {
             method: method.to_string(),
             path: path.clone(),
             status,
             idempotency_key: key.clone(),
             replayed,
+            transaction_id: transaction.clone(),
+            request_id: Some(request_id.clone()),
         });
     };
 
@@ -81,9 +90,12 @@ pub(crate) async fn gateway(
         }
     }
 
-    let response = next.run(req).await;
+    let mut response = next.run(req).await;
     let replayed = response.headers().contains_key(REPLAYED_HEADER);
     record(response.status().as_u16(), replayed);
+    if let Ok(v) = axum::http::HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
     if land_then_timeout {
         // Logged and applied already: only the answer is late, as when an EHR commits
         // and then stalls before replying.

@@ -19,11 +19,19 @@ pub(crate) struct Shared {
     pub idempotency: IdempotencyStore,
     pub ehr: Ehr,
     log: Mutex<Vec<RequestRecord>>,
+    requests_seen: std::sync::atomic::AtomicU64,
     revolution: Mutex<RevolutionData>,
     eyefinity: Mutex<EyefinityData>,
 }
 
 impl Shared {
+    /// The number of the next API request (for its `X-Request-Id`), from 1.
+    pub fn next_request_number(&self) -> u64 {
+        self.requests_seen
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1
+    }
+
     pub fn new(cfg: SandboxConfig) -> Shared {
         Shared {
             ehr: cfg.ehr,
@@ -31,6 +39,7 @@ impl Shared {
             tokens: TokenStore::new(cfg),
             idempotency: IdempotencyStore::default(),
             log: Mutex::new(Vec::new()),
+            requests_seen: std::sync::atomic::AtomicU64::new(0),
             revolution: Mutex::new(RevolutionData::seed()),
             eyefinity: Mutex::new(EyefinityData::seed()),
         }

@@ -82,4 +82,10 @@ pub struct RequestRecord {
     pub idempotency_key: Option<String>,
     /// Whether the answer was replayed from the idempotency store instead of applied.
     pub replayed: bool,
+    /// The caller's `X-Transaction-Id` header, if sent (the host's audit key).
+    #[serde(default)]
+    pub transaction_id: Option<String>,
+    /// The request id the sandbox answered with (`X-Request-Id`), as an EHR's log keeps it.
+    #[serde(default)]
+    pub request_id: Option<String>,
 }

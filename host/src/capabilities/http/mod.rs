@@ -11,6 +11,7 @@ pub mod token_status;
 use super::credentials::{CredentialError, Credentials};
 use super::grants::Grants;
 use super::waiting::EhrWait;
+use crate::runtime::JobControl;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -71,6 +72,7 @@ pub struct HttpCapability {
     max_body: usize,
     call_deadline: Option<Instant>,
     wait: EhrWait,
+    job: Option<Arc<JobControl>>,
 }
 
 impl HttpCapability {
@@ -90,7 +92,15 @@ impl HttpCapability {
             max_body,
             call_deadline: None,
             wait: EhrWait::new(),
+            job: None,
         }
+    }
+
+    /// Sends the write job's transaction id with every request, and records the request
+    /// ids the EHR answers with, for the audit trail.
+    pub fn with_job(mut self, job: Option<Arc<JobControl>>) -> Self {
+        self.job = job;
+        self
     }
 
     /// Records the requests of this call in `wait`, so a call that runs out of time while
@@ -139,6 +149,9 @@ impl HttpCapability {
         for (name, value) in &req.headers {
             builder = builder.header(name.as_str(), value.as_str());
         }
+        if let Some(job) = &self.job {
+            builder = builder.header(rules::TRANSACTION_HEADER, job.transaction_id());
+        }
         match self
             .credentials
             .authorization(origin, &self.client, refresh)
@@ -160,6 +173,13 @@ impl HttpCapability {
             .await
             .map_err(|e| classify(&req.url, &e, timeout))?;
         let status = response.status().as_u16();
+        if let Some(job) = &self.job {
+            for name in rules::REQUEST_ID_HEADERS {
+                if let Some(v) = response.headers().get(*name).and_then(|v| v.to_str().ok()) {
+                    job.ehr_request_id(crate::untrusted::clean(v, 100));
+                }
+            }
+        }
         let headers = response
             .headers()
             .iter()

@@ -30,6 +30,17 @@ const TRANSPORT_HEADERS: &[&str] = &[
     "http2-settings",
 ];
 
+/// The header the host sends with every request of a write attempt: its transaction id.
+pub const TRANSACTION_HEADER: &str = "x-transaction-id";
+
+/// Response headers in which EHRs name their own request id, kept for the audit trail.
+pub const REQUEST_ID_HEADERS: &[&str] = &[
+    "x-request-id",
+    "request-id",
+    "x-correlation-id",
+    "x-amzn-requestid",
+];
+
 /// `Err` naming the first header of `headers` the guest may not send, and why.
 pub fn check_headers(headers: &[(String, String)]) -> Result<(), String> {
     for (name, _) in headers {
@@ -37,6 +48,12 @@ pub fn check_headers(headers: &[(String, String)]) -> Result<(), String> {
         if CREDENTIAL_HEADERS.contains(&lower.as_str()) {
             return Err(format!(
                 "header `{}` is set by the host from its own credentials; adapters may not send it",
+                shown(name)
+            ));
+        }
+        if lower == TRANSACTION_HEADER {
+            return Err(format!(
+                "header `{}` carries the attempt's transaction id, which the host sets (it is the key of the audit trail); adapters may not send it",
                 shown(name)
             ));
         }

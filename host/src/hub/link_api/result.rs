@@ -77,6 +77,7 @@ async fn record<Q: Queue, S: HubStore>(
     agent: &str,
     result: JobResult,
 ) -> Result<Status, Response> {
+    record_trail(hub, job, agent, &result);
     let missing = |what: &str| {
         fail(
             LinkErrorKind::BadRequest,
@@ -128,6 +129,37 @@ async fn record<Q: Queue, S: HubStore>(
                 .await
                 .map_err(queue_down)
         }
+    }
+}
+
+/// Appends the agent's attempt to the hub's audit trail, with the practice and the agent:
+/// the same transaction id as in the agent's trail and the EHR's logs.
+fn record_trail<Q: Queue, S: HubStore>(
+    hub: &Hub<Q, S>,
+    job: &JobRecord,
+    agent: &str,
+    result: &JobResult,
+) {
+    let (Some(report), Some(trail)) = (&result.report, &result.attempt) else {
+        return;
+    };
+    let mut entry = crate::audit::Entry::of_report(
+        report,
+        &crate::untrusted::clean(&trail.transaction_id, 64),
+        agent,
+        &crate::untrusted::clean(&trail.patient_id, 128),
+        trail
+            .ehr_request_ids
+            .iter()
+            .take(32)
+            .map(|r| crate::untrusted::clean(r, 100))
+            .collect(),
+        trail.started_ms,
+        trail.ended_ms,
+    );
+    entry.practice = job.scope.clone();
+    if let Err(e) = hub.audit.append(entry) {
+        tracing::error!(job = %job.id, "cannot append to the hub's audit trail: {e:#}");
     }
 }
 

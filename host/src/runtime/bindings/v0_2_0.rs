@@ -180,6 +180,13 @@ impl job::Host for CallState {
     async fn cancelled(&mut self) -> bool {
         self.job.as_ref().is_some_and(|j| j.cancel_requested())
     }
+
+    async fn transaction_id(&mut self) -> String {
+        self.job
+            .as_ref()
+            .map(|j| j.transaction_id().to_string())
+            .unwrap_or_default()
+    }
 }
 
 impl config::Host for CallState {
