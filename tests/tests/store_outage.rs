@@ -119,11 +119,24 @@ async fn postgres_restarted_under_a_busy_agent() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     server.stop();
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    let store = |home: &TestHome| {
+        let (_, out, _) = home.cli(&["status", "--json"]);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+        v["job_store"]["state"].as_str().unwrap_or("").to_string()
+    };
+    let until = Instant::now() + Duration::from_secs(30);
+    while store(&home) != "unavailable" {
+        assert!(Instant::now() < until, "`ehr-host status` never showed the store unavailable");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let (_, human, _) = home.cli(&["status"]);
+    assert!(human.contains("Job store: UNAVAILABLE") && human.contains("Tray: red"), "{human}");
+    tokio::time::sleep(Duration::from_secs(2)).await;
     server.start_again();
     all_succeed(&queue, ids.len(), Duration::from_secs(120)).await;
     let notes = sandbox.state().encounters["E5001"].notes.len();
     assert_eq!(notes, ids.len(), "each job's note exactly once");
+    assert_eq!(store(&home), "available");
     let text = std::fs::read_to_string(&log).unwrap();
     assert_eq!(text.matches("is unavailable").count(), 1, "{text}");
     assert_eq!(

@@ -98,7 +98,10 @@ pub async fn start<Q: Queue + 'static>(
     let agent = Arc::new(Agent::start(host, options.agent.clone()).await?);
     let queue = Arc::new(queue);
     let shutdown = CancellationToken::new();
-    let health = Arc::new(StoreHealth::new(format!("the job store ({store_name})")));
+    let health = Arc::new(
+        StoreHealth::new(format!("the job store ({store_name})"))
+            .with_status_file(home.root().join("store-status.json")),
+    );
     let store = crate::store::AdapterStore::new(home.adapters());
     let known: KnownEhrs = Arc::new(move || {
         store

@@ -43,7 +43,12 @@ pub async fn status(home: &Home, a: StatusArgs) -> Result<i32> {
     // A report written before the home was paired (or of an earlier pairing) says
     // nothing about the pairing there is now.
     let report = report.filter(|r| paired == (r.link != LinkState::NotPaired));
-    let status = AgentStatus::new(report, running, now);
+    let store = std::fs::read(home.root().join("store-status.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| serde_json::from_value(v["health"].clone()).ok())
+        .filter(|_| running);
+    let status = AgentStatus::new(report, running, now).with_job_store(store);
     if a.json {
         print_json(&status)?;
     } else {

@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::time::SystemTime;
 
 /// The store's state, as the agent's status shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum StoreState {
     /// Operations succeed.
@@ -26,6 +26,7 @@ pub enum StoreState {
 pub struct StoreHealth {
     state: Mutex<StoreState>,
     what: String,
+    status_file: Option<std::path::PathBuf>,
 }
 
 impl StoreHealth {
@@ -34,6 +35,25 @@ impl StoreHealth {
         StoreHealth {
             state: Mutex::new(StoreState::Available),
             what: what.into(),
+            status_file: None,
+        }
+    }
+
+    /// Also writes the state to `path` (`<home>/store-status.json`) at start and at every
+    /// change, for `ehr-host status`.
+    pub fn with_status_file(mut self, path: std::path::PathBuf) -> StoreHealth {
+        self.status_file = Some(path);
+        self.publish(&StoreState::Available);
+        self
+    }
+
+    fn publish(&self, state: &StoreState) {
+        if let Some(path) = &self.status_file {
+            let doc =
+                serde_json::json!({"pid": std::process::id(), "store": self.what, "health": state});
+            if let Err(e) = crate::fsutil::write_atomic(path, doc.to_string().as_bytes()) {
+                tracing::debug!("cannot write {}: {e:#}", path.display());
+            }
         }
     }
 
@@ -50,6 +70,7 @@ impl StoreHealth {
                     since: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
                     error: error.to_string(),
                 };
+                self.publish(&st);
             }
             StoreState::Unavailable { error: last, .. } => *last = error.to_string(),
         }

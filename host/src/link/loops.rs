@@ -268,6 +268,9 @@ async fn post_all<Q: Queue>(s: &Shared<Q>, backoff: &mut Backoff) -> Option<Dura
         }
     }
     s.unreported.store(waiting.len() as u32, Ordering::Relaxed);
+    // The status shows the results held as soon as they are counted (after a restart
+    // the count starts at zero until this pass has looked).
+    s.write_status();
     for (id, result) in waiting {
         match s.client().result(&id, &result).await {
             Ok(_) => {

@@ -115,6 +115,8 @@ pub struct AgentStatus {
     pub why: Option<String>,
     /// What the running agent last reported (absent when it never ran paired).
     pub report: Option<LinkReport>,
+    /// The job store's state as the running agent last wrote it.
+    pub job_store: Option<crate::jobs::StoreState>,
     /// The tray icon.
     pub tray: Tray,
 }
@@ -269,8 +271,27 @@ impl AgentStatus {
             since_ms,
             why,
             report,
+            job_store: None,
             tray,
         }
+    }
+
+    /// This status with the job store's state: an unavailable store turns the tray red
+    /// (jobs wait, nothing is lost, but nothing is written either).
+    pub fn with_job_store(mut self, state: Option<crate::jobs::StoreState>) -> AgentStatus {
+        if let Some(crate::jobs::StoreState::Unavailable { since, error }) = &state {
+            if self.running {
+                self.tray = colour(
+                    TrayColour::Red,
+                    format!(
+                        "The job store is unavailable since {since} ({}): jobs wait and nothing is lost, but nothing is written until it is back. Check the disk (full or read-only?) or the database server.",
+                        crate::untrusted::clean(error, 200)
+                    ),
+                );
+            }
+        }
+        self.job_store = state;
+        self
     }
 
     /// The status as a person reads it.
@@ -311,6 +332,19 @@ impl AgentStatus {
                 "Jobs: {} pending, {} being written, {} failed, {} results not yet reported",
                 r.queue.pending, r.queue.claimed, r.queue.failed, r.queue.unreported
             );
+        }
+        match &self.job_store {
+            Some(crate::jobs::StoreState::Available) => {
+                let _ = writeln!(s, "Job store: available");
+            }
+            Some(crate::jobs::StoreState::Unavailable { since, error }) => {
+                let _ = writeln!(
+                    s,
+                    "Job store: UNAVAILABLE since {since}: {}",
+                    crate::untrusted::clean(error, 200)
+                );
+            }
+            None => {}
         }
         let colour = match self.tray.colour {
             TrayColour::Green => "green",
