@@ -85,6 +85,7 @@ impl StoreHealth {
                 self.what
             );
             *st = StoreState::Available;
+            self.publish(&st);
         }
     }
 
@@ -112,5 +113,26 @@ mod tests {
         h.ok();
         h.ok();
         assert_eq!(h.state(), StoreState::Available);
+    }
+
+    // The status file follows both transitions (what `ehr-host status` reads).
+    #[test]
+    fn status_file_follows_the_state() {
+        let path = std::env::temp_dir().join(format!(
+            "ehr-store-status-{}-{:?}.json",
+            std::process::id(),
+            std::thread::current().id()
+        ));
+        let read = || -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap()
+        };
+        let h = StoreHealth::new("the job store").with_status_file(path.clone());
+        assert_eq!(read()["health"]["state"], "available");
+        h.failed("connection refused");
+        assert_eq!(read()["health"]["state"], "unavailable");
+        assert_eq!(read()["health"]["error"], "connection refused");
+        h.ok();
+        assert_eq!(read()["health"]["state"], "available");
+        let _ = std::fs::remove_file(&path);
     }
 }
