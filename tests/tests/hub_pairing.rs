@@ -348,3 +348,78 @@ async fn an_agent_below_the_version_floor_receives_nothing() {
         .wait_status(Duration::from_secs(30), |code, _| code == 0)
         .await;
 }
+
+// The first start at a terminal (as a person double-clicking the agent would have): `run`
+// asks for the pairing code, says why a wrong one is refused and asks again, and pairs
+// with the right one; the agent then connects without being started again. A real
+// pseudo-terminal (util-linux `script`) stands in for the console window.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_at_a_terminal_asks_for_the_code() {
+    use std::io::{Read, Write};
+    use std::process::{Command, Stdio};
+    use std::sync::{Arc, Mutex};
+    assert!(
+        Command::new("script").arg("--version").output().is_ok(),
+        "the terminal test needs `script` (util-linux): apt-get install -y util-linux"
+    );
+    let hub = HubProc::start(TestHome::new(""), None, &[]);
+    hub.practice("east");
+    let code = hub.pair_code("east", "15m");
+    let agent = AgentProc::new(TestHome::new(""));
+    let run = format!(
+        "exec {} run --jobs-interval 100ms --hub {} --fingerprint {}",
+        ehr_e2e::ehr_host_bin().display(),
+        hub.url(),
+        hub.fingerprint()
+    );
+    let mut child = Command::new("script")
+        .args(["-q", "-f", "-e", "-c", &run, "/dev/null"])
+        .env("EHR_HOST_HOME", agent.home.dir.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starting `script`");
+    let seen = Arc::new(Mutex::new(String::new()));
+    let mut out = child.stdout.take().unwrap();
+    let sink = seen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+    });
+    let wait_for = |needle: &str, count: usize| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if seen.lock().unwrap().matches(needle).count() >= count {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the terminal never showed {needle:?}: {}",
+                seen.lock().unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    };
+    let mut stdin = child.stdin.take().unwrap();
+    wait_for("Pairing code (like BCDF-GHJK", 1);
+    stdin.write_all(b"BCDF-GHJK\n").unwrap();
+    wait_for("not valid: check it for typos", 1);
+    wait_for("Pairing code (like BCDF-GHJK", 2);
+    stdin.write_all(format!("{code}\n").as_bytes()).unwrap();
+    wait_for("Paired as agt_", 1);
+    let s = agent
+        .wait_status(Duration::from_secs(30), |_, v| v["status"] == "Connected")
+        .await;
+    assert_eq!(s["report"]["practice_id"], "east", "{s}");
+    assert_eq!(hub.agents().len(), 1, "paired once, by the right code");
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -312,6 +312,28 @@ impl AdapterSlot {
         (adapter, result)
     }
 
+    /// `write-encounter` for a queued job on the serving version as `configure` sets it
+    /// up (the hub's per-practice EHR account); counts towards the version's probation
+    /// like any write. Returns the configured version that served it.
+    pub async fn write_job_configured(
+        &self,
+        snapshot: EncounterSnapshot,
+        control: Arc<JobControl>,
+        configure: impl FnOnce(&Arc<LoadedAdapter>) -> Result<Arc<LoadedAdapter>, CallError>,
+    ) -> (Arc<LoadedAdapter>, Result<WriteResult, CallError>) {
+        let serving = self.current();
+        let adapter = match configure(&serving) {
+            Ok(a) => a,
+            Err(e) => return (serving, Err(e)),
+        };
+        let result = adapter.write_job(snapshot, control).await;
+        self.record(
+            &serving,
+            result.as_ref().err().filter(|e| is_adapter_fault(e)),
+        );
+        (adapter, result)
+    }
+
     /// `check` on the serving version; returns the version that answered.
     pub async fn check(&self) -> (Arc<LoadedAdapter>, Result<CheckReport, CallError>) {
         let adapter = self.current();

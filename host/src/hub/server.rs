@@ -160,6 +160,10 @@ pub async fn start<Q: Queue + 'static, S: HubStore>(
     })];
     tasks.push(tokio::spawn(maintenance(hub.clone(), shutdown.clone())));
     if let Some(agent) = &cloud {
+        let adapters = Arc::new(super::practice_ehrs::PracticeEhrs::new(
+            agent.clone(),
+            options.home.clone(),
+        ));
         let health = Arc::new(StoreHealth::new("the hub's job queue"));
         for n in 0..options.workers.max(1) {
             let config = WorkerConfig {
@@ -175,7 +179,7 @@ pub async fn start<Q: Queue + 'static, S: HubStore>(
             };
             tasks.push(tokio::spawn(super::workers::run(
                 queue.clone(),
-                agent.clone(),
+                adapters.clone(),
                 config,
                 cloud_ehrs.clone(),
             )));

@@ -1,8 +1,9 @@
 //! The hub's own workers: jobs for the cloud EHRs whose adapters are installed in the
 //! hub's home are written here, through the same worker step as on an agent
-//! ([`crate::jobs::worker`]), taking only those EHRs' jobs.
+//! ([`crate::jobs::worker`]), taking only those EHRs' jobs, each with its practice's own
+//! account where the practice has one ([`PracticeEhrs`]).
 
-use crate::agent::Agent;
+use super::practice_ehrs::PracticeEhrs;
 use crate::jobs::worker::{step_where, WorkerConfig};
 use crate::jobs::{ClaimFilter, Queue, QueueError, SystemClock};
 use std::sync::Arc;
@@ -16,7 +17,7 @@ const MAX_BACKOFF: Duration = Duration::from_secs(30);
 /// Writes due jobs of `ehrs` until `config.shutdown`.
 pub async fn run<Q: Queue>(
     queue: Arc<Q>,
-    agent: Arc<Agent>,
+    adapters: Arc<PracticeEhrs>,
     config: WorkerConfig,
     ehrs: Vec<String>,
 ) {
@@ -28,7 +29,7 @@ pub async fn run<Q: Queue>(
         };
         let wait = match step_where(
             queue.as_ref(),
-            agent.as_ref(),
+            adapters.as_ref(),
             &config,
             &SystemClock,
             filter,

@@ -164,7 +164,7 @@ async fn process<Q: Queue, A: Adapters>(
         )
         .await;
     }
-    let control = Arc::new(JobControl::new());
+    let control = Arc::new(JobControl::new().in_scope(job.scope.clone()));
     let started_ms = clock.now_ms();
     let write = adapters.write(&job.ehr, snapshot.clone(), control.clone());
     let Some((adapter, result)) = watch(queue, config, job, &control, write).await else {

@@ -20,6 +20,7 @@ pub const MAX_REQUEST_IDS: usize = 32;
 #[derive(Debug)]
 pub struct JobControl {
     transaction_id: String,
+    scope: Option<String>,
     ehr_request_ids: Mutex<Vec<String>>,
     cancel: AtomicBool,
     refused: AtomicBool,
@@ -39,12 +40,25 @@ impl JobControl {
     pub fn new() -> JobControl {
         JobControl {
             transaction_id: crate::audit::new_transaction_id(),
+            scope: None,
             ehr_request_ids: Mutex::new(Vec::new()),
             cancel: AtomicBool::new(false),
             refused: AtomicBool::new(false),
             landed: Mutex::new(None),
             step: Mutex::new(None),
         }
+    }
+
+    /// The same control for a job of `scope` (the practice, on a hub), so the write can
+    /// use that practice's EHR account.
+    pub fn in_scope(mut self, scope: Option<String>) -> JobControl {
+        self.scope = scope;
+        self
+    }
+
+    /// The practice the job belongs to, on a hub.
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref()
     }
 
     /// This attempt's transaction id: sent to the EHR with every request (the

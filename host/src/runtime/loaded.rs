@@ -102,6 +102,29 @@ impl LoadedAdapter {
         }
     }
 
+    /// The same compiled version with another operator configuration: its own grants,
+    /// settings and credentials (and so its own secrets to redact). The hub writes each
+    /// practice's cloud-EHR jobs with the practice's own account this way; the code and
+    /// the pre-instantiation are shared, nothing is compiled again.
+    pub fn configured(&self, config: &crate::config::AdapterConfig) -> LoadedAdapter {
+        LoadedAdapter::new(
+            self.pre.clone(),
+            super::engine::Identity {
+                manifest: self.manifest.clone(),
+                hash: self.hash.clone(),
+                publisher: self.publisher,
+            },
+            Arc::new(Grants::new(&self.manifest, config)),
+            Arc::new(Credentials::from_config(config)),
+            Outbound {
+                http_client: self.http_client.clone(),
+                databases: self.databases.clone(),
+            },
+            self.limits,
+            self._ticker.clone(),
+        )
+    }
+
     /// `text` with every secret the host holds for this adapter (configured tokens,
     /// client secrets, database passwords, OAuth2 tokens obtained so far) replaced by
     /// `[redacted]`, also in their URL-, JSON- and base64-encoded forms. What this

@@ -11,7 +11,9 @@ use anyhow::bail;
 use wasmtime::component::InstancePre;
 use wasmtime::Store;
 
-/// A pre-instantiated adapter of some supported contract version.
+/// A pre-instantiated adapter of some supported contract version (cheap to clone: the
+/// compiled code is shared).
+#[derive(Clone)]
 pub enum AdapterPre {
     /// Built for `ehr:adapter@0.1.0`.
     V0_1_0(v0_1_0::EhrAdapterPre<CallState>),
