@@ -11,6 +11,8 @@ pub mod intake;
 pub mod link_api;
 pub mod ops;
 pub mod ratelimit;
+pub mod schedule;
+pub mod schedule_cloud;
 pub mod secrets;
 pub mod server;
 pub mod settings;

@@ -160,6 +160,13 @@ pub async fn start<Q: Queue + 'static, S: HubStore>(
     })];
     tasks.push(tokio::spawn(maintenance(hub.clone(), shutdown.clone())));
     if let Some(agent) = &cloud {
+        tasks.push(tokio::spawn(super::schedule_cloud::run(
+            hub.clone(),
+            agent.clone(),
+            cloud_ehrs.clone(),
+            options.home.join("schedule"),
+            shutdown.clone(),
+        )));
         let health = Arc::new(StoreHealth::new("the hub's job queue"));
         for n in 0..options.workers.max(1) {
             let config = WorkerConfig {
