@@ -206,3 +206,7 @@ pub async fn update<S: HubStore>(
     store.set_practice_settings(practice, &settings).await?;
     Ok(sync)
 }
+
+#[cfg(test)]
+#[path = "schedule_tests.rs"]
+mod tests;
