@@ -284,3 +284,54 @@ fn outbox_state(path: &std::path::Path) -> (u64, i64) {
         .unwrap_or(0);
     (at, pending)
 }
+
+// The hub reads the cloud EHRs it writes itself, for the practices whose settings name
+// them: a pass of RevolutionEHR (on its sandbox) shows in `hub schedule`, with the
+// adapter's timing; a practice that names none has no such pass.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hub_syncs_its_cloud_ehrs() {
+    use ehr_sandbox::{Sandbox, SandboxConfig};
+    let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
+    let url = sandbox.url();
+    let hub_home = TestHome::new(&ehr_e2e::revolution_config(
+        &url,
+        &ehr_e2e::bearer(&url, "sandbox-token"),
+    ));
+    hub_home.install("revolution").await;
+    let hub = HubProc::start(hub_home, None, &[]);
+    hub.practice("east");
+    hub.practice("west");
+    schedule(
+        &hub,
+        &[
+            "--hub-ehrs",
+            "revolution",
+            "--approved-types",
+            "Telehealth Visit",
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let v = loop {
+        let v = schedule(&hub, &[]);
+        if v["ehrs"].as_array().is_some_and(|e| !e.is_empty()) {
+            break v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no cloud sync: {v}\n{}",
+            hub.log()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    };
+    let run = &v["ehrs"][0]["last_run"];
+    assert_eq!(v["ehrs"][0]["ehr"], "revolution");
+    assert_eq!(run["outcome"]["state"], "ok", "{v}\n{}", hub.log());
+    assert_eq!(v["ehrs"][0]["health"], "ok");
+    assert_eq!(run["timing"]["min_poll_seconds"], 300);
+    assert_eq!(v["appointments"], run["appointments"], "{v}");
+    let (code, out, err) = hub.cli(&["schedule", "--practice", "west", "--json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let west: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(west["ehrs"], serde_json::json!([]), "{west}");
+    assert_eq!(west["abnormal"], true);
+}
