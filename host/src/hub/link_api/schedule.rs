@@ -109,6 +109,87 @@ pub fn check(batch: &ScheduleBatch) -> Result<(), String> {
                 c.seq
             ));
         }
+        let shown_plain = c.appointment.as_ref().is_none_or(|a| {
+            plain(&[&a.start, &a.appointment_type, &a.status])
+                && plain(&[a.provider_id.as_deref().unwrap_or_default()])
+        });
+        if !plain(&[&c.ehr, &c.appointment_id]) || !shown_plain {
+            return Err(format!(
+                "change {}: its text must be plain, one line of at most {MAX_TEXT} characters (the agent neutralises what the EHR says)",
+                c.seq
+            ));
+        }
     }
     Ok(())
+}
+
+/// The longest text a field may have: a label the agent cut to
+/// [`crate::untrusted::LABEL`] characters, with room for its escapes and cut marker.
+const MAX_TEXT: usize = 10 * crate::untrusted::LABEL;
+
+/// Texts the hub shows its operator: already neutralised and bounded by the agent.
+fn plain(texts: &[&str]) -> bool {
+    texts
+        .iter()
+        .all(|t| crate::untrusted::is_clean(t) && t.chars().count() <= MAX_TEXT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::sync::{ChangeKind, ScheduleChange, SyncedAppointment};
+
+    fn change(seq: u64, kind: ChangeKind, appointment_type: &str) -> ScheduleChange {
+        ScheduleChange {
+            seq,
+            ehr: "crystalpm".into(),
+            kind,
+            appointment_id: "A1".into(),
+            appointment: (kind != ChangeKind::Cancelled).then(|| SyncedAppointment {
+                id: "A1".into(),
+                start: "2027-01-04T09:00:00".into(),
+                duration_minutes: 30,
+                appointment_type: appointment_type.into(),
+                provider_id: None,
+                status: "scheduled".into(),
+                patient: None,
+                syncs: true,
+                reasons: vec![],
+            }),
+        }
+    }
+
+    fn batch(changes: Vec<ScheduleChange>) -> ScheduleBatch {
+        ScheduleBatch {
+            source: "ab12".into(),
+            changes,
+            runs: vec![],
+        }
+    }
+
+    // Ordered, well-formed, plain batches pass; anything else is refused with why.
+    #[test]
+    fn batches_are_checked() {
+        let good = batch(vec![
+            change(1, ChangeKind::New, "Telehealth Visit"),
+            change(2, ChangeKind::Cancelled, ""),
+        ]);
+        assert!(check(&good).is_ok());
+        let out_of_order = batch(vec![
+            change(2, ChangeKind::New, "x"),
+            change(2, ChangeKind::Rescheduled, "x"),
+        ]);
+        assert!(check(&out_of_order).unwrap_err().contains("increasing"));
+        let mut cancel_with = change(1, ChangeKind::Cancelled, "");
+        cancel_with.appointment = change(1, ChangeKind::New, "x").appointment;
+        assert!(check(&batch(vec![cancel_with]))
+            .unwrap_err()
+            .contains("cancellation"));
+        let escape = batch(vec![change(1, ChangeKind::New, "Tele\u{1b}[2Jhealth")]);
+        assert!(check(&escape).unwrap_err().contains("plain"));
+        let mut bad_source = good.clone();
+        bad_source.source = "../x".into();
+        assert!(check(&bad_source).is_err());
+        assert!(check(&batch(vec![change(0, ChangeKind::New, "x")])).is_err());
+    }
 }
