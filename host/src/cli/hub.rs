@@ -3,6 +3,7 @@
 //! they work whether or not the hub is running.
 
 mod admin;
+mod schedule;
 mod serve;
 
 use crate::home::Home;
@@ -42,6 +43,8 @@ pub enum HubCommand {
     Jobs(admin::JobsArgs),
     /// Show or change the hub's settings (minimum agent version, intervals, pairing lifetime).
     Settings(admin::SettingsArgs),
+    /// A practice's schedule sync: last sync, counts by reason, appointments that did not sync; change its sync settings; ask for a sync now.
+    Schedule(schedule::ScheduleArgs),
 }
 
 /// Runs a hub command.

@@ -12,6 +12,7 @@
 //! | `POST /admin/v1/agents/{id}/revoke` | 204 |
 //! | `GET /admin/v1/jobs[?practice=&status=]` | jobs |
 //! | `GET /admin/v1/settings`, `PUT` with the whole settings | settings |
+//! | `GET /admin/v1/practices/{p}/schedule` | the practice's schedule sync (`hub::schedule::ScheduleView`) |
 
 use super::ops;
 use super::state::Hub;
@@ -43,6 +44,7 @@ pub fn router<Q: Queue + 'static, S: HubStore>(hub: Arc<Hub<Q, S>>) -> Router {
             "/admin/v1/practices/{p}/pair-codes",
             post(pair_code::<Q, S>),
         )
+        .route("/admin/v1/practices/{p}/schedule", get(schedule::<Q, S>))
         .route("/admin/v1/agents", get(agents::<Q, S>))
         .route("/admin/v1/agents/{id}/revoke", post(revoke_agent::<Q, S>))
         .route("/admin/v1/jobs", get(jobs::<Q, S>))
@@ -211,6 +213,18 @@ async fn agents<Q: Queue, S: HubStore>(
         )
     };
     done(StatusCode::OK, r.await.map_err(Into::into))
+}
+
+async fn schedule<Q: Queue, S: HubStore>(
+    State(hub): Admin<Q, S>,
+    headers: HeaderMap,
+    Path(p): Path<String>,
+) -> Response {
+    if let Some(r) = refused(&hub, &headers) {
+        return r;
+    }
+    let r = super::schedule::load(hub.store.as_ref(), &p, hub.now()).await;
+    done(StatusCode::OK, r.map_err(Into::into))
 }
 
 async fn revoke_agent<Q: Queue, S: HubStore>(

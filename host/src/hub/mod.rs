@@ -13,6 +13,8 @@ pub mod link_api;
 pub mod ops;
 pub mod practice_ehrs;
 pub mod ratelimit;
+pub mod schedule;
+pub mod schedule_cloud;
 pub mod secrets;
 pub mod server;
 pub mod settings;

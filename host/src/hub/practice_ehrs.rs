@@ -51,6 +51,20 @@ impl PracticeEhrs {
         }
     }
 
+    /// The version serving `ehr`, set up with `practice`'s own account when it has one
+    /// (for reading its schedule); `None` when `ehr` is not installed.
+    pub fn adapter_for(
+        &self,
+        practice: &str,
+        ehr: &str,
+    ) -> Option<Result<Arc<LoadedAdapter>, CallError>> {
+        let serving = self.agent.slot(ehr)?.current();
+        Some(
+            self.for_practice(practice, &serving)
+                .map(|own| own.unwrap_or(serving)),
+        )
+    }
+
     /// `serving` set up with `practice`'s own configuration, if the practice has a file;
     /// `Ok(None)` when it has none (the hub's own configuration applies).
     fn for_practice(

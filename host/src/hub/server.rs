@@ -164,6 +164,13 @@ pub async fn start<Q: Queue + 'static, S: HubStore>(
             agent.clone(),
             options.home.clone(),
         ));
+        tasks.push(tokio::spawn(super::schedule_cloud::run(
+            hub.clone(),
+            adapters.clone(),
+            cloud_ehrs.clone(),
+            options.home.join("schedule"),
+            shutdown.clone(),
+        )));
         let health = Arc::new(StoreHealth::new("the hub's job queue"));
         for n in 0..options.workers.max(1) {
             let config = WorkerConfig {

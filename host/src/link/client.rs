@@ -274,6 +274,15 @@ impl LinkClient {
     }
 }
 
+impl LinkClient {
+    /// `POST /link/v1/schedule`.
+    pub async fn schedule(&self, batch: &ScheduleBatch) -> Result<ScheduleAck, CallError> {
+        let path = format!("{PREFIX}/schedule");
+        self.call(reqwest::Method::POST, &path, Some(batch), CALL_TIMEOUT)
+            .await
+    }
+}
+
 /// A job id as one path segment.
 fn encode(id: &str) -> String {
     url::form_urlencoded::byte_serialize(id.as_bytes())

@@ -40,6 +40,7 @@ pub(super) async fn heartbeat<Q: Queue>(s: Arc<Shared<Q>>) {
                     backoff.reset();
                     s.reached();
                     *s.intervals.lock().unwrap_or_else(|p| p.into_inner()) = ack.intervals;
+                    *s.schedule.lock().unwrap_or_else(|p| p.into_inner()) = ack.schedule.clone();
                     *s.last_heartbeat_ms
                         .lock()
                         .unwrap_or_else(|p| p.into_inner()) = Some(now_ms());

@@ -184,6 +184,42 @@ pub struct HeartbeatAck {
     pub intervals: Intervals,
     /// The lowest agent version the hub hands jobs to.
     pub min_version: String,
+    /// The practice's schedule-sync settings, so the agent's rules match the hub's
+    /// (absent from hubs older than the schedule sync).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<ScheduleDirective>,
+}
+
+/// How a practice's schedule is synced, as the hub tells its agents.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleDirective {
+    /// The practice's settings.
+    pub settings: crate::schedule::sync::SyncSettings,
+    /// When the operator last asked for a sync now (ms); an agent that has not synced
+    /// since reads at once.
+    pub sync_requested_ms: Option<u64>,
+}
+
+/// `POST /link/v1/schedule`: changes from one source's outbox, oldest first, and each
+/// EHR's last sync pass. Idempotent: the hub applies each (source, seq) once.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScheduleBatch {
+    /// The outbox's id (changes are numbered per source).
+    pub source: String,
+    /// Up to [`MAX_SCHEDULE_CHANGES`] changes, by increasing `seq`.
+    pub changes: Vec<crate::schedule::sync::ScheduleChange>,
+    /// The last pass of each EHR synced.
+    pub runs: Vec<crate::schedule::sync::SyncRun>,
+}
+
+/// The most changes in one schedule batch.
+pub const MAX_SCHEDULE_CHANGES: usize = 500;
+
+/// The hub's answer to a schedule batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleAck {
+    /// Every change of the source up to this number is applied: the source may forget it.
+    pub applied_through: u64,
 }
 
 /// `GET /link/v1/jobs?wait=S`: jobs handed to the agent (an empty list after the wait).

@@ -65,6 +65,8 @@ pub(super) struct Shared<Q> {
     pub unreported: AtomicU32,
     pub results_now: Arc<Notify>,
     pub shutdown: CancellationToken,
+    /// The practice's schedule-sync settings, from the last heartbeat's answer.
+    pub schedule: Arc<Mutex<Option<crate::link::protocol::ScheduleDirective>>>,
 }
 
 /// A running link.
@@ -137,6 +139,7 @@ pub fn start<Q: Queue + 'static>(
         queue_counts: Mutex::new(QueueCounts::default()),
         unreported: AtomicU32::new(0),
         results_now: settled,
+        schedule: Arc::new(Mutex::new(None)),
         home,
         queue,
         sealer,
@@ -152,8 +155,23 @@ pub fn start<Q: Queue + 'static>(
         tokio::spawn(super::loops::leases(shared.clone())),
         tokio::spawn(super::loops::results(shared.clone())),
         tokio::spawn(super::loops::pairing_watch(shared.clone())),
+        tokio::spawn(schedule_sync(shared.clone())?),
     ];
     Ok(RunningLink { shared, tasks })
+}
+
+/// The schedule sync of this agent's EHRs, delivering over this link.
+fn schedule_sync<Q: Queue + 'static>(
+    shared: Arc<Shared<Q>>,
+) -> Result<impl std::future::Future<Output = ()>> {
+    let client = shared.clone();
+    crate::schedule::sync::agent::start(crate::schedule::sync::agent::AgentSync {
+        home: shared.home.clone(),
+        agent: shared.agent.clone(),
+        directive: shared.schedule.clone(),
+        client: Arc::new(move || client.client()),
+        shutdown: shared.shutdown.clone(),
+    })
 }
 
 impl<Q: Queue + 'static> RunningLink<Q> {

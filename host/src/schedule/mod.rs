@@ -5,6 +5,7 @@
 pub mod policy;
 pub mod reason;
 pub mod rules;
+pub mod sync;
 
 pub use policy::SyncPolicy;
 pub use reason::{Effect, Reason};

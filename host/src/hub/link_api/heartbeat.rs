@@ -46,9 +46,14 @@ pub async fn heartbeat<Q: Queue, S: HubStore>(
         // Its polls may now take jobs for EHRs it did not serve before.
         hub.wake.practice(&authed.agent.practice_id);
     }
+    let schedule = match hub.store.practice(&authed.agent.practice_id).await {
+        Ok(p) => crate::hub::schedule::directive(&p.settings),
+        Err(e) => return store_down(e),
+    };
     Json(HeartbeatAck {
         intervals: authed.settings.intervals,
         min_version: authed.settings.min_agent_version.to_string(),
+        schedule: Some(schedule),
     })
     .into_response()
 }

@@ -1,11 +1,12 @@
 //! The hub's side of the link (`/link/v1`, see `link/PROTOCOL.md`): pairing, signed
-//! sessions, heartbeats, the long job poll, lease renewals and results.
+//! sessions, heartbeats, the long job poll, lease renewals, results and schedule changes.
 
 mod auth;
 mod heartbeat;
 mod jobs;
 mod pair;
 mod result;
+mod schedule;
 
 use super::state::Hub;
 use super::store::{HubStore, StoreError};
@@ -38,6 +39,10 @@ pub fn router<Q: Queue + 'static, S: HubStore>(hub: Arc<Hub<Q, S>>) -> Router {
         .route(
             &format!("{PREFIX}/jobs/{{id}}/result"),
             post(result::result::<Q, S>),
+        )
+        .route(
+            &format!("{PREFIX}/schedule"),
+            post(schedule::schedule::<Q, S>),
         )
         .layer(DefaultBodyLimit::max(limit))
         .with_state(hub)

@@ -44,6 +44,7 @@ pub async fn run_all<S: HubStore, F: std::future::Future<Output = S>>(make: impl
     pairing(&make().await).await;
     agents_and_sessions(&make().await).await;
     nonces_settings_retries(&make().await).await;
+    super::conformance_schedule::synced_schedule(&make().await).await;
 }
 
 async fn practices<S: HubStore>(s: &S) {
@@ -67,6 +68,16 @@ async fn practices<S: HubStore>(s: &S) {
     let settings = PracticeSettings {
         pairing_seconds: Some(60),
         requests_per_minute: Some(5),
+        schedule: Some(crate::schedule::sync::SyncSettings {
+            policy: crate::schedule::SyncPolicy {
+                approved_types: vec!["Telehealth Visit".into()],
+                require_insurance: true,
+                ..Default::default()
+            },
+            interval_seconds: 600,
+            hub_ehrs: vec!["revolution".into()],
+        }),
+        schedule_sync_requested_ms: Some(T0),
     };
     s.set_practice_settings("east", &settings).await.unwrap();
     assert_eq!(s.practice("east").await.unwrap().settings, settings);

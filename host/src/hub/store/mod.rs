@@ -13,16 +13,22 @@
 mod codec;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+#[cfg(any(test, feature = "conformance"))]
+mod conformance_schedule;
 mod pg_connection;
 pub mod postgres;
+pub mod schedule;
+mod schedule_pg;
+mod schedule_sqlite;
 pub mod sqlite;
 mod types;
 
 pub use postgres::PostgresHubStore;
+pub use schedule::{HeldAppointment, PracticeSchedule, ScheduleReceipt};
 pub use sqlite::SqliteHubStore;
 pub use types::*;
 
-use crate::link::protocol::Heartbeat;
+use crate::link::protocol::{Heartbeat, ScheduleBatch};
 use std::future::Future;
 
 /// Why a store operation was refused.
@@ -198,4 +204,22 @@ pub trait HubStore: Send + Sync + 'static {
 
     /// Whether a retry of job `id` was noted; clears the note.
     fn take_retry(&self, job_id: &str) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Applies a batch of schedule changes from `source` (an agent's outbox, or the
+    /// hub's own) to `practice`'s synced schedule: each change number once, in order;
+    /// numbers applied before are counted as duplicates and ignored. Keeps the newer of
+    /// each EHR's runs.
+    fn apply_schedule(
+        &self,
+        practice: &str,
+        source: &str,
+        batch: &ScheduleBatch,
+        now_ms: u64,
+    ) -> impl Future<Output = Result<ScheduleReceipt, StoreError>> + Send;
+
+    /// `practice`'s synced schedule: appointments, last runs, changes received.
+    fn schedule(
+        &self,
+        practice: &str,
+    ) -> impl Future<Output = Result<PracticeSchedule, StoreError>> + Send;
 }

@@ -96,7 +96,7 @@ impl PostgresHubStore {
     /// Connects with a libpq-style connection string and creates the tables if needed.
     pub async fn connect(config: &str) -> Result<PostgresHubStore, StoreError> {
         Ok(PostgresHubStore {
-            conn: Connection::open(config, SCHEMA).await?,
+            conn: Connection::open(config, &format!("{SCHEMA}{}", super::schedule::SCHEMA)).await?,
         })
     }
 
@@ -520,5 +520,23 @@ impl HubStore for PostgresHubStore {
             })
             .await?;
         Ok(n == 1)
+    }
+
+    async fn apply_schedule(
+        &self,
+        practice: &str,
+        source: &str,
+        batch: &crate::link::protocol::ScheduleBatch,
+        now_ms: u64,
+    ) -> Result<super::ScheduleReceipt, StoreError> {
+        self.conn
+            .run(async |c| super::schedule_pg::apply(c, practice, source, batch, now_ms).await)
+            .await
+    }
+
+    async fn schedule(&self, practice: &str) -> Result<super::PracticeSchedule, StoreError> {
+        self.conn
+            .run(async |c| super::schedule_pg::read(c, practice).await)
+            .await
     }
 }

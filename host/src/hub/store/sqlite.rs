@@ -56,6 +56,8 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     )
     .map_err(storage)?;
     conn.execute_batch(SCHEMA).map_err(storage)?;
+    conn.execute_batch(super::schedule::SCHEMA)
+        .map_err(storage)?;
     Ok(conn)
 }
 
@@ -534,5 +536,19 @@ impl HubStore for SqliteHubStore {
                 .map_err(storage)?;
             Ok(n == 1)
         })
+    }
+
+    async fn apply_schedule(
+        &self,
+        practice: &str,
+        source: &str,
+        batch: &crate::link::protocol::ScheduleBatch,
+        now_ms: u64,
+    ) -> Result<super::ScheduleReceipt, StoreError> {
+        self.tx(|tx| super::schedule_sqlite::apply(tx, practice, source, batch, now_ms))
+    }
+
+    async fn schedule(&self, practice: &str) -> Result<super::PracticeSchedule, StoreError> {
+        self.tx(|tx| super::schedule_sqlite::read(tx, practice))
     }
 }

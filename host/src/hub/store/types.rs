@@ -26,6 +26,13 @@ pub struct PracticeSettings {
     /// Intake API requests allowed per minute for this practice.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests_per_minute: Option<u32>,
+    /// Schedule-sync settings (approved types, enabled providers, lead time, insurance,
+    /// interval, horizon); unset: the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule: Option<crate::schedule::sync::SyncSettings>,
+    /// When the operator last asked for a schedule sync now (ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schedule_sync_requested_ms: Option<u64>,
 }
 
 /// An API key of the scribe platform for one practice. The key itself is shown once,
