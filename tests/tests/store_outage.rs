@@ -126,11 +126,17 @@ async fn postgres_restarted_under_a_busy_agent() {
     };
     let until = Instant::now() + Duration::from_secs(30);
     while store(&home) != "unavailable" {
-        assert!(Instant::now() < until, "`ehr-host status` never showed the store unavailable");
+        assert!(
+            Instant::now() < until,
+            "`ehr-host status` never showed the store unavailable"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let (_, human, _) = home.cli(&["status"]);
-    assert!(human.contains("Job store: UNAVAILABLE") && human.contains("Tray: red"), "{human}");
+    assert!(
+        human.contains("Job store: UNAVAILABLE") && human.contains("Tray: red"),
+        "{human}"
+    );
     tokio::time::sleep(Duration::from_secs(2)).await;
     server.start_again();
     all_succeed(&queue, ids.len(), Duration::from_secs(120)).await;
