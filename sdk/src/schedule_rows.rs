@@ -4,10 +4,10 @@
 //! schedule sync can tell a patient without an email from one with an empty email.
 
 use crate::sql::Value;
-use crate::{Appointment, Patient};
+use crate::{Appointment, Patient, Provider, StaffUser};
 
 /// How many columns [`patient`] reads.
-pub const PATIENT_COLUMNS: usize = 10;
+pub const PATIENT_COLUMNS: usize = 12;
 
 /// A cell as trimmed text; `None` when it is NULL or blank. Integers are written out.
 pub fn text(v: &Value) -> Option<String> {
@@ -22,8 +22,10 @@ pub fn text(v: &Value) -> Option<String> {
 }
 
 /// A patient from columns: id, first name, last name, date of birth, email, phone,
-/// street address, city, state, zip. The address parts are joined into one line
-/// ("12 Elm St, Springfield, IL 62701"); no part at all gives no address.
+/// street address, city, state, zip, insurance carrier, insurance plan. The address parts
+/// are joined into one line ("12 Elm St, Springfield, IL 62701"); no part at all gives no
+/// address. The insurance is the carrier with its plan ("Blue Cross (PPO)"); no carrier
+/// gives no insurance.
 pub fn patient(r: &[Value]) -> Patient {
     let address = match (text(&r[6]), text(&r[7]), text(&r[8]), text(&r[9])) {
         (None, None, None, None) => None,
@@ -50,7 +52,45 @@ pub fn patient(r: &[Value]) -> Patient {
         email: text(&r[4]),
         phone: text(&r[5]),
         address,
-        insurance: None,
+        insurance: text(&r[10]).map(|carrier| match text(&r[11]) {
+            Some(plan) => format!("{carrier} ({plan})"),
+            None => carrier,
+        }),
+    }
+}
+
+/// A provider from columns: id, first name, last name, active flag (a boolean, or an
+/// integer where anything but 0 is active; NULL is active, as EHRs default it).
+pub fn provider(r: &[Value]) -> Provider {
+    let name = [text(&r[1]), text(&r[2])]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    Provider {
+        id: text(&r[0]).unwrap_or_default(),
+        name,
+        active: match &r[3] {
+            Value::Boolean(b) => *b,
+            Value::Int(i) => *i != 0,
+            Value::Null => true,
+            other => !matches!(other.as_str().map(str::trim), Some("0" | "false" | "N")),
+        },
+    }
+}
+
+/// A staff user from columns: id, first name, last name, email (absent when NULL or
+/// blank).
+pub fn staff_user(r: &[Value]) -> StaffUser {
+    let name = [text(&r[1]), text(&r[2])]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ");
+    StaffUser {
+        id: text(&r[0]).unwrap_or_default(),
+        name,
+        email: text(&r[3]),
     }
 }
 
@@ -112,6 +152,8 @@ mod tests {
             Value::Null,
             Value::Null,
             Value::Null,
+            Value::Null,
+            Value::Null,
         ]);
         let a = appointment(&row);
         assert_eq!(a.id, "9003");
@@ -121,6 +163,7 @@ mod tests {
         let p = a.patient.unwrap();
         assert_eq!(p.date_of_birth.as_deref(), Some("1979-11-30"));
         assert_eq!((p.email, p.phone, p.address), (None, None, None));
+        assert_eq!(p.insurance, None);
         let with_address = patient(&[
             Value::Int(1),
             t("A"),
@@ -132,10 +175,37 @@ mod tests {
             t("Springfield"),
             t("IL"),
             t("62701"),
+            t("Blue Cross"),
+            t("PPO"),
         ]);
         assert_eq!(
             with_address.address.as_deref(),
             Some("12 Elm St, Springfield, IL 62701")
         );
+        assert_eq!(with_address.insurance.as_deref(), Some("Blue Cross (PPO)"));
+    }
+
+    // Providers keep their active flag whatever the driver calls a bit; staff users
+    // without an email have none, not an empty one.
+    #[test]
+    fn rows_become_providers_and_staff() {
+        let p = |active| provider(&[Value::Int(5), t("Victor"), t("Hale"), active]);
+        assert!(!p(Value::Int(0)).active);
+        assert!(!p(Value::Boolean(false)).active);
+        assert!(p(Value::Int(1)).active);
+        assert!(p(Value::Boolean(true)).active);
+        assert_eq!(p(Value::Null).name, "Victor Hale");
+        let s = staff_user(&[Value::Int(2), t("Owen"), t("Park"), t(" ")]);
+        assert_eq!(
+            (s.id.as_str(), s.name.as_str(), s.email),
+            ("2", "Owen Park", None)
+        );
+        let s = staff_user(&[
+            Value::Int(1),
+            t("Dana"),
+            t("Frost"),
+            t("frontdesk@x.example"),
+        ]);
+        assert_eq!(s.email.as_deref(), Some("frontdesk@x.example"));
     }
 }

@@ -345,7 +345,7 @@ async fn credentials_never_reach_the_guest_or_messages() {
     let (code, out, err) = home.cli(&["check", "crystalpm"]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("MariaDB") && out.contains("300 patients"),
+        out.contains("MariaDB") && out.contains("316 patients"),
         "{out}"
     );
     let (code, out, err) = home.cli(&["info", "crystalpm", "--json"]);

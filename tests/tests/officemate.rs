@@ -395,7 +395,7 @@ async fn credentials_never_reach_the_guest_or_messages() {
     let (code, out, err) = home.cli(&["check", "officemate"]);
     assert_eq!(code, 0, "{err}");
     assert!(
-        out.contains("SQL Server") && out.contains("300 patients"),
+        out.contains("SQL Server") && out.contains("316 patients"),
         "{out}"
     );
     let (code, out, err) = home.cli(&["info", "officemate", "--json"]);

@@ -7,7 +7,9 @@ CREATE TABLE providers (
   provider_id   INT          NOT NULL PRIMARY KEY,
   first_name    VARCHAR(40)  NOT NULL,
   last_name     VARCHAR(40)  NOT NULL,
-  npi           CHAR(10)     NULL
+  npi           CHAR(10)     NULL,
+  -- 0 for a provider who left or is no longer bookable (kept for history).
+  active        TINYINT(1)   NOT NULL DEFAULT 1
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 CREATE TABLE patients (
@@ -21,6 +23,25 @@ CREATE TABLE patients (
   city          VARCHAR(40)  NULL,
   state         CHAR(2)      NULL,
   zip           VARCHAR(10)  NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- Insurance on file, primary first (priority 1).
+CREATE TABLE patient_insurance (
+  account_id    INT          NOT NULL,
+  priority      TINYINT      NOT NULL DEFAULT 1,
+  carrier       VARCHAR(60)  NOT NULL,
+  plan_name     VARCHAR(60)  NULL,
+  PRIMARY KEY (account_id, priority),
+  CONSTRAINT patient_insurance_patient FOREIGN KEY (account_id) REFERENCES patients (account_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
+
+-- The practice's staff logins (front desk, billing, technicians), with their emails.
+CREATE TABLE users (
+  user_id       INT          NOT NULL PRIMARY KEY,
+  login         VARCHAR(40)  NOT NULL,
+  first_name    VARCHAR(40)  NOT NULL,
+  last_name     VARCHAR(40)  NOT NULL,
+  email         VARCHAR(120) NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4;
 
 -- provider_id is deliberately not a foreign key: CrystalPM keeps appointments whose

@@ -8,7 +8,7 @@
 //! - [`mapping`]: catalog field → table and column;
 //! - [`write`]: the write flow, in one transaction (wrong-patient guard, idempotency
 //!   ledger, writes);
-//! - [`schedule`]: appointments and demographics.
+//! - [`schedule`]: appointments, demographics with insurance, providers and staff users.
 //!
 //! The schema it expects is `sql/schema.sql` (CrystalPM's tables plus the adapter's
 //! `doctora_jobs` ledger).
@@ -19,6 +19,8 @@ pub mod write;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_schedule;
 
 use ehr_adapter_sdk::prelude::*;
 
@@ -76,6 +78,14 @@ impl Adapter for CrystalPm {
 
     fn read_patient(patient_id: String) -> Result<Patient, AdapterError> {
         schedule::read_patient(&patient_id)
+    }
+
+    fn read_providers() -> Result<Vec<Provider>, AdapterError> {
+        schedule::read_providers()
+    }
+
+    fn read_staff() -> Result<Vec<StaffUser>, AdapterError> {
+        schedule::read_staff()
     }
 }
 

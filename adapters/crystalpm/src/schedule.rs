@@ -1,14 +1,21 @@
-//! Appointments and patient demographics, read from `appts`, `patients`, `providers`
-//! and `ehr_file`, in the column order of the SDK's `schedule_rows` (which keeps absent
-//! values absent and unknown providers visible).
+//! Appointments and patient demographics, read from `appts`, `patients`,
+//! `patient_insurance`, `providers` and `ehr_file`, in the column order of the SDK's
+//! `schedule_rows` (which keeps absent values absent and unknown providers visible); the
+//! provider list with its `active` flag, and the staff `users` with their emails.
 
 use crate::DB;
 use ehr_adapter_sdk::prelude::*;
-use ehr_adapter_sdk::schedule_rows::{appointment, patient};
+use ehr_adapter_sdk::schedule_rows::{appointment, patient, provider, staff_user};
 use ehr_adapter_sdk::sql::{Rows, Value};
 
+/// The patient's columns; the primary insurance (priority 1) comes from
+/// [`INSURANCE_JOIN`].
 const PATIENT_COLUMNS: &str = "p.account_id, p.first_name, p.last_name, p.birth_date, \
-     p.email, p.home_phone, p.address1, p.city, p.state, p.zip";
+     p.email, p.home_phone, p.address1, p.city, p.state, p.zip, ins.carrier, ins.plan_name";
+
+/// At most one row per patient: the primary key is (account_id, priority).
+const INSURANCE_JOIN: &str =
+    "LEFT JOIN patient_insurance ins ON ins.account_id = p.account_id AND ins.priority = 1";
 
 /// Reads appointments from `from-date` to `to-date` inclusive, by start time.
 pub fn read_schedule(q: &ScheduleQuery) -> Result<Vec<Appointment>, AdapterError> {
@@ -16,7 +23,7 @@ pub fn read_schedule(q: &ScheduleQuery) -> Result<Vec<Appointment>, AdapterError
         "SELECT a.appt_id, a.appt_start, a.duration_min, a.appt_type, a.provider_id, \
          pr.first_name, pr.last_name, a.status, \
          (SELECT MIN(f.ehr_id) FROM ehr_file f WHERE f.appt_id = a.appt_id), {PATIENT_COLUMNS} \
-         FROM appts a JOIN patients p ON p.account_id = a.account_id \
+         FROM appts a JOIN patients p ON p.account_id = a.account_id {INSURANCE_JOIN} \
          LEFT JOIN providers pr ON pr.provider_id = a.provider_id \
          WHERE a.appt_start >= ? AND a.appt_start < DATE_ADD(?, INTERVAL 1 DAY)"
     );
@@ -45,7 +52,9 @@ pub fn read_patient(patient_id: &str) -> Result<Patient, AdapterError> {
     })?;
     let rows: Rows = sql::query(
         DB,
-        &format!("SELECT {PATIENT_COLUMNS} FROM patients p WHERE p.account_id = ?"),
+        &format!(
+            "SELECT {PATIENT_COLUMNS} FROM patients p {INSURANCE_JOIN} WHERE p.account_id = ?"
+        ),
         &[Value::Int(id)],
     )?;
     match rows.rows.first() {
@@ -54,4 +63,24 @@ pub fn read_patient(patient_id: &str) -> Result<Patient, AdapterError> {
             "CrystalPM has no account {id}"
         ))),
     }
+}
+
+/// Every provider, with CrystalPM's `active` flag (0 for one who left).
+pub fn read_providers() -> Result<Vec<Provider>, AdapterError> {
+    let rows = sql::query(
+        DB,
+        "SELECT provider_id, first_name, last_name, active FROM providers ORDER BY provider_id",
+        &[],
+    )?;
+    Ok(rows.rows.iter().map(|r| provider(r)).collect())
+}
+
+/// Every staff login, with its email.
+pub fn read_staff() -> Result<Vec<StaffUser>, AdapterError> {
+    let rows = sql::query(
+        DB,
+        "SELECT user_id, first_name, last_name, email FROM users ORDER BY user_id",
+        &[],
+    )?;
+    Ok(rows.rows.iter().map(|r| staff_user(r)).collect())
 }

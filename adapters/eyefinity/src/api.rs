@@ -48,6 +48,23 @@ pub struct PatientJson {
     /// One-line address, or null.
     #[serde(default)]
     pub address: Option<String>,
+    /// Insurance coverage, primary (priority 1) first; absent or empty when none.
+    #[serde(default)]
+    pub coverage: Vec<CoverageJson>,
+}
+
+/// One insurance coverage of a patient.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CoverageJson {
+    /// 1 for the primary coverage.
+    #[serde(default)]
+    pub priority: u32,
+    /// The carrier.
+    #[serde(default)]
+    pub carrier: Option<String>,
+    /// The plan, or null.
+    #[serde(default)]
+    pub plan: Option<String>,
 }
 
 /// The patient block of a visit: enough to confirm whose chart it is.

@@ -9,6 +9,7 @@
 //! - [`api`]: typed calls to the EHR's API and the JSON shapes it speaks;
 //! - [`write`]: the write flow (identity guard, form, landed check, one save), built on
 //!   the SDK's `identity`, `write` and `rest` modules;
+//! - [`practice`]: the providers (active or not) and staff users, for schedule sync;
 //! - [`schedule`]: appointments (one request per day) and patient demographics.
 //!
 //! Settings: `base_url` (required), the practice's API address; `request_timeout_secs`
@@ -18,11 +19,14 @@
 
 pub mod api;
 pub mod mapping;
+pub mod practice;
 pub mod schedule;
 pub mod write;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_practice;
 #[cfg(test)]
 mod tests_state;
 
@@ -79,6 +83,14 @@ impl Adapter for Eyefinity {
 
     fn read_patient(patient_id: String) -> Result<Patient, AdapterError> {
         schedule::read_patient(&patient_id)
+    }
+
+    fn read_providers() -> Result<Vec<Provider>, AdapterError> {
+        practice::read_providers()
+    }
+
+    fn read_staff() -> Result<Vec<StaffUser>, AdapterError> {
+        practice::read_staff()
     }
 }
 

@@ -63,8 +63,21 @@ pub fn to_patient(p: PatientJson) -> Patient {
         email: present(p.contact.email),
         phone: present(p.contact.phone),
         address: present(p.address),
-        insurance: None,
+        insurance: primary_coverage(p.coverage),
     }
+}
+
+/// The primary coverage in words, carrier and plan (`VSP (Choice)`): the one with the
+/// lowest priority that names a carrier; none without any.
+fn primary_coverage(mut list: Vec<crate::api::CoverageJson>) -> Option<String> {
+    list.sort_by_key(|c| c.priority);
+    list.into_iter().find_map(|c| {
+        let carrier = present(c.carrier)?;
+        Some(match present(c.plan) {
+            Some(plan) => format!("{carrier} ({plan})"),
+            None => carrier,
+        })
+    })
 }
 
 /// Every date from `from` to `to`, inclusive, at most [`MAX_DAYS`].

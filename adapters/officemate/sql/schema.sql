@@ -9,7 +9,9 @@ CREATE TABLE dbo.Resources (
   ResourceType   NVARCHAR(20)  NOT NULL,
   FirstName      NVARCHAR(40)  NOT NULL,
   LastName       NVARCHAR(40)  NOT NULL,
-  NPI            NVARCHAR(10)  NULL
+  NPI            NVARCHAR(10)  NULL,
+  -- 0 for a resource no longer bookable (kept for history).
+  IsActive       BIT           NOT NULL
 );
 
 CREATE TABLE dbo.Patients (
@@ -23,6 +25,24 @@ CREATE TABLE dbo.Patients (
   City           NVARCHAR(40)  NULL,
   State          NVARCHAR(2)   NULL,
   ZipCode        NVARCHAR(10)  NULL
+);
+
+-- Insurance policies on file, primary first (Priority 1).
+CREATE TABLE dbo.PatientInsurance (
+  PolicyID       INT           NOT NULL PRIMARY KEY,
+  PatientID      INT           NOT NULL,
+  Priority       INT           NOT NULL,
+  CarrierName    NVARCHAR(60)  NOT NULL,
+  PlanName       NVARCHAR(60)  NULL
+);
+
+-- The practice's staff logins (front desk, billing, technicians), with their emails.
+CREATE TABLE dbo.Users (
+  UserID         INT           NOT NULL PRIMARY KEY,
+  LoginName      NVARCHAR(40)  NOT NULL,
+  FirstName      NVARCHAR(40)  NOT NULL,
+  LastName       NVARCHAR(40)  NOT NULL,
+  EMail          NVARCHAR(120) NULL
 );
 
 -- ResourceID is deliberately not a foreign key: OfficeMate keeps appointments booked

@@ -1,11 +1,12 @@
 //! Appointments and patient demographics, read from `dbo.Appointments`, `dbo.Patients`,
-//! `dbo.Resources` (providers are resources) and `dbo.Exams`, in the column order of the
-//! SDK's `schedule_rows` (which keeps absent values absent and unknown providers
-//! visible).
+//! `dbo.PatientInsurance`, `dbo.Resources` (providers are resources) and `dbo.Exams`, in
+//! the column order of the SDK's `schedule_rows` (which keeps absent values absent and
+//! unknown providers visible); the doctors among the resources with their `IsActive`
+//! flag, and the staff `dbo.Users` with their emails.
 
 use crate::DB;
 use ehr_adapter_sdk::prelude::*;
-use ehr_adapter_sdk::schedule_rows::{appointment, patient};
+use ehr_adapter_sdk::schedule_rows::{appointment, patient, provider, staff_user};
 use ehr_adapter_sdk::sql::Value;
 
 /// Dates are selected as ISO text (`CONVERT` styles 23 and 126): SQL Server returns
@@ -13,7 +14,11 @@ use ehr_adapter_sdk::sql::Value;
 /// columns in a form TDS clients read.
 const PATIENT_COLUMNS: &str = "p.PatientID, p.FirstName, p.LastName, \
      CONVERT(NVARCHAR(10), p.BirthDate, 23), \
-     p.EMail, p.HomePhone, p.Address1, p.City, p.State, p.ZipCode";
+     p.EMail, p.HomePhone, p.Address1, p.City, p.State, p.ZipCode, i.CarrierName, i.PlanName";
+
+/// The primary policy (Priority 1); OfficeMate keeps one row per patient and priority.
+const INSURANCE_JOIN: &str =
+    "LEFT JOIN dbo.PatientInsurance i ON i.PatientID = p.PatientID AND i.Priority = 1";
 
 /// Reads appointments from `from-date` 00:00 up to (not including) the day after
 /// `to-date`, by start time. The bounds are cast to `datetime2` explicitly: compared
@@ -25,7 +30,7 @@ pub fn read_schedule(q: &ScheduleQuery) -> Result<Vec<Appointment>, AdapterError
     let mut sql = format!(
         "SELECT a.AppointmentID, CONVERT(NVARCHAR(19), a.StartTime, 126), a.DurationMinutes, a.AppointmentType, \
          a.ResourceID, r.FirstName, r.LastName, a.Status, e.ExamID, {PATIENT_COLUMNS} \
-         FROM dbo.Appointments a JOIN dbo.Patients p ON p.PatientID = a.PatientID \
+         FROM dbo.Appointments a JOIN dbo.Patients p ON p.PatientID = a.PatientID {INSURANCE_JOIN} \
          LEFT JOIN dbo.Resources r ON r.ResourceID = a.ResourceID \
          LEFT JOIN dbo.Exams e ON e.AppointmentID = a.AppointmentID \
          WHERE a.StartTime >= CAST(@P1 AS DATETIME2) AND a.StartTime < CAST(@P2 AS DATETIME2)"
@@ -55,7 +60,9 @@ pub fn read_patient(patient_id: &str) -> Result<Patient, AdapterError> {
     })?;
     let rows = sql::query(
         DB,
-        &format!("SELECT {PATIENT_COLUMNS} FROM dbo.Patients p WHERE p.PatientID = @P1"),
+        &format!(
+            "SELECT {PATIENT_COLUMNS} FROM dbo.Patients p {INSURANCE_JOIN} WHERE p.PatientID = @P1"
+        ),
         &[Value::Int(id)],
     )?;
     match rows.rows.first() {
@@ -64,6 +71,28 @@ pub fn read_patient(patient_id: &str) -> Result<Patient, AdapterError> {
             "OfficeMate has no patient {id}"
         ))),
     }
+}
+
+/// The doctors among the resources (rooms and equipment are resources too), with
+/// OfficeMate's `IsActive` flag.
+pub fn read_providers() -> Result<Vec<Provider>, AdapterError> {
+    let rows = sql::query(
+        DB,
+        "SELECT ResourceID, FirstName, LastName, IsActive FROM dbo.Resources \
+         WHERE ResourceType = N'Doctor' ORDER BY ResourceID",
+        &[],
+    )?;
+    Ok(rows.rows.iter().map(|r| provider(r)).collect())
+}
+
+/// Every staff login, with its email.
+pub fn read_staff() -> Result<Vec<StaffUser>, AdapterError> {
+    let rows = sql::query(
+        DB,
+        "SELECT UserID, FirstName, LastName, EMail FROM dbo.Users ORDER BY UserID",
+        &[],
+    )?;
+    Ok(rows.rows.iter().map(|r| staff_user(r)).collect())
 }
 
 /// The day after `date` (`YYYY-MM-DD`), so the range ends before it whatever the time

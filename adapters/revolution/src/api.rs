@@ -30,6 +30,20 @@ pub struct PatientJson {
     /// Postal address: documented as text, but some installs answer a structured object
     /// (`line1`, `line2`, `city`, `state`, `postalCode`), so it is kept as raw JSON.
     pub address: Option<Value>,
+    /// The primary insurance, or null (absent from older API versions).
+    #[serde(default)]
+    pub insurance: Option<InsuranceJson>,
+}
+
+/// A patient's primary insurance.
+#[derive(Debug, Clone, Deserialize)]
+pub struct InsuranceJson {
+    /// The payer (carrier).
+    #[serde(default)]
+    pub payer: Option<String>,
+    /// The plan, or null.
+    #[serde(default)]
+    pub plan: Option<String>,
 }
 
 /// An encounter as `GET /encounters/{id}` returns it.

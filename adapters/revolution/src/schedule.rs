@@ -67,8 +67,17 @@ pub fn to_patient(p: PatientJson) -> Patient {
         email: present(p.email),
         phone: present(p.phone),
         address: p.address.as_ref().and_then(address_line),
-        insurance: None,
+        insurance: p.insurance.and_then(insurance_line),
     }
+}
+
+/// The insurance in words, payer and plan (`Aetna (PPO)`); no payer is no insurance.
+fn insurance_line(i: crate::api::InsuranceJson) -> Option<String> {
+    let payer = present(i.payer)?;
+    Some(match present(i.plan) {
+        Some(plan) => format!("{payer} ({plan})"),
+        None => payer,
+    })
 }
 
 /// The address on one line. The API documents a string; structured answers

@@ -50,6 +50,10 @@ pub struct ScheduleArgs {
     /// config.toml) and print ✔ or why it does not sync.
     #[arg(long)]
     pub check: bool,
+    /// With --check: check as of this practice time (`YYYY-MM-DDTHH:MM[:SS]`) instead of
+    /// now, e.g. to see what will sync tomorrow morning.
+    #[arg(long, requires = "check")]
+    pub at: Option<String>,
     /// Print as JSON.
     #[arg(long)]
     pub json: bool,
@@ -179,7 +183,7 @@ pub async fn schedule(home: &Home, a: ScheduleArgs) -> Result<i32> {
         Err(e) => return failed(&adapter, &shown_error(e), a.json),
     };
     if a.check {
-        return super::schedule_check::print(&host, &adapter, &list, a.json).await;
+        return super::schedule_check::print(&host, &adapter, &list, a.at.as_deref(), a.json).await;
     }
     if a.json {
         print_json(&shown_json(&list)?)?;

@@ -8,11 +8,13 @@ use crate::runtime::LoadedAdapter;
 use crate::schedule::{self, Effect, Practice};
 use anyhow::{Context, Result};
 
-/// Checks `list` against the home's `[schedule]` settings at the practice's time now.
+/// Checks `list` against the home's `[schedule]` settings at the practice's time `at`
+/// (`YYYY-MM-DDTHH:MM[:SS]`), or now.
 pub async fn print(
     host: &Host,
     adapter: &LoadedAdapter,
     list: &[Appointment],
+    at: Option<&str>,
     json: bool,
 ) -> Result<i32> {
     let policy = &host.config.schedule;
@@ -34,7 +36,15 @@ pub async fn print(
     if policy.approved_types.is_empty() {
         caveats.push("no approved appointment types are configured ([schedule] approved_types in config.toml): every appointment fails that rule".into());
     }
-    let now = practice_now(policy.time_zone.as_deref())?;
+    let now = match at {
+        Some(t) => t.trim().parse::<jiff::civil::DateTime>().map_err(|_| {
+            anyhow::anyhow!(
+                "`{}` given to --at is not a practice time: use YYYY-MM-DDTHH:MM, e.g. 2026-12-01T09:00",
+                clean(t)
+            )
+        })?,
+        None => practice_now(policy.time_zone.as_deref())?,
+    };
     let practice = Practice {
         providers: providers.as_deref().ok(),
         staff: staff.as_deref().ok(),

@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 mod auth;
+pub mod cases;
 mod config;
 mod control;
 mod echo;

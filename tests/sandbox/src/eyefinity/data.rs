@@ -15,6 +15,32 @@ pub(crate) struct Patient {
     pub phone: Option<String>,
     /// One line, as the EHR stores it.
     pub address: Option<String>,
+    /// Insurance coverage on file, primary (priority 1) first; empty when none.
+    pub coverage: Vec<Coverage>,
+}
+
+/// One insurance coverage of a patient.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Coverage {
+    pub priority: u32,
+    pub carrier: String,
+    pub plan: Option<String>,
+}
+
+/// A provider, with whether it can still be booked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Provider {
+    pub name: String,
+    pub active: bool,
+}
+
+/// A staff user of the practice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct StaffUser {
+    pub id: String,
+    pub display_name: String,
+    pub email: Option<String>,
 }
 
 /// A visit: the encounter a document belongs to.
@@ -60,8 +86,10 @@ pub(crate) struct EyefinityData {
     pub patients: BTreeMap<String, Patient>,
     pub visits: BTreeMap<String, Visit>,
     pub forms: BTreeMap<String, Form>,
-    /// Provider id → display name.
-    pub providers: BTreeMap<String, String>,
+    /// Provider id → name and whether it can be booked.
+    pub providers: BTreeMap<String, Provider>,
+    /// The practice's staff users.
+    pub staff: Vec<StaffUser>,
     pub slots: Vec<Slot>,
     /// What has been written, per visit id; every seeded visit has an entry.
     pub records: BTreeMap<String, EncounterState>,

@@ -17,7 +17,8 @@ pub(super) async fn status() -> Json<Value> {
     Json(json!({"state": "up", "build": "Eyefinity sandbox 2.0"}))
 }
 
-/// The JSON of a patient: names in a `name` block, contact details in `contact`.
+/// The JSON of a patient: names in a `name` block, contact details in `contact`,
+/// insurance in `coverage` (a list, primary first).
 pub(super) fn patient_json(p: &Patient) -> Value {
     json!({
         "patientId": p.id,
@@ -25,6 +26,7 @@ pub(super) fn patient_json(p: &Patient) -> Value {
         "birthDate": p.birth_date,
         "contact": {"email": p.email, "phone": p.phone},
         "address": p.address,
+        "coverage": p.coverage,
     })
 }
 

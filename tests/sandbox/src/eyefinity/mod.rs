@@ -1,10 +1,12 @@
 //! The Eyefinity-style dialect: one clinical document per visit, written whole.
 //! `EYEFINITY-API.md` beside the crate is the contract these modules implement.
 
+mod cases;
 mod data;
 mod document;
 mod elements;
 mod lookups;
+mod practice;
 mod schedule;
 mod seed;
 
@@ -35,6 +37,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(document::get).put(document::put),
         )
         .route("/ehr/v2/schedule", get(schedule::list))
+        .route("/ehr/v2/providers", get(practice::providers))
+        .route("/ehr/v2/staff", get(practice::staff))
         .layer(from_fn_with_state(
             shared.clone(),
             crate::idempotency::layer,

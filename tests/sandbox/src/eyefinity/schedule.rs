@@ -43,7 +43,7 @@ pub(super) async fn list(
                 "time": s.time,
                 "minutes": s.minutes,
                 "reason": s.reason,
-                "provider": {"id": s.provider_id, "name": data.providers.get(&s.provider_id)},
+                "provider": {"id": s.provider_id, "name": data.providers.get(&s.provider_id).map(|p| &p.name)},
                 "state": s.state,
                 "visitId": s.visit_id,
                 "patient": data.patients.get(&s.patient_id).map(patient_json),

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::data::{EyefinityData, Form, Patient, Slot, Visit};
+use super::data::{Coverage, EyefinityData, Form, Patient, Provider, Slot, Visit};
 use super::elements;
 use crate::state::EncounterState;
 
@@ -17,7 +17,7 @@ impl EyefinityData {
             .keys()
             .map(|id| (id.clone(), EncounterState::default()))
             .collect();
-        EyefinityData {
+        let mut data = EyefinityData {
             patients: patients().into_iter().map(|p| (p.id.clone(), p)).collect(),
             visits,
             forms: forms()
@@ -26,11 +26,20 @@ impl EyefinityData {
                 .collect(),
             providers: [("OD-11", "Dr. Patel"), ("OD-12", "Dr. Moreau")]
                 .into_iter()
-                .map(|(id, name)| (id.to_string(), name.to_string()))
+                .map(|(id, name)| {
+                    let p = Provider {
+                        name: name.to_string(),
+                        active: true,
+                    };
+                    (id.to_string(), p)
+                })
                 .collect(),
+            staff: Vec::new(),
             slots: slots(),
             records,
-        }
+        };
+        super::cases::add(&mut data);
+        data
     }
 }
 
@@ -53,6 +62,11 @@ fn patient(
         email: Some(format!("{}@example.com", given.to_lowercase())),
         phone: Some(s("+1-206-555-0100")),
         address: address.map(s),
+        coverage: vec![Coverage {
+            priority: 1,
+            carrier: s("VSP"),
+            plan: Some(s("Choice")),
+        }],
     }
 }
 

@@ -59,7 +59,7 @@ pub(super) async fn list(
                 "durationMinutes": a.duration_minutes,
                 "type": a.kind,
                 "providerId": a.provider_id,
-                "providerName": data.providers.get(&a.provider_id),
+                "providerName": data.providers.get(&a.provider_id).map(|p| &p.name),
                 "status": a.status,
                 "encounterId": a.encounter_id,
                 "patient": data.patients.get(&a.patient_id),

@@ -18,6 +18,36 @@ pub(crate) struct Patient {
     pub email: Option<String>,
     pub phone: Option<String>,
     pub address: Option<Address>,
+    /// The primary insurance on file, or `null`.
+    pub insurance: Option<Insurance>,
+}
+
+/// An insurance policy on file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Insurance {
+    pub payer: String,
+    pub plan: Option<String>,
+}
+
+/// A provider as `GET /api/v1/providers` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Provider {
+    pub name: String,
+    /// False for a provider no longer bookable (kept for history).
+    pub active: bool,
+}
+
+/// A staff user as `GET /api/v1/users` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct StaffUser {
+    pub id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub role: String,
 }
 
 /// A postal address.
@@ -79,8 +109,10 @@ pub(crate) struct RevolutionData {
     pub patients: BTreeMap<String, Patient>,
     pub encounters: BTreeMap<String, Encounter>,
     pub templates: BTreeMap<String, Template>,
-    /// Provider id → display name. Appointments may name providers missing here.
-    pub providers: BTreeMap<String, String>,
+    /// Provider id → name and active flag. Appointments may name providers missing here.
+    pub providers: BTreeMap<String, Provider>,
+    /// The practice's staff users.
+    pub staff: Vec<StaffUser>,
     pub appointments: Vec<Appointment>,
     /// What has been written, per encounter id; every seeded encounter has an entry.
     pub records: BTreeMap<String, EncounterState>,

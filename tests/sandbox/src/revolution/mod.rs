@@ -2,11 +2,13 @@
 //! `REVOLUTION-API.md` beside the crate is the contract these modules implement.
 
 mod appointments;
+mod cases;
 mod data;
 mod diagnoses;
 mod exam;
 mod lookups;
 mod notes;
+mod practice;
 pub(crate) mod rules;
 mod sections;
 mod seed;
@@ -46,6 +48,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             post(notes::append).get(notes::list),
         )
         .route("/api/v1/appointments", get(appointments::list))
+        .route("/api/v1/providers", get(practice::providers))
+        .route("/api/v1/users", get(practice::users))
         .layer(from_fn_with_state(
             shared.clone(),
             crate::idempotency::layer,

@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use super::data::{
-    Address, Appointment, Encounter, EncounterStatus, Patient, RevolutionData, Template,
+    Address, Appointment, Encounter, EncounterStatus, Insurance, Patient, Provider, RevolutionData,
+    Template,
 };
 use super::sections;
 use crate::state::EncounterState;
@@ -24,18 +25,27 @@ impl RevolutionData {
             .keys()
             .map(|id| (id.clone(), EncounterState::default()))
             .collect();
-        RevolutionData {
+        let mut data = RevolutionData {
             patients,
             encounters,
             templates: templates().into_iter().map(|t| (t.id.clone(), t)).collect(),
             providers: [("DR1", "Dr. Rivera"), ("DR2", "Dr. Chen")]
                 .into_iter()
-                .map(|(id, name)| (id.to_string(), name.to_string()))
+                .map(|(id, name)| {
+                    let p = Provider {
+                        name: name.to_string(),
+                        active: true,
+                    };
+                    (id.to_string(), p)
+                })
                 .collect(),
+            staff: Vec::new(),
             appointments: appointments(),
             records,
             next_note_id: 9001,
-        }
+        };
+        super::cases::add(&mut data);
+        data
     }
 }
 
@@ -70,6 +80,11 @@ fn patient(
         email: email.map(s),
         phone: phone.map(s),
         address,
+        // Self-registered patients (no email) have not given insurance either.
+        insurance: email.map(|_| Insurance {
+            payer: s("Blue Cross Blue Shield of Texas"),
+            plan: Some(s("PPO")),
+        }),
     }
 }
 
