@@ -3,6 +3,7 @@
 //! they work whether or not the hub is running.
 
 mod admin;
+mod alerts;
 mod serve;
 
 use crate::home::Home;
@@ -42,12 +43,16 @@ pub enum HubCommand {
     Jobs(admin::JobsArgs),
     /// Show or change the hub's settings (minimum agent version, intervals, pairing lifetime).
     Settings(admin::SettingsArgs),
+    /// Alerts, one per incident: list, acknowledge, silence; their thresholds and webhooks.
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCommand),
 }
 
 /// Runs a hub command.
 pub async fn run(home: &Home, a: HubArgs) -> Result<i32> {
     match a.command {
         HubCommand::Serve(s) => serve::serve(home, a.db.as_deref(), *s).await,
+        HubCommand::Alerts(c) => alerts::run(home, a.db.as_deref(), c).await,
         other => admin::run(home, a.db.as_deref(), other).await,
     }
 }

@@ -197,7 +197,9 @@ async fn on_store<S: HubStore>(home: &Home, s: &S, c: HubCommand) -> Result<i32>
             Ok(exit::OK)
         }
         HubCommand::Settings(a) => settings(s, a).await,
-        HubCommand::Serve(_) | HubCommand::Jobs(_) => unreachable!("handled by the caller"),
+        HubCommand::Serve(_) | HubCommand::Jobs(_) | HubCommand::Alerts(_) => {
+            unreachable!("handled by the caller")
+        }
     }
 }
 

@@ -13,7 +13,7 @@
 mod codec;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
-mod pg_connection;
+pub(crate) mod pg_connection;
 pub mod postgres;
 pub mod sqlite;
 mod types;
