@@ -15,6 +15,7 @@ pub mod iridium;
 pub mod mariadb;
 pub mod paused;
 pub mod postgres;
+pub mod signals;
 
 use ehr_host::home::Home;
 use ehr_host::host::Host;
