@@ -103,3 +103,13 @@ if [ "$(cat "$iridium_dir/VERSION" 2>/dev/null)" != "$iridium_version" ] \
   fi
   echo "$iridium_version" > "$iridium_dir/VERSION"
 fi
+
+# The signals tests parse /metrics with a real exposition parser: Python's
+# prometheus_client (its OpenMetrics parser).
+if ! python3 -c 'import prometheus_client.openmetrics.parser' 2>/dev/null; then
+  echo "setup: installing the Python prometheus-client (the metrics tests parse with it)" >&2
+  if ! python3 -m pip install --quiet prometheus-client >&2; then
+    echo "setup: cannot install prometheus-client: run 'python3 -m pip install prometheus-client'" >&2
+    exit 1
+  fi
+fi

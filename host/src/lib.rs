@@ -21,6 +21,7 @@
 //! - [`cli`]: the `ehr-host` command line, a thin layer over the rest.
 
 pub mod agent;
+pub mod alerts;
 pub mod audit;
 pub mod capabilities;
 pub mod catalog;
@@ -34,6 +35,7 @@ pub mod host;
 pub mod hub;
 pub mod jobs;
 pub mod link;
+pub mod metrics;
 pub mod package;
 pub mod registry;
 pub mod remediation;
@@ -43,4 +45,5 @@ pub mod schedule;
 pub mod snapshot;
 pub mod status;
 pub mod store;
+pub mod support;
 pub mod untrusted;

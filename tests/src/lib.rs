@@ -16,6 +16,7 @@ pub mod mariadb;
 pub mod paused;
 pub mod postgres;
 pub mod schedule_cases;
+pub mod signals;
 
 use ehr_host::home::Home;
 use ehr_host::host::Host;

@@ -112,10 +112,17 @@ pub async fn start<Q: Queue + 'static>(
     let router = api::router(ApiConfig {
         queue: queue.clone(),
         sealer: sealer.clone(),
-        token,
+        token: token.clone(),
         known,
         stuck_after: options.stuck_after,
-    });
+    })
+    .merge(crate::metrics::http::agent_router(
+        crate::metrics::http::AgentMetrics {
+            queue: queue.clone(),
+            token,
+            serving: serving_of(&agent),
+        },
+    ));
     let stop_api = shutdown.clone();
     let api = tokio::spawn(async move {
         let serve = axum::serve(listener, router)
@@ -310,4 +317,20 @@ async fn give_back<Q: Queue>(queue: &Q, agent: &Agent, r: &super::RolledBack) {
         ),
         Err(e) => tracing::warn!(adapter = %r.id, "cannot give back the jobs failed by {} {}: {e}", r.id, r.from_version),
     }
+}
+
+/// The adapters `agent` serves now, for `/metrics`.
+fn serving_of(agent: &Arc<Agent>) -> crate::metrics::http::Serving {
+    let agent = Arc::downgrade(agent);
+    Arc::new(move || {
+        agent
+            .upgrade()
+            .map(|a| {
+                a.serving()
+                    .into_iter()
+                    .map(|(id, s)| (id, s.version))
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
 }

@@ -3,6 +3,7 @@
 //! they work whether or not the hub is running.
 
 mod admin;
+mod alerts;
 mod schedule;
 mod serve;
 
@@ -45,12 +46,16 @@ pub enum HubCommand {
     Settings(admin::SettingsArgs),
     /// A practice's schedule sync: last sync, counts by reason, appointments that did not sync; change its sync settings; ask for a sync now.
     Schedule(schedule::ScheduleArgs),
+    /// Alerts, one per incident: list, acknowledge, silence; their thresholds and webhooks.
+    #[command(subcommand)]
+    Alerts(alerts::AlertsCommand),
 }
 
 /// Runs a hub command.
 pub async fn run(home: &Home, a: HubArgs) -> Result<i32> {
     match a.command {
         HubCommand::Serve(s) => serve::serve(home, a.db.as_deref(), *s).await,
+        HubCommand::Alerts(c) => alerts::run(home, a.db.as_deref(), c).await,
         other => admin::run(home, a.db.as_deref(), other).await,
     }
 }

@@ -12,6 +12,7 @@ mod registry;
 mod scaffold;
 mod schedule_check;
 mod status;
+mod support;
 mod trust;
 
 use clap::{Parser, Subcommand};
@@ -118,6 +119,9 @@ pub enum Command {
     Audit(audit::AuditCommand),
     /// Scaffold a new adapter crate from the SDK.
     New(scaffold::NewArgs),
+    /// Write one file for support: version, configuration (secrets redacted), recent
+    /// events, job outcomes (no clinical text), adapters and their last check.
+    SupportBundle(support::SupportBundleArgs),
 }
 
 /// Arguments of `catalog`.
@@ -192,6 +196,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Catalog(a) => catalog(a),
         Command::Audit(c) => audit::run(&home, c),
         Command::New(a) => scaffold::new(a),
+        Command::SupportBundle(a) => support::support_bundle(&home, a).await,
     };
     match result {
         Ok(code) => code,

@@ -210,3 +210,20 @@ pub async fn update<S: HubStore>(
 #[cfg(test)]
 #[path = "schedule_tests.rs"]
 mod tests;
+
+/// Tells the metrics and alerts about the passes in a batch the hub applied for
+/// `practice`: each pass by how it ended, its appointments by reason, and when the next
+/// good pass is due (the adapter's abnormal time), after which an alert opens.
+pub fn observe(practice: &str, batch: &crate::link::protocol::ScheduleBatch) {
+    use crate::schedule::sync::SyncOutcome;
+    for run in &batch.runs {
+        crate::metrics::global().schedule_pass(
+            practice,
+            &run.ehr,
+            !matches!(run.outcome, SyncOutcome::Ok),
+            run.syncing,
+            &run.by_reason,
+            u64::from(run.timing.abnormal_minutes) * 60_000,
+        );
+    }
+}

@@ -62,11 +62,15 @@ impl<Q: Queue + 'static, S: HubStore> SyncSink for HubSink<Q, S> {
         let (hub, practice) = (self.hub.clone(), self.practice.clone());
         async move {
             let source = format!("hub:{}", batch.source);
-            hub.store
+            let r = hub
+                .store
                 .apply_schedule(&practice, &source, &batch, hub.now())
                 .await
-                .map(|r| r.applied_through)
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+            if r.applied > 0 || r.duplicates == 0 {
+                super::schedule::observe(&practice, &batch);
+            }
+            Ok(r.applied_through)
         }
     }
 }

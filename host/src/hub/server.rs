@@ -48,6 +48,9 @@ pub struct HubOptions {
     pub lease: Duration,
     /// When a claimed job without progress is flagged stuck.
     pub stuck_after: Duration,
+    /// The PostgreSQL connection string when the hub's stores are there (alerts are kept
+    /// beside them); None: the SQLite file in the home.
+    pub postgres: Option<String>,
 }
 
 impl HubOptions {
@@ -66,6 +69,7 @@ impl HubOptions {
             policy: RetryPolicy::default(),
             lease: Duration::from_secs(60),
             stuck_after: crate::jobs::STUCK_AFTER,
+            postgres: None,
         }
     }
 }
@@ -143,9 +147,13 @@ pub async fn start<Q: Queue + 'static, S: HubStore>(
     let addr = listener.local_addr()?;
     let tls = TlsListener::new(listener, cert.server_config()?)?;
     let shutdown = CancellationToken::new();
+    let alerts =
+        Arc::new(crate::alerts::AnyAlerts::open(&options.home, options.postgres.as_deref()).await?);
     let app = super::link_api::router(hub.clone())
         .merge(super::intake::router(hub.clone()))
         .merge(super::admin::router(hub.clone()))
+        .merge(crate::metrics::http::hub_router(hub.clone()))
+        .merge(crate::alerts::api::router(hub.clone(), alerts.clone()))
         .route("/health", axum::routing::get(|| async { "ok" }));
     let stop = shutdown.clone();
     let mut tasks = vec![tokio::spawn(async move {
@@ -159,6 +167,11 @@ pub async fn start<Q: Queue + 'static, S: HubStore>(
         }
     })];
     tasks.push(tokio::spawn(maintenance(hub.clone(), shutdown.clone())));
+    tasks.push(tokio::spawn(crate::alerts::task::run(
+        hub.clone(),
+        alerts,
+        shutdown.clone(),
+    )));
     if let Some(agent) = &cloud {
         let adapters = Arc::new(super::practice_ehrs::PracticeEhrs::new(
             agent.clone(),

@@ -204,6 +204,7 @@ async fn process<Q: Queue, A: Adapters>(
             queue.succeed(&job.id, &config.host, &report, keep)
         })
         .await?;
+        crate::metrics::global().job_settled(job, status, None);
         return Ok((status, true));
     }
     let rem = report
@@ -255,6 +256,7 @@ async fn fail<Q: Queue>(
         queue.fail_attempt(&job.id, &config.host, decision, report.as_ref(), &rem)
     })
     .await?;
+    crate::metrics::global().job_settled(job, status, Some(&rem));
     Ok((status, false))
 }
 

@@ -67,6 +67,8 @@ impl Runtime {
         let http_client = reqwest::Client::builder()
             .user_agent(concat!("ehr-host/", env!("CARGO_PKG_VERSION")))
             .redirect(reqwest::redirect::Policy::none())
+            // The server's certificate, for the alert on EHR certificates expiring soon.
+            .tls_info(true)
             .build()
             .context("building the HTTP client")?;
         Ok(Runtime {

@@ -67,6 +67,21 @@ pub enum Reason {
 }
 
 impl Reason {
+    /// Every reason's machine code, so a count by reason can say zero for the absent ones.
+    pub const CODES: [&'static str; 11] = [
+        "type_not_approved",
+        "no_email",
+        "invalid_email",
+        "email_shared",
+        "staff_email",
+        "demographics_incomplete",
+        "in_the_past",
+        "too_close",
+        "provider_not_enabled",
+        "beyond_horizon",
+        "beyond_seven_business_days",
+    ];
+
     /// Whether the appointment still syncs.
     pub fn effect(&self) -> Effect {
         match self {
@@ -133,5 +148,39 @@ impl Reason {
             ),
             Reason::BeyondSevenBusinessDays => "The appointment is more than 7 business days out: it may take at least 24 hours to sync.".into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reason;
+
+    // CODES lists every variant's code, once.
+    #[test]
+    fn codes_are_complete() {
+        let all = [
+            Reason::TypeNotApproved {
+                appointment_type: "x".into(),
+                resembles: None,
+            },
+            Reason::NoEmail,
+            Reason::InvalidEmail { email: "x".into() },
+            Reason::EmailShared {
+                other_patients: vec![],
+            },
+            Reason::StaffEmail,
+            Reason::DemographicsIncomplete { missing: vec![] },
+            Reason::InThePast,
+            Reason::TooClose { lead_minutes: 30 },
+            Reason::ProviderNotEnabled {
+                provider: "p".into(),
+            },
+            Reason::BeyondHorizon {
+                syncs_on: "2027-03-01".into(),
+            },
+            Reason::BeyondSevenBusinessDays,
+        ];
+        let codes: Vec<&str> = all.iter().map(Reason::code).collect();
+        assert_eq!(codes, Reason::CODES);
     }
 }

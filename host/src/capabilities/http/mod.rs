@@ -6,6 +6,7 @@
 //! status ([`token_status`]).
 
 pub mod rules;
+pub mod tls_expiry;
 pub mod token_status;
 
 use super::credentials::{CredentialError, Credentials};
@@ -157,7 +158,16 @@ impl HttpCapability {
             .authorization(origin, &self.client, refresh)
             .await
         {
-            Ok(Some(auth)) => builder = builder.header("authorization", auth),
+            Ok(Some(auth)) => {
+                if refresh {
+                    crate::metrics::global()
+                        .token_refresh(&self.grants.adapter, crate::metrics::TokenRefresh::Issued);
+                } else if self.credentials.refreshable(origin) {
+                    // A token in hand ends a token-failure incident without a refresh.
+                    crate::metrics::global().token_usable(&self.grants.adapter);
+                }
+                builder = builder.header("authorization", auth)
+            }
             Ok(None) => {}
             Err(e) => return self.credential_failure(origin, e),
         }
@@ -173,6 +183,15 @@ impl HttpCapability {
             .await
             .map_err(|e| classify(&req.url, &e, timeout))?;
         let status = response.status().as_u16();
+        crate::metrics::global().ehr_response(&self.grants.adapter, status);
+        if let Some(not_after) = response
+            .extensions()
+            .get::<reqwest::tls::TlsInfo>()
+            .and_then(|t| t.peer_certificate())
+            .and_then(tls_expiry::not_after_ms)
+        {
+            crate::metrics::global().tls_seen(origin, not_after);
+        }
         if let Some(job) = &self.job {
             for name in rules::REQUEST_ID_HEADERS {
                 if let Some(v) = response.headers().get(*name).and_then(|v| v.to_str().ok()) {
@@ -219,6 +238,13 @@ impl HttpCapability {
         origin: &str,
         e: CredentialError,
     ) -> Result<InboundResponse, HttpFailure> {
+        if matches!(
+            e,
+            CredentialError::EndpointStatus(_) | CredentialError::Refused(_)
+        ) {
+            crate::metrics::global()
+                .token_refresh(&self.grants.adapter, crate::metrics::TokenRefresh::Failed);
+        }
         Err(match e {
             // The EHR's token endpoint is busy or down: the adapter gets that status.
             CredentialError::EndpointStatus(s) => {

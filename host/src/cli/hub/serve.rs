@@ -98,6 +98,8 @@ pub async fn serve(home: &Home, db: Option<&str>, a: ServeArgs) -> Result<i32> {
         Some(conn) => {
             let store = PostgresHubStore::connect(conn).await?;
             let queue = PostgresQueue::connect(conn, Arc::new(SystemClock)).await?;
+            let mut options = options;
+            options.postgres = Some(conn.to_string());
             run(queue, store, options, &a, "PostgreSQL").await
         }
         None => {

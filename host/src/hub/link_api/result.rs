@@ -51,8 +51,10 @@ pub async fn result<Q: Queue, S: HubStore>(
             ack()
         }
         Status::Claimed if job.claimed_by.as_deref() == Some(agent) => {
+            let error = result.error.clone();
             match record(&hub, &job, agent, result).await {
                 Ok(status) => {
+                    crate::metrics::global().agent_result(&job, status, error.as_ref());
                     tracing::info!(job = %id, ehr = %job.ehr, agent, "job {} at the agent", status.words());
                     // A place is free among the practice's jobs in flight: held polls look again.
                     hub.wake.practice(&authed.agent.practice_id);

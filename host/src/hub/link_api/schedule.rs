@@ -51,6 +51,10 @@ pub async fn schedule<Q: Queue, S: HubStore>(
         .await
     {
         Ok(r) => {
+            // A batch sent again (its changes all applied before) was observed already.
+            if r.applied > 0 || r.duplicates == 0 {
+                crate::hub::schedule::observe(practice, &batch);
+            }
             tracing::info!(
                 practice = %practice,
                 agent = %authed.agent.id,

@@ -15,7 +15,7 @@ mod codec;
 pub mod conformance;
 #[cfg(any(test, feature = "conformance"))]
 mod conformance_schedule;
-mod pg_connection;
+pub(crate) mod pg_connection;
 pub mod postgres;
 pub mod schedule;
 mod schedule_pg;

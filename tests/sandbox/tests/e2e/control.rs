@@ -50,7 +50,8 @@ async fn reset_restores_everything() {
 }
 
 // GET /_sandbox/state serves the same snapshot as state(), in camelCase, and the log
-// records API requests (not control requests) with their status.
+// records API requests (not control requests) with their status, the request id the
+// sandbox answered with, and the caller's transaction id (none here).
 #[tokio::test]
 async fn state_over_http() {
     let env = start().await;
@@ -62,7 +63,8 @@ async fn state_over_http() {
     assert_eq!(
         body["requests"][1],
         json!({"method": "GET", "path": "/api/v1/patients/P0", "status": 404,
-                                           "idempotencyKey": null, "replayed": false})
+               "idempotencyKey": null, "replayed": false,
+               "requestId": "req-2", "transactionId": null})
     );
     let parsed: State = serde_json::from_value(body).unwrap();
     assert_eq!(parsed, env.sandbox.state());
