@@ -15,6 +15,15 @@ fn day(days: i64, time: &str) -> String {
     format!("TIMESTAMP(UTC_DATE() + INTERVAL {days} DAY, '{time}')")
 }
 
+/// The seeded EHR with only past appointments left: the seed's rule cases (dated around
+/// 2026-12, checked by `schedule_cases.rs` at a fixed time) would otherwise fall inside
+/// this test's sync window depending on the day it runs. This test counts only its own.
+fn start_db() -> MariaDb {
+    let db = MariaDb::start(&root().join("adapters/crystalpm/sql"));
+    db.sql("DELETE FROM appts WHERE appt_start >= UTC_DATE() - INTERVAL 1 DAY");
+    db
+}
+
 fn add(db: &MariaDb, id: u32, patient: u32, start: &str, kind: &str) {
     db.sql(&format!(
         "INSERT INTO appts (appt_id, account_id, provider_id, appt_start, duration_min, appt_type, status) \
@@ -123,7 +132,7 @@ async fn setup(db: &MariaDb) -> (HubProc, AgentProc) {
 // sends nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn agent_syncs_and_only_changes_travel() {
-    let db = MariaDb::start(&root().join("adapters/crystalpm/sql"));
+    let db = start_db();
     add(&db, 50001, 1001, &day(3, "10:00:00"), "Telehealth Visit");
     add(&db, 50002, 1002, &day(3, "11:00:00"), "Telehealth Visit");
     add(&db, 50003, 1003, &day(4, "09:00:00"), "Telehealth Visit");
@@ -207,7 +216,7 @@ async fn agent_syncs_and_only_changes_travel() {
 // each once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hub_down_loses_nothing_and_sends_nothing_twice() {
-    let db = MariaDb::start(&root().join("adapters/crystalpm/sql"));
+    let db = start_db();
     add(&db, 60001, 1001, &day(3, "10:00:00"), "Telehealth Visit");
     add(&db, 60002, 1002, &day(3, "11:00:00"), "Telehealth Visit");
     let (mut hub, mut agent) = setup(&db).await;
