@@ -115,7 +115,8 @@ pub async fn start<Q: Queue + 'static>(
         token,
         known,
         stuck_after: options.stuck_after,
-    });
+    })
+    .merge(super::page::router(home.clone(), queue.clone()));
     let stop_api = shutdown.clone();
     let api = tokio::spawn(async move {
         let serve = axum::serve(listener, router)

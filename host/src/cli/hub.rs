@@ -4,6 +4,7 @@
 
 mod admin;
 mod serve;
+mod users;
 
 use crate::home::Home;
 use anyhow::Result;
@@ -42,6 +43,9 @@ pub enum HubCommand {
     Jobs(admin::JobsArgs),
     /// Show or change the hub's settings (minimum agent version, intervals, pairing lifetime).
     Settings(admin::SettingsArgs),
+    /// Console users: add (operator or one practice's), list.
+    #[command(subcommand)]
+    User(users::UserCommand),
 }
 
 /// Runs a hub command.

@@ -146,6 +146,7 @@ pub async fn start<Q: Queue + 'static, S: HubStore>(
     let app = super::link_api::router(hub.clone())
         .merge(super::intake::router(hub.clone()))
         .merge(super::admin::router(hub.clone()))
+        .merge(super::console::router(hub.clone()))
         .route("/health", axum::routing::get(|| async { "ok" }));
     let stop = shutdown.clone();
     let mut tasks = vec![tokio::spawn(async move {

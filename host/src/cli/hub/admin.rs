@@ -197,6 +197,7 @@ async fn on_store<S: HubStore>(home: &Home, s: &S, c: HubCommand) -> Result<i32>
             Ok(exit::OK)
         }
         HubCommand::Settings(a) => settings(s, a).await,
+        HubCommand::User(c) => super::users::run(s, c).await,
         HubCommand::Serve(_) | HubCommand::Jobs(_) => unreachable!("handled by the caller"),
     }
 }

@@ -17,10 +17,12 @@ mod pg_connection;
 pub mod postgres;
 pub mod sqlite;
 mod types;
+pub mod users;
 
 pub use postgres::PostgresHubStore;
 pub use sqlite::SqliteHubStore;
 pub use types::*;
+pub use users::{ConsoleSession, UserRecord, UserRole, UserStore};
 
 use crate::link::protocol::Heartbeat;
 use std::future::Future;
@@ -75,7 +77,7 @@ impl std::fmt::Display for CodeProblem {
 }
 
 /// The hub's store. Every method is atomic.
-pub trait HubStore: Send + Sync + 'static {
+pub trait HubStore: UserStore + Send + Sync + 'static {
     /// Adds a practice; a taken id is [`StoreError::Duplicate`].
     fn create_practice(&self, p: &Practice) -> impl Future<Output = Result<(), StoreError>> + Send;
 
