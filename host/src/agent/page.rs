@@ -133,7 +133,7 @@ async fn jobs<Q: Queue>(queue: &Q) -> String {
             )
         }
     };
-    list.sort_by(|a, b| b.updated_ms.cmp(&a.updated_ms));
+    list.sort_by_key(|j| std::cmp::Reverse(j.updated_ms));
     let rows: String = list
         .iter()
         .take(RECENT)

@@ -28,7 +28,9 @@ async fn viewer_and_job<Q: Queue, S: HubStore>(
         Ok(j) => j,
         Err(e) => return Err(queue_error(&viewer, id, e)),
     };
-    guard::may_see(&viewer, job.scope.as_deref())?;
+    if let Some(r) = guard::may_see(&viewer, job.scope.as_deref()) {
+        return Err(r);
+    }
     Ok((viewer, job))
 }
 
@@ -64,7 +66,7 @@ pub async fn retry<Q: Queue, S: HubStore>(
         Ok(v) => v,
         Err(r) => return r,
     };
-    if let Err(r) = guard::csrf(&viewer, &f.csrf) {
+    if let Some(r) = guard::csrf(&viewer, &f.csrf) {
         return r;
     }
     // As the intake API does: noted first, so the agent that takes the job is told it
@@ -130,7 +132,7 @@ pub async fn cancel<Q: Queue, S: HubStore>(
         Ok(v) => v,
         Err(r) => return r,
     };
-    if let Err(r) = guard::csrf(&viewer, &f.csrf) {
+    if let Some(r) = guard::csrf(&viewer, &f.csrf) {
         return r;
     }
     match hub.queue.cancel(&id).await {

@@ -63,23 +63,23 @@ pub fn not_yours(viewer: &Viewer) -> Response {
     )
 }
 
-/// Checks that the viewer may see `practice`.
-pub fn may_see(viewer: &Viewer, practice: Option<&str>) -> Result<(), Response> {
+/// The refusal when the viewer may not see `practice` (None: they may).
+pub fn may_see(viewer: &Viewer, practice: Option<&str>) -> Option<Response> {
     match practice {
-        Some(p) if viewer.may_see(p) => Ok(()),
+        Some(p) if viewer.may_see(p) => None,
         // A job without a practice is the hub's own: operators only.
-        None if viewer.user.role == crate::hub::store::UserRole::Operator => Ok(()),
-        _ => Err(not_yours(viewer)),
+        None if viewer.user.role == crate::hub::store::UserRole::Operator => None,
+        _ => Some(not_yours(viewer)),
     }
 }
 
-/// Checks a submitted form's CSRF token against the session's.
-pub fn csrf(viewer: &Viewer, token: &str) -> Result<(), Response> {
+/// The refusal when a submitted form's CSRF token is not the session's (None: it is).
+pub fn csrf(viewer: &Viewer, token: &str) -> Option<Response> {
     if viewer.csrf_ok(token) {
-        Ok(())
+        None
     } else {
         tracing::warn!(user = %viewer.user.name, "console: a form without this session's CSRF token was refused");
-        Err(message(
+        Some(message(
             StatusCode::FORBIDDEN,
             Some(viewer),
             "This form was not accepted",

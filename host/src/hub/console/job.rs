@@ -134,7 +134,7 @@ pub async fn job<Q: Queue, S: HubStore>(
         }
         Err(e) => return guard::unavailable(Some(&viewer), &e),
     };
-    if let Err(r) = guard::may_see(&viewer, record.scope.as_deref()) {
+    if let Some(r) = guard::may_see(&viewer, record.scope.as_deref()) {
         return r;
     }
     let audit = hub.audit.clone();

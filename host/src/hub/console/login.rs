@@ -168,7 +168,7 @@ pub async fn logout<Q: Queue, S: HubStore>(
         Ok(v) => v,
         Err(r) => return r,
     };
-    if let Err(r) = guard::csrf(&viewer, &f.csrf) {
+    if let Some(r) = guard::csrf(&viewer, &f.csrf) {
         return r;
     }
     if let Err(e) = hub.store.end_console_session(&viewer.token_hash).await {

@@ -136,7 +136,7 @@ pub async fn practice<Q: Queue, S: HubStore>(
         Ok(v) => v,
         Err(r) => return r,
     };
-    if let Err(r) = guard::may_see(&viewer, Some(&id)) {
+    if let Some(r) = guard::may_see(&viewer, Some(&id)) {
         return r;
     }
     let p = match hub.store.practice(&id).await {
