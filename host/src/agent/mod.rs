@@ -26,6 +26,7 @@ mod core;
 pub mod events;
 pub mod incidents;
 pub mod jobs;
+pub mod page;
 mod poll;
 mod reconcile;
 pub mod reload;

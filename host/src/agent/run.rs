@@ -122,7 +122,8 @@ pub async fn start<Q: Queue + 'static>(
             token,
             serving: serving_of(&agent),
         },
-    ));
+    ))
+    .merge(super::page::router(home.clone(), queue.clone()));
     let stop_api = shutdown.clone();
     let api = tokio::spawn(async move {
         let serve = axum::serve(listener, router)

@@ -6,6 +6,7 @@ mod admin;
 mod alerts;
 mod schedule;
 mod serve;
+mod users;
 
 use crate::home::Home;
 use anyhow::Result;
@@ -49,6 +50,9 @@ pub enum HubCommand {
     /// Alerts, one per incident: list, acknowledge, silence; their thresholds and webhooks.
     #[command(subcommand)]
     Alerts(alerts::AlertsCommand),
+    /// Console users: add (operator or one practice's), list.
+    #[command(subcommand)]
+    User(users::UserCommand),
 }
 
 /// Runs a hub command.

@@ -8,6 +8,7 @@
 //! fits together is in `README.md` beside this file.
 
 pub mod admin;
+pub mod console;
 pub mod intake;
 pub mod link_api;
 pub mod ops;

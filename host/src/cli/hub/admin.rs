@@ -198,6 +198,7 @@ async fn on_store<S: HubStore>(home: &Home, s: &S, c: HubCommand) -> Result<i32>
         }
         HubCommand::Settings(a) => settings(s, a).await,
         HubCommand::Schedule(a) => super::schedule::run(s, a).await,
+        HubCommand::User(c) => super::users::run(s, c).await,
         HubCommand::Serve(_) | HubCommand::Jobs(_) | HubCommand::Alerts(_) => {
             unreachable!("handled by the caller")
         }

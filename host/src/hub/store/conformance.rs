@@ -7,9 +7,11 @@ use super::{
 };
 use crate::link::protocol::{AdapterHealth, EhrConnectivity, Heartbeat, QueueCounts};
 
+mod users;
+
 const T0: u64 = 1_800_000_000_000;
 
-fn practice(id: &str) -> Practice {
+pub(super) fn practice(id: &str) -> Practice {
     Practice {
         id: id.into(),
         name: format!("{id} eye care"),
@@ -45,6 +47,8 @@ pub async fn run_all<S: HubStore, F: std::future::Future<Output = S>>(make: impl
     agents_and_sessions(&make().await).await;
     nonces_settings_retries(&make().await).await;
     super::conformance_schedule::synced_schedule(&make().await).await;
+    users::users(&make().await).await;
+    users::console_sessions(&make().await).await;
 }
 
 async fn practices<S: HubStore>(s: &S) {

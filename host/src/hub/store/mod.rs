@@ -22,11 +22,13 @@ mod schedule_pg;
 mod schedule_sqlite;
 pub mod sqlite;
 mod types;
+pub mod users;
 
 pub use postgres::PostgresHubStore;
 pub use schedule::{HeldAppointment, PracticeSchedule, ScheduleReceipt};
 pub use sqlite::SqliteHubStore;
 pub use types::*;
+pub use users::{ConsoleSession, UserRecord, UserRole, UserStore};
 
 use crate::link::protocol::{Heartbeat, ScheduleBatch};
 use std::future::Future;
@@ -81,7 +83,7 @@ impl std::fmt::Display for CodeProblem {
 }
 
 /// The hub's store. Every method is atomic.
-pub trait HubStore: Send + Sync + 'static {
+pub trait HubStore: UserStore + Send + Sync + 'static {
     /// Adds a practice; a taken id is [`StoreError::Duplicate`].
     fn create_practice(&self, p: &Practice) -> impl Future<Output = Result<(), StoreError>> + Send;
 

@@ -13,6 +13,8 @@ use super::{
 use crate::link::protocol::Heartbeat;
 use tokio_postgres::Row;
 
+mod users;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS hub_practices (id TEXT PRIMARY KEY, name TEXT NOT NULL,
     created_ms BIGINT NOT NULL, settings TEXT NOT NULL);
@@ -96,7 +98,11 @@ impl PostgresHubStore {
     /// Connects with a libpq-style connection string and creates the tables if needed.
     pub async fn connect(config: &str) -> Result<PostgresHubStore, StoreError> {
         Ok(PostgresHubStore {
-            conn: Connection::open(config, &format!("{SCHEMA}{}", super::schedule::SCHEMA)).await?,
+            conn: Connection::open(
+                config,
+                &format!("{SCHEMA}{}{}", super::schedule::SCHEMA, users::SCHEMA),
+            )
+            .await?,
         })
     }
 

@@ -14,6 +14,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row, TransactionBehavior};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+mod users;
+
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS hub_practices (id TEXT PRIMARY KEY, name TEXT NOT NULL,
     created_ms INTEGER NOT NULL, settings TEXT NOT NULL);
@@ -58,6 +60,7 @@ fn connect(path: &Path) -> Result<Connection, StoreError> {
     conn.execute_batch(SCHEMA).map_err(storage)?;
     conn.execute_batch(super::schedule::SCHEMA)
         .map_err(storage)?;
+    conn.execute_batch(users::SCHEMA).map_err(storage)?;
     Ok(conn)
 }
 
