@@ -113,3 +113,26 @@ if ! python3 -c 'import prometheus_client.openmetrics.parser' 2>/dev/null; then
     exit 1
   fi
 fi
+
+# The console's browser tests (tests/tests/console_browser.rs) drive Debian's Chromium
+# with playwright-core from npm (tests/browser, pinned by its lockfile; no browser
+# download).
+if [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Chromium for the console's browser tests" >&2
+    (apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2) \
+      || { echo "setup: cannot install Chromium: run 'apt-get update && apt-get install -y chromium'" >&2; exit 1; }
+  else
+    echo "setup: Chromium is missing: run 'sudo apt-get install -y chromium'" >&2
+    exit 1
+  fi
+fi
+pw_want=$(grep -A1 '"node_modules/playwright-core"' "$root/tests/browser/package-lock.json" | sed -n 's/.*"version": "\(.*\)".*/\1/p')
+pw_have=$(sed -n 's/^  "version": "\(.*\)".*/\1/p' "$root/tests/browser/node_modules/playwright-core/package.json" 2>/dev/null)
+if [ -z "$pw_have" ] || [ "$pw_have" != "$pw_want" ]; then
+  echo "setup: installing playwright-core for the console's browser tests (npm ci in tests/browser)" >&2
+  if ! (cd "$root/tests/browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 300 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2); then
+    echo "setup: cannot install playwright-core: run 'cd tests/browser && npm ci' with access to the npm registry" >&2
+    exit 1
+  fi
+fi
