@@ -11,8 +11,11 @@ mod pair;
 mod registry;
 mod scaffold;
 mod schedule_check;
+mod service;
 mod status;
 mod trust;
+
+pub use service::log_file;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -118,6 +121,10 @@ pub enum Command {
     Audit(audit::AuditCommand),
     /// Scaffold a new adapter crate from the SDK.
     New(scaffold::NewArgs),
+    /// Run the agent unattended: a Windows service (install, uninstall, start, stop,
+    /// status); on Linux, the systemd unit to use.
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
 }
 
 /// Arguments of `catalog`.
@@ -150,12 +157,7 @@ impl Cli {
 /// For short commands, a closed output pipe (`ehr-host jobs show J | head`) ends the
 /// process quietly, as for any Unix tool, instead of a panic with a backtrace.
 pub fn die_quietly_on_closed_pipe() {
-    #[cfg(unix)]
-    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts
-    // output; no handler runs Rust code.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    crate::platform::pipe::die_quietly_on_closed_pipe();
 }
 
 /// Runs the command; returns the process exit code.
@@ -192,6 +194,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Catalog(a) => catalog(a),
         Command::Audit(c) => audit::run(&home, c),
         Command::New(a) => scaffold::new(a),
+        Command::Service(c) => service::run(&home, c).await,
     };
     match result {
         Ok(code) => code,

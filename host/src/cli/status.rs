@@ -53,6 +53,9 @@ pub async fn status(home: &Home, a: StatusArgs) -> Result<i32> {
         print_json(&status)?;
     } else {
         print!("{}", status.render(now));
+        if let Some(page) = agent_page(home).filter(|_| running) {
+            println!("Agent page: {page}");
+        }
     }
     Ok(if status.tray.colour == TrayColour::Green {
         exit::OK
@@ -68,17 +71,21 @@ fn agent_pid(home: &Home) -> Option<u32> {
     v.get("pid")?.as_u64().map(|p| p as u32)
 }
 
+/// The running agent's loopback page (its local API's address, from `api.addr`): only
+/// an `http://` URL on a loopback address is shown, whatever else the file holds.
+fn agent_page(home: &Home) -> Option<String> {
+    let text = std::fs::read_to_string(home.api_addr()).ok()?;
+    let url = url::Url::parse(text.trim()).ok()?;
+    let loopback = match url.host()? {
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+        url::Host::Domain(d) => d == "localhost",
+    };
+    let (host, port) = (url.host_str()?, url.port()?);
+    (url.scheme() == "http" && loopback).then(|| format!("http://{host}:{port}/"))
+}
+
 /// Whether process `pid` exists.
 fn alive(pid: u32) -> bool {
-    #[cfg(unix)]
-    {
-        // SAFETY: signal 0 only checks that the process exists and may be signalled.
-        let r = unsafe { libc::kill(pid as libc::pid_t, 0) };
-        r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = pid;
-        true
-    }
+    crate::platform::process::alive(pid)
 }
