@@ -11,4 +11,5 @@ echo "run: cargo fmt --check" >&2
 cargo fmt --all --check
 echo "run: cargo clippy -D warnings" >&2
 cargo clippy --quiet --workspace --all-targets -- -D warnings
+cargo clippy --quiet -p ehr-host --all-targets --target x86_64-pc-windows-gnu -- -D warnings
 cargo test --workspace --no-fail-fast "$@"

@@ -136,3 +136,30 @@ if [ -z "$pw_have" ] || [ "$pw_have" != "$pw_want" ]; then
     exit 1
   fi
 fi
+
+# The Windows agent (issue 16): cross-built for x86_64-pc-windows-gnu with Debian's
+# mingw-w64, smoke-tested under Debian's Wine (tests/tests/windows_wine.rs), and packaged
+# with zip (tests/tests/windows_package.rs).
+if [ ! -d "$(rustc --print sysroot)/lib/rustlib/x86_64-pc-windows-gnu/lib" ]; then
+  echo "setup: installing the x86_64-pc-windows-gnu target" >&2
+  if ! (command -v rustup >/dev/null && timeout 300 rustup target add x86_64-pc-windows-gnu >&2); then
+    echo "setup: cannot install x86_64-pc-windows-gnu: run 'rustup target add x86_64-pc-windows-gnu' with network access" >&2
+    exit 1
+  fi
+fi
+if ! command -v x86_64-w64-mingw32-gcc >/dev/null || ! command -v zip >/dev/null \
+   || ! command -v unzip >/dev/null || ! { command -v wine >/dev/null || [ -x /usr/lib/wine/wine64 ]; }; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing mingw-w64, wine64, zip and unzip for the Windows agent" >&2
+    win_pkgs="mingw-w64 wine64 zip unzip"
+    # shellcheck disable=SC2086
+    (DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $win_pkgs >&2 \
+      || (apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $win_pkgs >&2)) \
+      || { echo "setup: cannot install them: run 'apt-get install -y mingw-w64 wine64 zip unzip'" >&2; exit 1; }
+  else
+    echo "setup: mingw-w64, Wine, zip or unzip is missing: run 'sudo apt-get install -y mingw-w64 wine64 zip unzip'" >&2
+    exit 1
+  fi
+fi
+echo "setup: cross-building ehr-host for Windows (x86_64-pc-windows-gnu)" >&2
+cargo build --quiet -p ehr-host --target x86_64-pc-windows-gnu

@@ -358,24 +358,28 @@ mod tests {
 
     // A config with an inline secret that others can read gets a warning naming the file
     // and `chmod 600`; private, or holding only `_env` names, it gets none.
-    #[cfg(unix)]
     #[test]
     fn inline_secrets_readable_by_others_are_flagged() {
-        use std::os::unix::fs::PermissionsExt;
+        use crate::platform::private;
         let dir = std::env::temp_dir().join(format!("ehr-config-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("config.toml");
         let inline = "[[adapters.rev.credentials]]\norigin = \"http://a:1\"\nkind = \"bearer\"\ntoken = \"tok\"\n";
         std::fs::write(&path, inline).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        private::open_to_everyone(&path).unwrap();
         let c = Config::load(&path).unwrap();
         let w = c.exposure_warning(&path).unwrap();
-        assert!(w.contains("config.toml") && w.contains("chmod 600"), "{w}");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        assert!(
+            w.contains("config.toml") && w.contains("other users"),
+            "{w}"
+        );
+        #[cfg(unix)]
+        assert!(w.contains("chmod 600"), "{w}");
+        private::restrict(&path).unwrap();
         assert!(c.exposure_warning(&path).is_none());
         let env_only = inline.replace("token = ", "token_env = ");
         std::fs::write(&path, env_only).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        private::open_to_everyone(&path).unwrap();
         assert!(Config::load(&path)
             .unwrap()
             .exposure_warning(&path)

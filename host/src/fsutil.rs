@@ -19,7 +19,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-/// [`write_atomic`] for a file holding a secret: created owner-only (mode 600).
+/// [`write_atomic`] for a file holding a secret: created private ([`crate::platform::private`]).
 pub fn write_atomic_private(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = write_beside(path, bytes, true)?;
     std::fs::rename(&tmp, path).with_context(|| {
@@ -39,43 +39,31 @@ fn write_beside(path: &Path, bytes: &[u8], private: bool) -> Result<std::path::P
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let tmp = temp_beside(path);
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    if private {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
+    let mut file = if private {
+        crate::platform::private::create_new(&tmp)
+    } else {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
     }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut file = options
-        .open(&tmp)
-        .with_context(|| format!("cannot create {}", tmp.display()))?;
+    .with_context(|| format!("cannot create {}", tmp.display()))?;
     file.write_all(bytes)
         .with_context(|| format!("cannot write {}", tmp.display()))?;
     let _ = file.sync_all();
     Ok(tmp)
 }
 
-/// A warning naming `path` and the fix when the file is readable or writable by its
-/// group or others, `None` when it is private (or on systems without Unix modes).
+/// A warning naming `path` and the fix when others than its owner (and, on Windows,
+/// SYSTEM and Administrators) can open it; `None` when it is private or cannot be read.
 pub fn exposure_warning(path: &Path, holds: &str) -> Option<String> {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(path).ok()?.permissions().mode();
-        if mode & 0o077 != 0 {
-            return Some(format!(
-                "{} holds {holds} and can be read by other users of this computer (mode {:o}); restrict it with `chmod 600 {}`",
-                path.display(),
-                mode & 0o777,
-                path.display()
-            ));
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = (path, holds);
-    None
+    let exposure = crate::platform::private::exposure(path).ok()??;
+    Some(format!(
+        "{} holds {holds} and can be read by other users of this computer ({}); restrict it with `{}`",
+        path.display(),
+        exposure.others,
+        exposure.fix
+    ))
 }
 
 /// A temporary name beside `path`, unique across processes and threads.
@@ -140,31 +128,27 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    // Private files are owner-only from creation; a world-readable one gets a warning
-    // naming the file and `chmod 600`, a private one none.
-    #[cfg(unix)]
+    // Private files are owner-only from creation; one open to everyone gets a warning
+    // naming the file and the fix (`chmod 600` on Unix), a private one none.
     #[test]
     fn private_files() {
-        use std::os::unix::fs::PermissionsExt;
+        use crate::platform::private;
         let dir = std::env::temp_dir().join(format!("ehr-fsutil-private-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         let path = dir.join("secret.key");
         write_atomic_private(&path, b"s").unwrap();
-        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
-        assert_eq!(mode & 0o777, 0o600);
+        assert_eq!(private::exposure(&path).unwrap(), None);
         assert!(exposure_warning(&path, "a key").is_none());
         let secret = dir.join("made");
         read_or_create_secret(&secret, || Ok(b"x".to_vec())).unwrap();
-        assert_eq!(
-            std::fs::metadata(&secret).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert_eq!(private::exposure(&secret).unwrap(), None);
+        private::open_to_everyone(&path).unwrap();
         let w = exposure_warning(&path, "a key").unwrap();
-        assert!(
-            w.contains("secret.key") && w.contains("chmod 600") && w.contains("644"),
-            "{w}"
-        );
+        assert!(w.contains("secret.key") && w.contains("other users"), "{w}");
+        #[cfg(unix)]
+        assert!(w.contains("chmod 600") && w.contains("644"), "{w}");
+        #[cfg(windows)]
+        assert!(w.contains("icacls"), "{w}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

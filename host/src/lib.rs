@@ -18,6 +18,8 @@
 //!   plain-words advice users get for each failure;
 //! - [`config`], [`home`], [`contract`], [`catalog`]: configuration and reference data;
 //! - [`untrusted`]: making adapter, EHR and manifest text safe to show and log;
+//! - [`platform`]: what differs between Unix and Windows (private files, stop signals);
+//! - [`service`]: running the agent unattended (a Windows service, a systemd unit);
 //! - [`cli`]: the `ehr-host` command line, a thin layer over the rest.
 
 pub mod agent;
@@ -37,11 +39,13 @@ pub mod jobs;
 pub mod link;
 pub mod metrics;
 pub mod package;
+pub mod platform;
 pub mod registry;
 pub mod remediation;
 pub mod report;
 pub mod runtime;
 pub mod schedule;
+pub mod service;
 pub mod snapshot;
 pub mod status;
 pub mod store;

@@ -128,7 +128,7 @@ pub async fn run(home: &Home, a: RunArgs) -> Result<i32> {
     }
 }
 
-/// Runs until SIGINT or SIGTERM, then stops in order: the job in hand finishes and is
+/// Runs until asked to stop ([`crate::platform::stop`]), then stops in order: the job in hand finishes and is
 /// recorded before the agent goes away.
 async fn serve<Q: Queue + 'static>(running: run::RunningAgent<Q>, home: &Home) -> Result<i32> {
     println!(
@@ -152,18 +152,9 @@ fn default_host_id() -> String {
     format!("{name}-{}", std::process::id())
 }
 
-/// Waits for SIGINT or SIGTERM (also used by `hub serve`).
+/// Waits for the request to stop: SIGINT or SIGTERM on Unix; Ctrl+C, Ctrl+Break, the
+/// console closing, shutdown or the service manager's stop on Windows (also used by
+/// `hub serve`).
 pub(super) async fn wait_for_shutdown() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{signal, SignalKind};
-        if let Ok(mut term) = signal(SignalKind::terminate()) {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
-            }
-            return;
-        }
-    }
-    let _ = tokio::signal::ctrl_c().await;
+    crate::platform::stop::requested().await;
 }

@@ -11,9 +11,12 @@ mod pair;
 mod registry;
 mod scaffold;
 mod schedule_check;
+mod service;
 mod status;
 mod support;
 mod trust;
+
+pub use service::log_file;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -122,6 +125,10 @@ pub enum Command {
     /// Write one file for support: version, configuration (secrets redacted), recent
     /// events, job outcomes (no clinical text), adapters and their last check.
     SupportBundle(support::SupportBundleArgs),
+    /// Run the agent unattended: a Windows service (install, uninstall, start, stop,
+    /// status); on Linux, the systemd unit to use.
+    #[command(subcommand)]
+    Service(service::ServiceCommand),
 }
 
 /// Arguments of `catalog`.
@@ -154,12 +161,7 @@ impl Cli {
 /// For short commands, a closed output pipe (`ehr-host jobs show J | head`) ends the
 /// process quietly, as for any Unix tool, instead of a panic with a backtrace.
 pub fn die_quietly_on_closed_pipe() {
-    #[cfg(unix)]
-    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts
-    // output; no handler runs Rust code.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    crate::platform::pipe::die_quietly_on_closed_pipe();
 }
 
 /// Runs the command; returns the process exit code.
@@ -197,6 +199,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Audit(c) => audit::run(&home, c),
         Command::New(a) => scaffold::new(a),
         Command::SupportBundle(a) => support::support_bundle(&home, a).await,
+        Command::Service(c) => service::run(&home, c).await,
     };
     match result {
         Ok(code) => code,

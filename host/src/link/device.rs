@@ -36,14 +36,7 @@ mod tests {
         let a = super::load_or_create(&p).unwrap();
         let b = super::load_or_create(&p).unwrap();
         assert_eq!(a.public(), b.public());
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            assert_eq!(
-                std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
-                0o600
-            );
-        }
+        assert_eq!(crate::platform::private::exposure(&p).unwrap(), None);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
