@@ -1,83 +1,279 @@
-//! `cargo bench -p ehr-e2e --bench adapter`: what the WebAssembly layer costs.
+//! `cargo bench -p ehr-e2e --bench adapter`: what the WebAssembly layer costs, each
+//! compared pair measured side by side in the same run (this machine is shared and noisy:
+//! the ratios are what count).
 //!
-//! 1. `describe`: a fresh store + instance + call, the fixed cost every call pays.
-//! 2. `write-encounter` through the host against the RevolutionEHR sandbox, versus the
-//!    very same HTTP requests made directly with reqwest (same methods, paths and bodies,
-//!    taken from what the adapter wrote). The ratio is the cost of the adapter layer.
+//! 1. Instantiation: fresh store + instantiate + `describe`, and fresh store +
+//!    instantiate alone, through the host versus the same component on bare wasmtime
+//!    tuned for fast instantiation (`support/bare.rs`), samples interleaved.
+//! 2. `write-encounter` through host + adapter against the RevolutionEHR sandbox, versus
+//!    the very same HTTP requests made directly with reqwest, at 1 and at 16 in flight.
 //!
-//! Prints figures and ratios; needs `bash tests/setup.sh` first (the built component).
+//! Prints a table row per figure (`support/table.rs`); needs `bash tests/setup.sh` first.
+//!
+//! `BENCH_PROFILE=host-describe|bare-describe|host-instantiate|bare-instantiate|host-write|
+//! direct-write` runs only that loop, `BENCH_ITERATIONS` times, on one thread: for
+//! `valgrind --tool=callgrind` (instruction counts are stable on a noisy machine; run it
+//! with 0 and with N iterations and divide the difference by N).
 
-use ehr_e2e::{bearer, fixture, revolution_config, TestHome};
+#[path = "support/bare.rs"]
+mod bare;
+#[path = "support/table.rs"]
+mod table;
+
+use ehr_e2e::{bearer, component, fixture, revolution_config, TestHome};
+use ehr_host::runtime::LoadedAdapter;
 use ehr_sandbox::{Sandbox, SandboxConfig};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
+use table::{row, stats, us, Goal};
 
-fn stats(name: &str, mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    let n = samples.len();
-    let mean = samples.iter().sum::<Duration>() / n as u32;
-    let p = |q: f64| samples[((n as f64 * q) as usize).min(n - 1)];
-    println!(
-        "{name:44} n={n:4}  mean {:>9.3} ms  p50 {:>9.3} ms  p95 {:>9.3} ms",
-        ms(mean),
-        ms(p(0.5)),
-        ms(p(0.95))
-    );
-    mean
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
-async fn main() {
+fn main() {
     let iterations: usize = std::env::var("BENCH_ITERATIONS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(100);
+    if let Ok(what) = std::env::var("BENCH_PROFILE") {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        return rt.block_on(profile(&what, iterations));
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(bench(iterations));
+}
+
+/// Everything the sandbox, home and adapter of a run need.
+async fn setup() -> (Sandbox, TestHome, Arc<LoadedAdapter>) {
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let url = sandbox.url();
     let home = TestHome::new(&revolution_config(&url, &bearer(&url, "sandbox-token")));
     home.install("revolution").await;
     let host = home.host();
-    let adapter = host.load("revolution").unwrap();
+    println!("allocator: {}", host.runtime().allocator());
+    let adapter = Arc::new(host.load("revolution").unwrap());
+    (sandbox, home, adapter)
+}
 
-    adapter.describe().await.unwrap();
-    let mut describe = Vec::new();
-    for _ in 0..iterations * 2 {
+async fn bench(iterations: usize) {
+    let (sandbox, _home, adapter) = setup().await;
+    instantiation(&adapter, iterations * 20).await;
+    writes(&sandbox, adapter, iterations).await;
+}
+
+/// One loop alone, for callgrind.
+async fn profile(what: &str, n: usize) {
+    let (sandbox, _home, adapter) = setup().await;
+    let bare = what
+        .starts_with("bare")
+        .then(|| bare::Bare::new(&component("revolution"), false));
+    let snapshot = {
+        let text = std::fs::read_to_string(fixture("snapshot-e5001.json")).unwrap();
+        ehr_host::snapshot::parse(&text).unwrap()
+    };
+    let mut s = snapshot.clone();
+    s.job_id = "bench-host-0".into();
+    adapter.write_encounter(s).await.unwrap();
+    let replay = replay_of(&sandbox);
+    let client = reqwest::Client::new();
+    send_directly(&client, &sandbox.url(), &replay, "warm").await;
+    for i in 0..n {
+        match what {
+            "host-describe" => drop(adapter.describe().await.unwrap()),
+            "host-instantiate" => adapter.instantiate_only().await.unwrap(),
+            "bare-describe" => drop(bare.as_ref().unwrap().describe()),
+            "bare-instantiate" => bare.as_ref().unwrap().instantiate(),
+            "host-write" => {
+                let mut s = snapshot.clone();
+                s.job_id = format!("profile-{i}");
+                adapter.write_encounter(s).await.unwrap();
+            }
+            "direct-write" => {
+                send_directly(&client, &sandbox.url(), &replay, &format!("profile-{i}")).await
+            }
+            other => panic!("unknown BENCH_PROFILE {other}"),
+        }
+    }
+}
+
+async fn instantiation(adapter: &LoadedAdapter, n: usize) {
+    let wasm = component("revolution");
+    let bare = bare::Bare::new(&wasm, false);
+    let bare_epoch = bare::Bare::new(&wasm, true);
+    assert_eq!(bare.describe().id, adapter.describe().await.unwrap().id);
+    let [mut host_d, mut bare_d, mut epoch_d, mut host_i, mut bare_i] = Default::default();
+    let time = |samples: &mut Vec<Duration>, t: Instant| samples.push(t.elapsed());
+    for _ in 0..n {
         let t = Instant::now();
         adapter.describe().await.unwrap();
-        describe.push(t.elapsed());
+        time(&mut host_d, t);
+        let t = Instant::now();
+        bare.describe();
+        time(&mut bare_d, t);
+        let t = Instant::now();
+        bare_epoch.describe();
+        time(&mut epoch_d, t);
+        let t = Instant::now();
+        adapter.instantiate_only().await.unwrap();
+        time(&mut host_i, t);
+        let t = Instant::now();
+        bare.instantiate();
+        time(&mut bare_i, t);
     }
-    stats("instantiate + describe (fresh store)", describe);
+    let (hd, bd, ed) = (stats(host_d).p50, stats(bare_d).p50, stats(epoch_d).p50);
+    let (hi, bi) = (stats(host_i).p50, stats(bare_i).p50);
+    let p50 = "p50, µs";
+    row(
+        "fresh store + instantiate + describe: host",
+        us(hd),
+        p50,
+        Goal::None,
+    );
+    row(
+        "… the same on bare wasmtime (fast-instantiation setup)",
+        us(bd),
+        p50,
+        Goal::None,
+    );
+    row(
+        "… host ÷ bare wasmtime",
+        us(hd) / us(bd),
+        "×",
+        Goal::AtMost(1.15),
+    );
+    row(
+        "… bare wasmtime with epoch interruption ÷ without",
+        us(ed) / us(bd),
+        "×",
+        Goal::None,
+    );
+    row(
+        "fresh store + instantiate alone: host",
+        us(hi),
+        p50,
+        Goal::AtMost(20.0),
+    );
+    row("… the same on bare wasmtime", us(bi), p50, Goal::None);
+}
 
+/// One write's requests, replayed directly: method, URL, body.
+type Replay = Vec<(reqwest::Method, String, Option<serde_json::Value>)>;
+
+async fn writes(sandbox: &Sandbox, adapter: Arc<LoadedAdapter>, n: usize) {
     let text = std::fs::read_to_string(fixture("snapshot-e5001.json")).unwrap();
     let snapshot = ehr_host::snapshot::parse(&text).unwrap();
-    let mut via_host = Vec::new();
-    for i in 0..iterations {
+    let write = |key: String| {
+        let adapter = adapter.clone();
         let mut s = snapshot.clone();
-        s.job_id = format!("bench-host-{i}");
+        s.job_id = key;
+        async move {
+            adapter.write_encounter(s).await.unwrap();
+        }
+    };
+    write("bench-host-0".into()).await;
+    let replay = Arc::new(replay_of(sandbox));
+    let client = reqwest::Client::new();
+    let url = sandbox.url();
+    let direct = |key: String| {
+        let (client, replay, url) = (client.clone(), replay.clone(), url.clone());
+        async move { send_directly(&client, &url, &replay, &key).await }
+    };
+    println!("one write = {} HTTP requests", replay.len());
+    let mut host_1 = Vec::new();
+    let mut direct_1 = Vec::new();
+    for i in 0..n {
         let t = Instant::now();
-        adapter.write_encounter(s).await.unwrap();
-        via_host.push(t.elapsed());
+        write(format!("bench-host-1-{i}")).await;
+        host_1.push(t.elapsed());
+        let t = Instant::now();
+        direct(format!("bench-direct-1-{i}")).await;
+        direct_1.push(t.elapsed());
     }
+    let (h, d) = (stats(host_1).mean, stats(direct_1).mean);
+    row(
+        "write-encounter, 1 in flight: host + adapter",
+        us(h) / 1e3,
+        "ms mean",
+        Goal::None,
+    );
+    row(
+        "… the same HTTP requests made directly",
+        us(d) / 1e3,
+        "ms mean",
+        Goal::None,
+    );
+    row(
+        "… host ÷ direct, 1 in flight",
+        us(h) / us(d),
+        "×",
+        Goal::AtMost(1.10),
+    );
 
-    // Replay the same requests directly: one write's log gives methods and paths, the
-    // sandbox's stored state gives the exact bodies.
+    // 16 in flight: rounds of 16 × `per` writes, host and direct alternating.
+    let (mut host_16, mut direct_16) = (Duration::ZERO, Duration::ZERO);
+    let per = (n / 16).max(4);
+    for round in 0..4 {
+        let t = Instant::now();
+        in_flight(16, per, |k| write(format!("bench-host-16-{round}-{k}"))).await;
+        host_16 += t.elapsed();
+        let t = Instant::now();
+        in_flight(16, per, |k| direct(format!("bench-direct-16-{round}-{k}"))).await;
+        direct_16 += t.elapsed();
+    }
+    let count = (4 * 16 * per) as f64;
+    let (h, d) = (
+        count / host_16.as_secs_f64(),
+        count / direct_16.as_secs_f64(),
+    );
+    row(
+        "write-encounter, 16 in flight: host + adapter",
+        h,
+        "writes/s",
+        Goal::None,
+    );
+    row(
+        "… the same HTTP requests made directly",
+        d,
+        "writes/s",
+        Goal::None,
+    );
+    row(
+        "… host ÷ direct time, 16 in flight",
+        d / h,
+        "×",
+        Goal::AtMost(1.10),
+    );
+}
+
+/// Runs `tasks` tasks, each making `per` calls of `call` one after another.
+async fn in_flight<F, Fut>(tasks: usize, per: usize, call: F)
+where
+    F: Fn(usize) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let calls: Vec<Fut> = (0..per).map(|i| call(t * per + i)).collect();
+        handles.push(tokio::spawn(async move {
+            for c in calls {
+                c.await;
+            }
+        }));
+    }
+    for h in handles {
+        h.await.unwrap();
+    }
+}
+
+/// The requests of the first write (job `bench-host-0`) from the sandbox's log, with the
+/// bodies the sandbox stored for them.
+fn replay_of(sandbox: &Sandbox) -> Replay {
     let state = sandbox.state();
     let e = &state.encounters["E5001"];
-    let one_write: Vec<_> = state
-        .requests
-        .iter()
-        .skip_while(|r| r.idempotency_key.is_some() || r.method != "GET")
-        .take_while(|r| {
-            r.idempotency_key
-                .as_deref()
-                .is_none_or(|k| k.starts_with("bench-host-0:"))
-        })
-        .cloned()
-        .collect();
-    let client = reqwest::Client::new();
     let body_for = |path: &str| -> Option<serde_json::Value> {
         if let Some(section) = path.split("/exam/").nth(1) {
             return Some(e.sections[section].clone());
@@ -90,37 +286,38 @@ async fn main() {
         }
         None
     };
-    let mut direct = Vec::new();
-    for i in 0..iterations {
-        let t = Instant::now();
-        for r in &one_write {
-            let method: reqwest::Method = r.method.parse().unwrap();
-            let mut req = client
-                .request(method, format!("{url}{}", r.path))
-                .bearer_auth("sandbox-token");
-            if let Some(body) = body_for(&r.path).filter(|_| r.method != "GET") {
-                req = req
-                    .json(&body)
-                    .header("idempotency-key", format!("bench-direct-{i}:{}", r.path));
-            }
-            let resp = req.send().await.unwrap();
-            assert!(
-                resp.status().is_success(),
-                "{} {} -> {}",
-                r.method,
-                r.path,
-                resp.status()
-            );
-            resp.bytes().await.unwrap();
+    state
+        .requests
+        .iter()
+        .skip_while(|r| r.idempotency_key.is_some() || r.method != "GET")
+        .take_while(|r| {
+            r.idempotency_key
+                .as_deref()
+                .is_none_or(|k| k.starts_with("bench-host-0:"))
+        })
+        .map(|r| {
+            let body = body_for(&r.path).filter(|_| r.method != "GET");
+            (r.method.parse().unwrap(), r.path.clone(), body)
+        })
+        .collect()
+}
+
+async fn send_directly(client: &reqwest::Client, url: &str, replay: &Replay, key: &str) {
+    for (method, path, body) in replay {
+        let mut req = client
+            .request(method.clone(), format!("{url}{path}"))
+            .bearer_auth("sandbox-token");
+        if let Some(body) = body {
+            req = req
+                .json(body)
+                .header("idempotency-key", format!("{key}:{path}"));
         }
-        direct.push(t.elapsed());
+        let resp = req.send().await.unwrap();
+        assert!(
+            resp.status().is_success(),
+            "{method} {path} -> {}",
+            resp.status()
+        );
+        resp.bytes().await.unwrap();
     }
-    println!("one write = {} HTTP requests", one_write.len());
-    let h = stats("write-encounter through host + adapter", via_host);
-    let d = stats("same HTTP requests made directly", direct);
-    println!(
-        "ratio host/direct: {:.2}x (the cost of the WebAssembly layer per write: {:.3} ms)",
-        ms(h) / ms(d),
-        ms(h) - ms(d)
-    );
 }

@@ -4,6 +4,7 @@ use super::bindings;
 use super::cache::CodeCache;
 use super::limits::Limits;
 use super::loaded::LoadedAdapter;
+use super::pool::Allocator;
 use super::state::CallState;
 use crate::capabilities::credentials::Credentials;
 use crate::capabilities::grants::Grants;
@@ -31,6 +32,7 @@ pub struct Runtime {
     http_client: reqwest::Client,
     databases: Arc<Databases>,
     ticker: Arc<Ticker>,
+    allocator: Allocator,
 }
 
 /// Keeps the epoch ticking while anything that can run wasm is alive: the runtime and
@@ -48,7 +50,7 @@ impl Drop for Ticker {
 impl Runtime {
     /// A runtime with compiled code cached under `cache_dir` and `limits` per call.
     pub fn new(cache_dir: &Path, limits: Limits) -> Result<Runtime> {
-        let engine = build_engine()?;
+        let (engine, allocator) = build_engine()?;
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(anyhow::Error::from)
@@ -79,7 +81,13 @@ impl Runtime {
             http_client,
             databases: Arc::new(Databases::default()),
             ticker,
+            allocator,
         })
+    }
+
+    /// Which instance allocator this runtime's engine uses.
+    pub fn allocator(&self) -> Allocator {
+        self.allocator
     }
 
     /// Uses `databases` (the operator's named connections and their pools) for every
@@ -199,35 +207,26 @@ pub fn contract_of(engine: &Engine, component: &Component) -> Option<semver::Ver
         .find_map(|(name, _)| name.strip_prefix(&prefix).and_then(|v| v.parse().ok()))
 }
 
-fn build_engine() -> Result<Engine> {
+fn build_engine() -> Result<(Engine, Allocator)> {
     let mut config = Config::new();
+    // Epoch interruption is the cheapest way to stop a guest that never yields: a load
+    // and a compare at function entries and loop heads, and a callback only once per tick.
     config.wasm_component_model(true).epoch_interruption(true);
     if std::env::var("EHR_HOST_POOLING").as_deref() != Ok("0") {
         let mut pool = config.clone();
         pool.allocation_strategy(wasmtime::InstanceAllocationStrategy::Pooling(
-            pooling_config(),
+            super::pool::pooling_config(),
         ));
         match Engine::new(&pool) {
-            Ok(engine) => return Ok(engine),
+            Ok(engine) => return Ok((engine, Allocator::Pooling)),
             // Some machines limit virtual memory too tightly for the pool's reservations.
-            Err(e) => {
-                tracing::info!("pooling allocator unavailable, using on-demand allocation: {e:#}")
-            }
+            Err(e) => super::pool::warn_fallback_once(&e),
         }
     }
-    Engine::new(&config)
+    let engine = Engine::new(&config)
         .map_err(anyhow::Error::from)
-        .context("creating the WebAssembly engine")
-}
-
-fn pooling_config() -> wasmtime::PoolingAllocationConfig {
-    let mut p = wasmtime::PoolingAllocationConfig::default();
-    p.total_component_instances(512)
-        .total_core_instances(4096)
-        .total_memories(1024)
-        .total_tables(2048)
-        .max_memory_size(1 << 30);
-    p
+        .context("creating the WebAssembly engine")?;
+    Ok((engine, Allocator::OnDemand))
 }
 
 fn spawn_ticker(engine: Engine, stop: Arc<AtomicBool>) {

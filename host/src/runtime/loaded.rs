@@ -207,6 +207,17 @@ impl LoadedAdapter {
         }
     }
 
+    /// A fresh store and instance, exactly as every call makes them, dropped without
+    /// calling anything: the fixed cost of a call before the adapter runs (benchmarks).
+    pub async fn instantiate_only(&self) -> Result<(), CallError> {
+        let deadline = Instant::now() + self.limits.timeout;
+        let mut store = self.new_store(None, None, deadline);
+        self.pre
+            .instantiate(&mut store)
+            .await
+            .map_err(|e| CallError::Host(e.into()))
+    }
+
     fn new_store(
         &self,
         job: Option<&str>,
@@ -331,8 +342,10 @@ impl LoadedAdapter {
         CallError::Trapped { message }
     }
 
+    /// Refuses an answer whose JSON would exceed the output limit, measured by walking
+    /// the typed answer (nothing is serialised: this runs on every call).
     fn check_output_size(&self, output: &Answer) -> Result<(), CallError> {
-        let size = json_len(output);
+        let size = super::json_size::json_len(output);
         if size > self.limits.output_bytes {
             return Err(CallError::OutputTooLarge {
                 size,
@@ -375,8 +388,4 @@ fn redact_output(output: Answer, f: returned::TextFn) -> Answer {
                 .map_err(|x| returned::adapter_error(x, e)),
         ),
     }
-}
-
-fn json_len<T: serde::Serialize>(v: &T) -> usize {
-    serde_json::to_vec(v).map(|b| b.len()).unwrap_or(usize::MAX)
 }

@@ -8,8 +8,10 @@ pub mod cache;
 pub mod engine;
 pub mod error;
 pub mod job;
+pub mod json_size;
 pub mod limits;
 pub mod loaded;
+pub mod pool;
 pub mod state;
 
 pub use engine::Runtime;
@@ -17,3 +19,4 @@ pub use error::CallError;
 pub use job::JobControl;
 pub use limits::Limits;
 pub use loaded::LoadedAdapter;
+pub use pool::Allocator;

@@ -90,6 +90,15 @@ impl AdapterPre {
         }
     }
 
+    /// Instantiates in `store` and calls nothing: what every call pays before the
+    /// adapter runs.
+    pub async fn instantiate(&self, store: &mut Store<CallState>) -> wasmtime::Result<()> {
+        match self {
+            AdapterPre::V0_1_0(pre) => pre.instantiate_async(store).await.map(drop),
+            AdapterPre::V0_2_0(pre) => pre.instantiate_async(store).await.map(drop),
+        }
+    }
+
     /// Instantiates in `store` and makes `call`.
     pub async fn call(
         &self,

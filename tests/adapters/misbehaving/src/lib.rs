@@ -28,6 +28,7 @@
 //! | `write-trap` | `check` succeeds; `write_encounter` panics (a version broken after its self-check) |
 //! | `stack` | recurses without end, with a large frame per call (a stack overflow) |
 //! | `wait-then-loop` | `GET <url>` through the host (a wait on the EHR), then spins forever |
+//! | `remember` | `check` reports what it found of earlier calls in memory ([`remember`]) |
 //!
 //! Outcomes that are reports (fs, env, socket, http) come back as `adapter-bug` errors so
 //! the host test can read them from the job outcome.
@@ -35,6 +36,8 @@
 //! With the setting `check_url`, `check` first sends `GET <check_url>` through the host
 //! and reports a failure to connect as `unreachable`, like a real adapter whose EHR is
 //! down (for the agent's self-check tests).
+
+mod remember;
 
 use ehr_adapter_sdk::http::Request;
 use ehr_adapter_sdk::prelude::*;
@@ -131,7 +134,7 @@ fn misbehave(mode: &str) -> Result<(), AdapterError> {
         }
         // `http` and `huge` answer differently per export; handled by the callers.
         "http" | "huge" => Ok(()),
-        "write-trap" | "relay" => Ok(()),
+        "write-trap" | "relay" | "remember" => Ok(()),
         other => Err(AdapterError::Misconfigured(format!(
             "unknown mode `{other}`"
         ))),
@@ -175,7 +178,7 @@ impl Adapter for Misbehaving {
             http_origins: vec!["config:url".to_string()],
             databases: Vec::new(),
             settings: vec![
-                ("mode".to_string(), "the misbehaviour: ok, loop, trap, unreachable, alloc, fs, env, socket, http, huge, sleep, relay, write-trap, stack, wait-then-loop".to_string()),
+                ("mode".to_string(), "the misbehaviour: ok, loop, trap, unreachable, alloc, fs, env, socket, http, huge, sleep, relay, write-trap, stack, wait-then-loop, remember".to_string()),
                 (format!("mode@{VERSION}"), "overrides `mode` for this version only".to_string()),
                 ("port".to_string(), "TCP port for the socket mode".to_string()),
                 ("url".to_string(), "URL for the http mode".to_string()),
@@ -209,6 +212,12 @@ impl Adapter for Misbehaving {
                     Err::<(), _>(e)
                 ))),
             };
+        }
+        if mode == "remember" {
+            return Ok(CheckReport {
+                ehr_version: None,
+                details: vec![remember::report()],
+            });
         }
         // `ok`, and `sleep` once it has waited, answer exactly like `ok`.
         Ok(CheckReport {
