@@ -128,7 +128,7 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 pw_want=$(grep -A1 '"node_modules/playwright-core"' "$root/tests/browser/package-lock.json" | sed -n 's/.*"version": "\(.*\)".*/\1/p')
-pw_have=$(sed -n 's/^  "version": "\(.*\)".*/\1/p' "$root/tests/browser/node_modules/playwright-core/package.json" 2>/dev/null)
+pw_have=$(sed -n 's/^  "version": "\(.*\)".*/\1/p' "$root/tests/browser/node_modules/playwright-core/package.json" 2>/dev/null || true)
 if [ -z "$pw_have" ] || [ "$pw_have" != "$pw_want" ]; then
   echo "setup: installing playwright-core for the console's browser tests (npm ci in tests/browser)" >&2
   if ! (cd "$root/tests/browser" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 timeout 300 npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >&2); then

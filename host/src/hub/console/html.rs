@@ -71,9 +71,14 @@ pub fn csrf_field(viewer: &Viewer) -> String {
 pub fn page(title: &str, viewer: Option<&Viewer>, body: &str) -> String {
     let bar = match viewer {
         Some(v) => format!(
-            "<nav><a href=\"/console\">ehr-host console</a><span class=\"who\">{} \
+            "<nav><a href=\"/console\">ehr-host console</a>{}<span class=\"who\">{} \
              <form method=\"post\" action=\"/console/logout\" class=\"inline\">{}\
              <button type=\"submit\">Log out</button></form></span></nav>",
+            if v.user.role == crate::hub::store::UserRole::Operator {
+                " <a href=\"/console/alerts\">Alerts</a>"
+            } else {
+                ""
+            },
             esc(&v.user.name),
             csrf_field(v)
         ),

@@ -2,13 +2,17 @@
 //! style sheet: no script, no CDN, readable on a phone. Operators see every practice;
 //! a practice's users see their own ([`guard`]). Pages: the practices with their agents
 //! ([`overview`]), a practice's pending jobs banner with Retry and the X to cancel
-//! ([`practice`]), a job's per-field report, attempts and remediation ([`job`]). Users
+//! ([`practice`]), a job's per-field report, attempts and remediation ([`job`]), the
+//! hub's alerts for operators ([`alerts`]). Users
 //! are added with `ehr-host hub user add` ([`password`]); sessions and CSRF tokens are
 //! in [`session`]. Every text an adapter, an EHR or a person wrote is cleaned and
 //! escaped ([`html`]).
 
 pub mod actions;
 pub mod agents;
+pub mod alerts;
+#[cfg(test)]
+mod alerts_tests;
 pub mod guard;
 pub mod html;
 pub mod job;

@@ -24,7 +24,7 @@ type TestHub = Arc<Hub<SqliteQueue, SqliteHubStore>>;
 
 const HOSTILE: &str = "<script>alert('x')</script>\u{202e}\"&";
 
-async fn hub() -> (TestHub, Arc<ManualClock>) {
+pub(super) async fn hub() -> (TestHub, Arc<ManualClock>) {
     let dir = std::env::temp_dir().join(format!(
         "ehr-console-{}-{}",
         std::process::id(),
@@ -111,7 +111,7 @@ async fn failed_job(hub: &TestHub, id: &str, practice: &str) {
 }
 
 /// Request headers carrying a session of a new user `name` with `role`.
-async fn signed_in(hub: &TestHub, name: &str, role: UserRole) -> (HeaderMap, String) {
+pub(super) async fn signed_in(hub: &TestHub, name: &str, role: UserRole) -> (HeaderMap, String) {
     hub.store
         .create_user(
             &crate::hub::store::UserRecord {
@@ -130,7 +130,7 @@ async fn signed_in(hub: &TestHub, name: &str, role: UserRole) -> (HeaderMap, Str
     (h, s.csrf)
 }
 
-async fn body(r: Response) -> String {
+pub(super) async fn body(r: Response) -> String {
     let b = axum::body::to_bytes(r.into_body(), usize::MAX)
         .await
         .unwrap();
