@@ -212,10 +212,19 @@ pub async fn update<S: HubStore>(
 mod tests;
 
 /// Tells the metrics and alerts about the passes in a batch the hub applied for
-/// `practice`: each pass by how it ended, its appointments by reason, and when the next
-/// good pass is due (the adapter's abnormal time), after which an alert opens.
-pub fn observe(practice: &str, batch: &crate::link::protocol::ScheduleBatch) {
+/// `practice` (`receipt`: what applying it did): each pass by how it ended, its
+/// appointments by reason, and when the next good pass is due (the adapter's abnormal
+/// time), after which an alert opens. A batch sent again (every change in it applied
+/// before) was observed the first time, and is not counted twice.
+pub fn observe(
+    practice: &str,
+    batch: &crate::link::protocol::ScheduleBatch,
+    receipt: &super::store::ScheduleReceipt,
+) {
     use crate::schedule::sync::SyncOutcome;
+    if receipt.applied == 0 && receipt.duplicates > 0 {
+        return;
+    }
     for run in &batch.runs {
         crate::metrics::global().schedule_pass(
             practice,

@@ -67,9 +67,7 @@ impl<Q: Queue + 'static, S: HubStore> SyncSink for HubSink<Q, S> {
                 .apply_schedule(&practice, &source, &batch, hub.now())
                 .await
                 .map_err(|e| e.to_string())?;
-            if r.applied > 0 || r.duplicates == 0 {
-                super::schedule::observe(&practice, &batch);
-            }
+            super::schedule::observe(&practice, &batch, &r);
             Ok(r.applied_through)
         }
     }

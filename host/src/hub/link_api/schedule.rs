@@ -51,10 +51,7 @@ pub async fn schedule<Q: Queue, S: HubStore>(
         .await
     {
         Ok(r) => {
-            // A batch sent again (its changes all applied before) was observed already.
-            if r.applied > 0 || r.duplicates == 0 {
-                crate::hub::schedule::observe(practice, &batch);
-            }
+            crate::hub::schedule::observe(practice, &batch, &r);
             tracing::info!(
                 practice = %practice,
                 agent = %authed.agent.id,
