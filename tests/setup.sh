@@ -163,3 +163,6 @@ if ! command -v x86_64-w64-mingw32-gcc >/dev/null || ! command -v zip >/dev/null
 fi
 echo "setup: cross-building ehr-host for Windows (x86_64-pc-windows-gnu)" >&2
 cargo build --quiet -p ehr-host --target x86_64-pc-windows-gnu
+# The Wine prefix the Windows tests run in (made once; tests/wine/prefix.sh says why it
+# holds one stand-in DLL).
+bash tests/wine/prefix.sh >/dev/null

@@ -9,26 +9,47 @@ use std::path::Path;
 /// Writes `bytes` to `path` through a temporary file in the same directory and a rename,
 /// so readers see the old content or the new, never a half-written file.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = write_beside(path, bytes, false)?;
-    std::fs::rename(&tmp, path).with_context(|| {
-        format!(
-            "cannot move {} into place at {}",
-            tmp.display(),
-            path.display()
-        )
-    })
+    replace(&write_beside(path, bytes, false)?, path)
 }
 
 /// [`write_atomic`] for a file holding a secret: created private ([`crate::platform::private`]).
 pub fn write_atomic_private(path: &Path, bytes: &[u8]) -> Result<()> {
-    let tmp = write_beside(path, bytes, true)?;
-    std::fs::rename(&tmp, path).with_context(|| {
-        format!(
-            "cannot move {} into place at {}",
-            tmp.display(),
-            path.display()
-        )
-    })
+    replace(&write_beside(path, bytes, true)?, path)
+}
+
+/// Tries of a rename refused as "access denied" on Windows, and the pause between them.
+const RENAME_TRIES: u32 = 20;
+const RENAME_PAUSE: std::time::Duration = std::time::Duration::from_millis(25);
+
+/// Moves the finished temporary file `tmp` over `path`. Windows refuses to replace a file
+/// another process has open at that moment (`ehr-host status` reading the status file
+/// the agent rewrites) with "access denied", so there the rename is tried again for up to
+/// half a second. A temporary file that cannot be moved is removed, not left behind.
+fn replace(tmp: &Path, path: &Path) -> Result<()> {
+    let mut tries = 1;
+    loop {
+        match std::fs::rename(tmp, path) {
+            Ok(()) => return Ok(()),
+            Err(e)
+                if cfg!(windows)
+                    && e.kind() == std::io::ErrorKind::PermissionDenied
+                    && tries < RENAME_TRIES =>
+            {
+                tries += 1;
+                std::thread::sleep(RENAME_PAUSE);
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(tmp);
+                return Err(e).with_context(|| {
+                    format!(
+                        "cannot move {} into place at {}",
+                        tmp.display(),
+                        path.display()
+                    )
+                });
+            }
+        }
+    }
 }
 
 /// Writes `bytes` to a new temporary file beside `path` (creating the directory; owner-

@@ -4,7 +4,7 @@
 #   bash packaging/windows/build.sh --exe PATH      # packages a binary built already
 #                                                   # (the tests: no cargo inside cargo)
 # The zip holds ehr-host.exe (x86_64-pc-windows-gnu), README.txt for practice IT and
-# install.ps1 (installs the service and pairs the agent). Prints the archive's path.
+# install.cmd (installs the service, pairs the agent, checks it is green). Prints the archive's path.
 # Needs the target and mingw-w64: `bash tests/setup.sh` installs both.
 set -euo pipefail
 exe=""
@@ -38,8 +38,8 @@ stage="$out/$name"
 rm -rf "$stage" "$out/$name.zip"
 mkdir -p "$stage"
 cp "$exe" "$stage/ehr-host.exe"
-# Windows line endings, so Notepad and PowerShell read them as written.
+# Windows line endings, so Notepad and cmd read them as written (cmd misreads labels in LF-only scripts).
 sed 's/$/\r/' packaging/windows/README.txt > "$stage/README.txt"
-sed 's/$/\r/' packaging/windows/install.ps1 > "$stage/install.ps1"
+sed 's/$/\r/' packaging/windows/install.cmd > "$stage/install.cmd"
 (cd "$out" && zip -q -r -X "$name.zip" "$name")
 echo "$out/$name.zip"

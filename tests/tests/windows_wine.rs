@@ -3,130 +3,30 @@
 //! revolution component, `write` of a snapshot to the RevolutionEHR sandbox running
 //! natively on loopback, then `status` — the commands a practice's IT runs on Windows.
 //!
-//! Needs Wine (Debian's `wine64`) and the cross-built binary; `bash tests/setup.sh`
-//! installs and builds both. Missing, the test fails with the command that fixes it.
+//! Then practice IT's five minutes (`service_installs_pairs_writes_and_survives_a_restart`):
+//! the release archive's `install.cmd` installs the Windows service, pairs it with a hub
+//! running natively and waits for green; the service writes a hub job into CrystalPM's
+//! MariaDB; it stops cleanly, starts again by itself when the computer boots, and
+//! `install.cmd /uninstall` removes it.
+//!
+//! Needs Wine (Debian's `wine64`), mingw-w64 and the cross-built binary; `bash
+//! tests/setup.sh` installs and builds them and makes the tests' Wine prefix. Missing,
+//! the test fails with the command that fixes it.
 
+use ehr_e2e::wine::{exe, output, win, Wine};
 use ehr_e2e::{bearer, fixture, revolution_config, TempDir};
 use ehr_sandbox::{Sandbox, SandboxConfig};
-use std::path::{Path, PathBuf};
-use std::process::Command;
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| ehr_e2e::root().join("target"))
-}
-
-/// The Windows binary, cross-built.
-fn exe() -> PathBuf {
-    let p = target_dir().join("x86_64-pc-windows-gnu/debug/ehr-host.exe");
-    assert!(
-        p.is_file(),
-        "{} is missing: build it with `cargo build -p ehr-host --target x86_64-pc-windows-gnu` \
-         (needs `rustup target add x86_64-pc-windows-gnu` and `apt-get install mingw-w64`; \
-         `bash tests/setup.sh` does all three)",
-        p.display()
-    );
-    p
-}
-
-/// The Wine loader: `wine` on the PATH, else Debian's wine64.
-fn wine() -> PathBuf {
-    for candidate in ["/usr/bin/wine", "/usr/lib/wine/wine64", "/usr/bin/wine64"] {
-        if Path::new(candidate).is_file() {
-            return candidate.into();
-        }
-    }
-    panic!(
-        "Wine is missing: install it with `apt-get install wine64` (`bash tests/setup.sh` does)"
-    );
-}
-
-/// Wine 8.0 (Debian 12) lacks `bcryptprimitives.dll`, whose `ProcessPrng` Rust's standard
-/// library calls for randomness since Rust 1.78 (Windows 10 and later have it): without
-/// it the binary does not load (status c0000135). This stand-in forwards to
-/// `BCryptGenRandom`, which Wine has; it goes into the test's Wine prefix only, never
-/// into the release archive.
-const PROCESS_PRNG_SHIM: &str = r#"#include <windows.h>
-#include <bcrypt.h>
-BOOL WINAPI ProcessPrng(PBYTE data, SIZE_T len) {
-    return BCryptGenRandom(NULL, data, (ULONG)len, BCRYPT_USE_SYSTEM_PREFERRED_RNG) == 0;
-}
-"#;
-
-/// The test's Wine prefix, made once, with the `ProcessPrng` stand-in in its system32.
-fn prefix() -> PathBuf {
-    let prefix = target_dir().join("wine-prefix");
-    let system32 = prefix.join("drive_c/windows/system32");
-    let dll = system32.join("bcryptprimitives.dll");
-    if dll.is_file() {
-        return prefix;
-    }
-    if !system32.is_dir() {
-        let made = Command::new(wine())
-            .args(["cmd", "/c", "exit"])
-            .env("WINEPREFIX", &prefix)
-            .env("WINEDEBUG", "-all")
-            .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
-            .env_remove("DISPLAY")
-            .output()
-            .expect("running wine");
-        assert!(system32.is_dir(), "wine did not make its prefix: {made:?}");
-    }
-    let src = target_dir().join("wine-bcryptprimitives.c");
-    let def = target_dir().join("wine-bcryptprimitives.def");
-    std::fs::write(&src, PROCESS_PRNG_SHIM).unwrap();
-    std::fs::write(&def, "LIBRARY bcryptprimitives\nEXPORTS\n    ProcessPrng\n").unwrap();
-    let out = Command::new("x86_64-w64-mingw32-gcc")
-        .args(["-shared", "-O2", "-o"])
-        .arg(&dll)
-        .arg(&src)
-        .arg(&def)
-        .arg("-lbcrypt")
-        .output()
-        .expect(
-            "x86_64-w64-mingw32-gcc is missing: apt-get install mingw-w64 (tests/setup.sh does)",
-        );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    prefix
-}
-
-/// A Linux path as the Windows program sees it (Wine maps `/` to drive Z:).
-fn win(p: &Path) -> String {
-    format!("Z:{}", p.display().to_string().replace('/', "\\"))
-}
+use std::path::Path;
 
 /// Runs `ehr-host.exe ARGS` under Wine with home `home`; (exit code, stdout, stderr).
 fn run(home: &Path, args: &[&str]) -> (i32, String, String) {
-    let prefix = prefix();
-    let out = Command::new(wine())
-        .arg(exe())
+    let out = Wine::shared()
+        .command(&exe().to_string_lossy())
         .args(args)
-        .env("WINEPREFIX", &prefix)
-        // No debug chatter, and no prompts to install Mono or Gecko.
-        .env("WINEDEBUG", "-all")
-        .env("WINEDLLOVERRIDES", "mscoree,mshtml=")
         .env("EHR_HOST_HOME", win(home))
-        .env_remove("EHR_HOST_LOG")
-        .env_remove("DISPLAY")
         .output()
         .expect("running wine");
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    // Wine's own notices about creating its prefix are not the program's output.
-    let err = err
-        .lines()
-        .filter(|l| !l.starts_with("wine: "))
-        .collect::<Vec<_>>()
-        .join("\n");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        err,
-    )
+    output(out)
 }
 
 /// [`run`] off the async runtime, so the sandbox keeps serving meanwhile.
@@ -148,7 +48,7 @@ async fn run_async(home: &Path, args: &[&str]) -> (i32, String, String) {
 async fn windows_agent_installs_and_writes_under_wine() {
     // Fail first, and loudly, when Wine or the binary is missing.
     exe();
-    wine();
+    Wine::shared();
     let sandbox = Sandbox::start(SandboxConfig::default()).await.unwrap();
     let url = sandbox.url();
     let dir = TempDir::new("wine");
@@ -229,4 +129,202 @@ async fn windows_agent_installs_and_writes_under_wine() {
             .is_some_and(|r| r.starts_with("Agent not running")),
         "{v}"
     );
+}
+
+/// `ehr-host.exe` as installed by `install.cmd`, run under `wine` with the service's home.
+fn installed(wine: &Wine, args: &[&str]) -> (i32, String, String) {
+    let exe = wine.c("Program Files/ehr-host/ehr-host.exe");
+    let mut all = vec!["--home", r"C:\ProgramData\ehr-host"];
+    all.extend_from_slice(args);
+    wine.run(&exe.to_string_lossy(), &all)
+}
+
+/// Waits (up to `limit`) until `service status` says `state`; what it said last.
+fn wait_service(wine: &Wine, state: &str, limit: std::time::Duration) -> String {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        let (_, out, err) = installed(wine, &["service", "status"]);
+        if out.contains(state) || std::time::Instant::now() > deadline {
+            return format!("{out}{err}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
+// The seed's five minutes under Wine, with the archive practice IT receives: install.cmd
+// installs and starts the service, pairs it (code and fingerprint on its command line)
+// and waits for green, which here stops at "connected, but no EHR adapter" (said, exit
+// code 1). Support then sets up the EHR (config, trusted package); the service,
+// restarted, is green and writes a job sent through the hub into CrystalPM's MariaDB. A stop
+// is clean (the service says so in its log under ProgramData); after the computer is
+// switched off and on (every Wine process killed, Wine booted again) the service is
+// running again by itself; `install.cmd /uninstall` removes it and keeps the settings.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_installs_pairs_writes_and_survives_a_restart() {
+    use ehr_e2e::hub::{ehr_host, local_snapshot, HubProc};
+    use ehr_e2e::mariadb::MariaDb;
+    use ehr_e2e::{root, TestHome};
+    use std::time::Duration;
+
+    exe();
+    let wine = Wine::fresh("service");
+    let db = MariaDb::start(&root().join("adapters/crystalpm/sql"));
+    let hub = HubProc::start(TestHome::new(""), None, &[]);
+    hub.practice("east");
+    let key = hub.api_key("east");
+    let pairing = hub.pair_code("east", "15m");
+
+    // 1-3: unzip the archive, run install.cmd; it ends green.
+    let dir = TempDir::new("wine-service");
+    let zip = ehr_e2e::wine::release_zip();
+    let out = std::process::Command::new("unzip")
+        .arg("-q")
+        .arg(&zip)
+        .arg("-d")
+        .arg(dir.path())
+        .output()
+        .expect("unzip is missing: apt-get install -y unzip (tests/setup.sh does)");
+    assert!(out.status.success(), "{out:?}");
+    let unpacked = dir.path().join(zip.file_stem().unwrap());
+    let script = win(&unpacked.join("install.cmd"));
+    let fingerprint = hub.fingerprint().to_string();
+    let (code, out, err) = tokio::task::block_in_place(|| {
+        wine.run("cmd", &["/c", &script, &hub.url(), &pairing, &fingerprint])
+    });
+    // Connected to the hub; not green until the practice's EHR adapter is installed,
+    // which the script's last lines say (exit code 1: not green yet).
+    assert_eq!(code, 1, "install.cmd: {out}\n{err}\n{}", hub.log());
+    assert!(out.contains("Status: Connected"), "{out}\n{err}");
+    assert!(
+        out.contains("no EHR adapter is installed") && out.contains("not green yet"),
+        "{out}\n{err}"
+    );
+    assert!(wine.c("Program Files/ehr-host/ehr-host.exe").is_file());
+    assert!(wine.c("ProgramData/ehr-host/link.json").is_file());
+    let said = wait_service(&wine, "running", Duration::from_secs(5));
+    assert!(said.contains("ehr-host service: running"), "{said}");
+    assert_eq!(hub.agents().len(), 1, "paired once");
+
+    // Support sets up the EHR: its database in the config, the adapter from a trusted
+    // publisher (signed on the publisher's machine, here natively).
+    let publisher = TestHome::new("");
+    let stem = dir.path().join("publisher");
+    let (c, _, e) = ehr_host(publisher.dir.path(), &["keygen", &stem.to_string_lossy()]);
+    assert_eq!(c, 0, "{e}");
+    let component = dir.path().join("crystalpm.wasm");
+    std::fs::write(&component, ehr_e2e::component("crystalpm")).unwrap();
+    let pkg = dir.path().join("crystalpm.ehrpkg");
+    let (c, _, e) = ehr_host(
+        publisher.dir.path(),
+        &[
+            "sign",
+            &component.to_string_lossy(),
+            "--key",
+            &stem.with_extension("key").to_string_lossy(),
+            "-o",
+            &pkg.to_string_lossy(),
+        ],
+    );
+    assert_eq!(c, 0, "{e}");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[limits]\ntimeout_secs = 60\n\n{}\n[adapters.crystalpm]\ndatabases = [\"crystalpm\"]\n",
+            db.config_section("crystalpm")
+        ),
+    )
+    .unwrap();
+    // Copied in by Windows, so the file takes the private folder's access list.
+    let (c, out, e) = wine.run(
+        "cmd",
+        &[
+            "/c",
+            "copy",
+            "/y",
+            &win(&config),
+            r"C:\ProgramData\ehr-host\config.toml",
+        ],
+    );
+    assert_eq!(c, 0, "{out}{e}");
+    let public = win(&stem.with_extension("pub"));
+    let (c, out, e) = installed(&wine, &["trust", "add", &public, "--name", "Acme"]);
+    assert_eq!(c, 0, "trust add: {out}{e}");
+    let (c, out, e) = installed(&wine, &["install", &win(&pkg)]);
+    assert_eq!(c, 0, "install: {out}{e}");
+
+    // Restarted (a clean stop, then a start), the service writes a hub job.
+    let (c, out, e) = installed(&wine, &["service", "stop"]);
+    assert_eq!(c, 0, "service stop: {out}{e}");
+    assert!(out.contains("ehr-host service stopped"), "{out}{e}");
+    let log = std::fs::read_to_string(wine.c("ProgramData/ehr-host/logs/agent.log"))
+        .expect("the service logs under ProgramData\\ehr-host\\logs");
+    assert!(log.contains("ehr-host service running"), "{log}");
+    assert!(
+        log.contains("ehr-host service stopped (exit code 0)"),
+        "{log}"
+    );
+    let (c, out, e) = installed(&wine, &["service", "start"]);
+    assert_eq!(c, 0, "service start: {out}{e}");
+    let (c, out, e) = installed(&wine, &["status", "--wait", "60s"]);
+    assert_eq!(c, 0, "status after restart: {out}{e}");
+    assert!(out.starts_with("Status: Connected"), "{out}");
+    // Wine's `copy` gives the file no entries from the private folder: the config with a
+    // database password is readable by Everyone, and the agent, started again, says so, naming
+    // the file and the `icacls` command that fixes it.
+    let log = std::fs::read_to_string(wine.c("ProgramData/ehr-host/logs/agent.log")).unwrap();
+    assert!(
+        log.contains("config.toml holds inline secrets")
+            && log.contains("(Everyone)")
+            && log.contains("icacls"),
+        "{log}"
+    );
+
+    let api = hub.api(&key);
+    let (s, v) = api
+        .submit(
+            "crystalpm",
+            &local_snapshot("J-WIN-1", "note via the Windows service"),
+        )
+        .await;
+    assert_eq!(s, 201, "{v}");
+    let done = api.settled("J-WIN-1", Duration::from_secs(90)).await;
+    assert_eq!(
+        done["job"]["status"],
+        "succeeded_with_warnings",
+        "{done}\n{}\n{}",
+        hub.log(),
+        std::fs::read_to_string(wine.c("ProgramData/ehr-host/logs/agent.log")).unwrap_or_default()
+    );
+    assert_eq!(
+        db.scalar(
+            "SELECT COUNT(*) FROM ehr_notes WHERE note_text LIKE 'note via the Windows service%'"
+        ),
+        "1"
+    );
+
+    // The computer is switched off and on: the service starts by itself.
+    wine.shut_down();
+    wine.boot();
+    let said = wait_service(&wine, "running", Duration::from_secs(60));
+    assert!(
+        said.contains("ehr-host service: running"),
+        "not started at boot: {said}"
+    );
+    let (c, out, e) = installed(&wine, &["status", "--wait", "60s"]);
+    assert_eq!(c, 0, "status after boot: {out}{e}");
+
+    // Uninstalled: no service, no program; settings and pairing kept.
+    let (code, out, err) =
+        tokio::task::block_in_place(|| wine.run("cmd", &["/c", &script, "/uninstall"]));
+    assert_eq!(code, 0, "install.cmd /uninstall: {out}\n{err}");
+    assert!(out.contains("ehr-host is removed"), "{out}");
+    assert!(!wine.c("Program Files/ehr-host/ehr-host.exe").exists());
+    assert!(wine.c("ProgramData/ehr-host/link.json").is_file());
+    let (c, out, e) = wine.run(
+        &unpacked.join("ehr-host.exe").to_string_lossy(),
+        &["service", "status"],
+    );
+    assert_ne!(c, 0, "{out}{e}");
+    assert!(e.contains("not installed"), "{e}");
 }

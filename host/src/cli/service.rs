@@ -14,12 +14,14 @@ pub enum ServiceCommand {
     /// Windows: register the agent as a service that starts at boot (as Administrator).
     /// Linux: print the systemd unit, or write it into --unit-dir.
     Install(InstallArgs),
-    /// Windows: stop and remove the service (its home and logs are kept). Linux: print
+    /// Windows: stop the service (waiting for the job in hand) and remove it (its home and
+    /// logs are kept). Linux: print
     /// the commands (and remove the unit from --unit-dir).
     Uninstall(UninstallArgs),
     /// Start the service (Linux: print the systemctl command).
     Start,
-    /// Stop the service; the job in hand is finished first (Linux: print the command).
+    /// Stop the service and wait until it has stopped; the job in hand is finished first
+    /// (Linux: print the command).
     Stop,
     /// Whether the service is running (Linux: print the command); `ehr-host status`
     /// gives the agent's own health.
@@ -174,8 +176,9 @@ fn verb(verb: &str) -> Result<i32> {
             println!("ehr-host service starting (`ehr-host status` shows when it is green)");
         }
         "stop" => {
+            eprintln!("stopping the ehr-host service: the job in hand is finished first...");
             service::windows::stop()?;
-            println!("ehr-host service stopping: the job in hand is finished first");
+            println!("ehr-host service stopped");
         }
         _ => println!("ehr-host service: {}", service::windows::state()?),
     }

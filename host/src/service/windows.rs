@@ -70,12 +70,11 @@ pub fn install(exe: &Path, home: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Stops (if running) and removes the service; its home and logs are kept.
+/// Stops the service (waiting for the job in hand, see [`stop`]) and removes it; its home
+/// and logs are kept.
 pub fn uninstall() -> Result<()> {
     let service = open(ServiceAccess::STOP | ServiceAccess::QUERY_STATUS | ServiceAccess::DELETE)?;
-    if service.query_status()?.current_state != ServiceState::Stopped {
-        let _ = service.stop();
-    }
+    stop_and_wait(&service)?;
     service
         .delete()
         .context("cannot remove the ehr-host service")?;
@@ -91,11 +90,38 @@ pub fn start() -> Result<()> {
     Ok(())
 }
 
-/// Asks the service manager to stop the service (the job in hand finishes first).
+/// Asks the service manager to stop the service and waits until it has stopped: the
+/// agent finishes and records the job in hand first, so the program can be replaced or
+/// removed as soon as this returns.
 pub fn stop() -> Result<()> {
-    open(ServiceAccess::STOP)?
-        .stop()
-        .context("cannot stop the ehr-host service")?;
+    stop_and_wait(&open(ServiceAccess::STOP | ServiceAccess::QUERY_STATUS)?)
+}
+
+/// How often a stop in progress is looked at, and how often a person is told it still is.
+const STOP_POLL: Duration = Duration::from_millis(250);
+const STOP_SAY: Duration = Duration::from_secs(10);
+
+fn stop_and_wait(service: &windows_service::service::Service) -> Result<()> {
+    if service.query_status()?.current_state == ServiceState::Stopped {
+        return Ok(());
+    }
+    service.stop().context("cannot stop the ehr-host service")?;
+    let started = std::time::Instant::now();
+    let mut said = started;
+    while service.query_status()?.current_state != ServiceState::Stopped {
+        if started.elapsed() > STOP_WAIT {
+            anyhow::bail!(
+                "the ehr-host service did not stop within {} s: it may still be finishing a write. \
+                 Look at the log under ProgramData\\ehr-host\\logs, then try again",
+                STOP_WAIT.as_secs()
+            );
+        }
+        if said.elapsed() >= STOP_SAY {
+            eprintln!("still stopping: the agent is finishing the exam it is writing...");
+            said = std::time::Instant::now();
+        }
+        std::thread::sleep(STOP_POLL);
+    }
     Ok(())
 }
 
@@ -133,6 +159,12 @@ fn open(access: ServiceAccess) -> Result<windows_service::service::Service> {
 /// service is stopped. Only the service manager starts processes this way.
 pub fn dispatch(home: PathBuf) -> Result<()> {
     let _ = HOME.set(home);
+    // A service has no console: a panic's message would go nowhere, so it goes to the log.
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!("the ehr-host service failed: {info}");
+        default(info);
+    }));
     service_dispatcher::start(NAME, ffi_service_main).context(
         "`service dispatch` is run by the Windows service manager; use `ehr-host service start`",
     )?;
