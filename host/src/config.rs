@@ -362,7 +362,10 @@ mod tests {
     fn inline_secrets_readable_by_others_are_flagged() {
         use crate::platform::private;
         let dir = std::env::temp_dir().join(format!("ehr-config-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        // A private folder, as the agent's home is: under Wine, restricting a file in an
+        // ordinary folder kept the folder's "Everyone" entry (seen only there).
+        let _ = std::fs::remove_dir_all(&dir);
+        private::create_dir(&dir).unwrap();
         let path = dir.join("config.toml");
         let inline = "[[adapters.rev.credentials]]\norigin = \"http://a:1\"\nkind = \"bearer\"\ntoken = \"tok\"\n";
         std::fs::write(&path, inline).unwrap();
@@ -376,7 +379,7 @@ mod tests {
         #[cfg(unix)]
         assert!(w.contains("chmod 600"), "{w}");
         private::restrict(&path).unwrap();
-        assert!(c.exposure_warning(&path).is_none());
+        assert_eq!(c.exposure_warning(&path), None);
         let env_only = inline.replace("token = ", "token_env = ");
         std::fs::write(&path, env_only).unwrap();
         private::open_to_everyone(&path).unwrap();
