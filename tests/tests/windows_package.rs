@@ -79,7 +79,7 @@ fn build_script_makes_the_windows_archive() {
     // that cmd can read it (CRLF) and that it is the whole setup.
     let script = String::from_utf8(unzip_file(&zip, &format!("{name}/install.cmd"))).unwrap();
     assert!(
-        script.lines().all(|l| l.ends_with('\r')),
+        script.split_terminator('\n').all(|l| l.ends_with('\r')),
         "install.cmd needs Windows line endings on every line"
     );
     for part in [
