@@ -31,35 +31,35 @@ pub fn win(p: &Path) -> String {
     format!("Z:{}", p.display().to_string().replace('/', "\\"))
 }
 
-/// Runs one of the scripts in `tests/wine/`; its stdout, trimmed.
-fn script(name: &str) -> String {
+/// Runs the project's bash script `script` (relative to the root) with `args`; its
+/// stdout, trimmed. A failing script fails the test with what it said.
+fn bash(script: &str, args: &[&std::ffi::OsStr]) -> String {
     let out = Command::new("bash")
-        .arg(crate::root().join("tests/wine").join(name))
+        .arg(crate::root().join(script))
+        .args(args)
         .output()
         .expect("running bash");
     assert!(
         out.status.success(),
-        "tests/wine/{name} failed: {}",
+        "{script} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
+/// Runs one of the scripts in `tests/wine/`; its stdout, trimmed.
+fn script(name: &str) -> String {
+    bash(&format!("tests/wine/{name}"), &[])
+}
+
 /// Builds the release archive around the cross-built debug binary (no cargo inside
 /// cargo: `build.sh --exe`); its path.
 pub fn release_zip() -> PathBuf {
-    let out = Command::new("bash")
-        .arg(crate::root().join("packaging/windows/build.sh"))
-        .arg("--exe")
-        .arg(exe())
-        .output()
-        .expect("running bash");
-    assert!(
-        out.status.success(),
-        "build.sh failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let zip = PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+    let exe = exe();
+    let zip = PathBuf::from(bash(
+        "packaging/windows/build.sh",
+        &["--exe".as_ref(), exe.as_os_str()],
+    ));
     assert!(zip.is_file(), "build.sh printed {}", zip.display());
     zip
 }

@@ -15,8 +15,7 @@ pub enum ServiceCommand {
     /// Linux: print the systemd unit, or write it into --unit-dir.
     Install(InstallArgs),
     /// Windows: stop the service (waiting for the job in hand) and remove it (its home and
-    /// logs are kept). Linux: print
-    /// the commands (and remove the unit from --unit-dir).
+    /// logs are kept). Linux: print the commands (and remove the unit from --unit-dir).
     Uninstall(UninstallArgs),
     /// Start the service (Linux: print the systemctl command).
     Start,
