@@ -48,7 +48,12 @@ impl Grants {
 
     /// `Ok` with the normalised origin when `url` may be requested.
     pub fn check_url(&self, url: &str) -> Result<String, String> {
-        let o = origin::of_url(url)?;
+        self.check_parsed(&origin::parse(url)?, url)
+    }
+
+    /// [`Grants::check_url`] for a URL parsed already (`url` is its text as given).
+    pub fn check_parsed(&self, parsed: &url::Url, url: &str) -> Result<String, String> {
+        let o = origin::of_parsed(parsed, url)?;
         let requested = self.requested_http.iter().any(|p| origin::matches(p, &o));
         let granted = self.granted_http.iter().any(|p| origin::matches(p, &o));
         match (requested, granted) {

@@ -8,6 +8,7 @@
 
 use super::secrets::SecretSet;
 use crate::untrusted;
+use std::sync::Arc;
 
 /// Longest line kept, in characters; longer lines are cut with a count of what was cut.
 const MAX_LINE: usize = untrusted::MESSAGE;
@@ -32,8 +33,9 @@ pub enum Level {
 /// The log of one call.
 #[derive(Debug, Clone)]
 pub struct CallLog {
-    adapter: String,
-    version: String,
+    // Shared by every call of one loaded adapter: cleaned once, not per call.
+    adapter: Arc<str>,
+    version: Arc<str>,
     job: String,
     lines: u32,
     secrets: SecretSet,
@@ -44,11 +46,24 @@ impl CallLog {
     /// The job id comes from outside the host too, so it is cleaned like the lines.
     pub fn new(adapter: &str, version: &str, job: Option<&str>) -> Self {
         CallLog {
-            adapter: untrusted::clean(adapter, untrusted::LABEL),
-            version: untrusted::clean(version, untrusted::LABEL),
-            job: untrusted::clean(job.unwrap_or("-"), untrusted::LABEL),
+            adapter: untrusted::clean(adapter, untrusted::LABEL).into(),
+            version: untrusted::clean(version, untrusted::LABEL).into(),
+            job: String::new(),
             lines: 0,
             secrets: SecretSet::new(),
+        }
+        .for_call(job)
+    }
+
+    /// A fresh log for another call of the same adapter (its names are not cleaned
+    /// again), on behalf of `job`.
+    pub fn for_call(&self, job: Option<&str>) -> Self {
+        CallLog {
+            adapter: self.adapter.clone(),
+            version: self.version.clone(),
+            job: untrusted::clean(job.unwrap_or("-"), untrusted::LABEL),
+            lines: 0,
+            secrets: self.secrets.clone(),
         }
     }
 
@@ -73,6 +88,10 @@ impl CallLog {
             }
             return;
         }
+        if !enabled(level) {
+            // Redacting and cleaning a line nobody will see is wasted work per call.
+            return;
+        }
         let line = self.line(message);
         let m = &line;
         let (a, v, j) = (&self.adapter, &self.version, &self.job);
@@ -93,6 +112,18 @@ impl CallLog {
                 tracing::error!(target: "adapter", adapter = %a, version = %v, job = %j, "{m}")
             }
         }
+    }
+}
+
+/// Whether a line at `level` would be logged anywhere.
+fn enabled(level: Level) -> bool {
+    use tracing::Level as L;
+    match level {
+        Level::Trace => tracing::enabled!(target: "adapter", L::TRACE),
+        Level::Debug => tracing::enabled!(target: "adapter", L::DEBUG),
+        Level::Info => tracing::enabled!(target: "adapter", L::INFO),
+        Level::Warn => tracing::enabled!(target: "adapter", L::WARN),
+        Level::Error => tracing::enabled!(target: "adapter", L::ERROR),
     }
 }
 

@@ -3,7 +3,16 @@
 /// The origin of `url`, normalised to `scheme://host:port` (default ports made explicit,
 /// host lower-cased), or an error naming what is wrong with the URL.
 pub fn of_url(url: &str) -> Result<String, String> {
-    let u = url::Url::parse(url).map_err(|e| format!("`{url}` is not a valid URL: {e}"))?;
+    of_parsed(&parse(url)?, url)
+}
+
+/// `url` parsed, or the words for why it is not a URL.
+pub fn parse(url: &str) -> Result<url::Url, String> {
+    url::Url::parse(url).map_err(|e| format!("`{url}` is not a valid URL: {e}"))
+}
+
+/// [`of_url`] for a URL parsed already (`url` is its text as given, for the messages).
+pub fn of_parsed(u: &url::Url, url: &str) -> Result<String, String> {
     if !matches!(u.scheme(), "http" | "https") {
         return Err(format!("`{url}` is not an http or https URL"));
     }

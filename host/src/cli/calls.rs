@@ -97,7 +97,7 @@ fn failed(adapter: &LoadedAdapter, e: &CallError, json: bool) -> Result<i32> {
 
 /// An adapter error with its text made safe to print.
 fn shown_error(e: CallError) -> CallError {
-    e.map_adapter_text(&|t| clean(t, MESSAGE))
+    e.map_adapter_text(&|t| clean(&t, MESSAGE))
 }
 
 /// `value` as JSON with every string made safe to print (line breaks kept: JSON

@@ -59,7 +59,7 @@ impl CallError {
         match self {
             CallError::Adapter(e) => CallError::Adapter(returned::adapter_error(e, f)),
             CallError::Trapped { message } => CallError::Trapped {
-                message: f(&message),
+                message: f(message),
             },
             other => other,
         }

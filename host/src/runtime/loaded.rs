@@ -24,6 +24,7 @@ use crate::capabilities::sql::SqlCapability;
 use crate::capabilities::waiting::EhrWait;
 use crate::package::{Manifest, PublicKey};
 use crate::remediation::Situation;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use wasmtime::{Store, UpdateDeadline};
@@ -50,8 +51,12 @@ pub struct LoadedAdapter {
     /// What the advice for its failures depends on (local EHR, kind of credential).
     pub situation: Situation,
     grants: Arc<Grants>,
+    /// The operator's settings for it, shared by every call (not copied per call).
+    settings: Arc<BTreeMap<String, String>>,
     credentials: Arc<Credentials>,
     secrets: SecretSet,
+    /// What every call's log starts from.
+    log: CallLog,
     http_client: reqwest::Client,
     databases: Arc<Databases>,
     limits: Limits,
@@ -86,12 +91,16 @@ impl LoadedAdapter {
         for password in databases.passwords() {
             secrets.add_configured(password);
         }
+        let m = &identity.manifest;
+        let log = CallLog::new(&m.id, &m.version.to_string(), None).with_secrets(secrets.clone());
         LoadedAdapter {
             pre,
             situation: Situation::of(&identity.manifest, credentials.primary()),
             manifest: identity.manifest,
             hash: identity.hash,
             publisher: identity.publisher,
+            settings: Arc::new(grants.settings.clone()),
+            log,
             grants,
             credentials,
             secrets,
@@ -239,9 +248,8 @@ impl LoadedAdapter {
             self.limits.memory_bytes,
             http,
             SqlCapability::new(self.grants.clone(), self.databases.clone()).with_wait(wait.clone()),
-            Arc::new(self.grants.settings.clone()),
-            CallLog::new(&self.manifest.id, &self.manifest.version.to_string(), job)
-                .with_secrets(self.secrets.clone()),
+            self.settings.clone(),
+            self.log.for_call(job),
             wait,
         );
         state.job = control;
@@ -285,11 +293,11 @@ impl LoadedAdapter {
             tracing::warn!(adapter = %self.manifest.id, databases = ?rolled_back, "call ended with open transactions; rolled back");
         }
         let elapsed = started.elapsed();
-        let redact = |t: &str| self.secrets.redact(t);
+        let redact = |t: String| self.secrets.redact_owned(t);
         // An error is one message, logged and stored by whoever handles it: its adapter
         // text leaves here redacted and as one safe line. Results are data; they leave
         // redacted, and are made safe where they are shown.
-        let error_text = |t: &str| crate::untrusted::clean(&redact(t), crate::untrusted::MESSAGE);
+        let error_text = |t: String| crate::untrusted::clean(&redact(t), crate::untrusted::MESSAGE);
         let output = match result {
             Err(_) => Err(self.out_of_time(store.data(), deadline)),
             Ok(Ok(out)) => Ok(out),
@@ -359,7 +367,7 @@ impl LoadedAdapter {
 /// `output` with its text passed through `f`; a typed error inside it also made one safe
 /// line, like every error a call returns.
 fn redact_output(output: Answer, f: returned::TextFn) -> Answer {
-    let error_text = |t: &str| crate::untrusted::clean(&f(t), crate::untrusted::MESSAGE);
+    let error_text = |t: String| crate::untrusted::clean(&f(t), crate::untrusted::MESSAGE);
     let e = &error_text;
     match output {
         Answer::Describe(i) => Answer::Describe(returned::adapter_info(i, f)),

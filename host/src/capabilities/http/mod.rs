@@ -11,6 +11,7 @@ pub mod token_status;
 
 use super::credentials::{CredentialError, Credentials};
 use super::grants::Grants;
+use super::origin;
 use super::waiting::EhrWait;
 use crate::runtime::JobControl;
 use std::sync::Arc;
@@ -120,32 +121,42 @@ impl HttpCapability {
     }
 
     /// Sends `req` on the adapter's behalf.
-    pub async fn send(&self, req: OutboundRequest) -> Result<InboundResponse, HttpFailure> {
-        rules::check_userinfo(&req.url).map_err(HttpFailure::InvalidRequest)?;
+    pub async fn send(&self, mut req: OutboundRequest) -> Result<InboundResponse, HttpFailure> {
+        // Parsed once here, for every check and for the request itself.
+        let url = origin::parse(&req.url).map_err(HttpFailure::Denied)?;
+        rules::check_userinfo_parsed(&url).map_err(HttpFailure::InvalidRequest)?;
         let origin = self
             .grants
-            .check_url(&req.url)
+            .check_parsed(&url, &req.url)
             .map_err(HttpFailure::Denied)?;
         rules::check_headers(&req.headers).map_err(HttpFailure::InvalidRequest)?;
+        // Shared, not copied, by the retry after a refresh.
+        let body = req.body.take().map(bytes::Bytes::from);
         let _waiting = self.wait.enter();
-        let response = self.attempt(&req, &origin, false).await?;
+        let sent = Sent {
+            req: &req,
+            url: &url,
+            body: body.as_ref(),
+        };
+        let response = self.attempt(&sent, &origin, false).await?;
         if response.status == 401 && self.credentials.refreshable(&origin) {
             tracing::info!(adapter = %self.grants.adapter, %origin, "401 from EHR: refreshing OAuth2 token and retrying once");
-            return self.attempt(&req, &origin, true).await;
+            return self.attempt(&sent, &origin, true).await;
         }
         Ok(response)
     }
 
     async fn attempt(
         &self,
-        req: &OutboundRequest,
+        sent: &Sent<'_>,
         origin: &str,
         refresh: bool,
     ) -> Result<InboundResponse, HttpFailure> {
+        let req = sent.req;
         let timeout = request_timeout(req.timeout, self.max_timeout, self.call_deadline);
         let mut builder = self
             .client
-            .request(req.method.clone(), &req.url)
+            .request(req.method.clone(), sent.url.clone())
             .timeout(timeout);
         for (name, value) in &req.headers {
             builder = builder.header(name.as_str(), value.as_str());
@@ -171,7 +182,7 @@ impl HttpCapability {
             Ok(None) => {}
             Err(e) => return self.credential_failure(origin, e),
         }
-        if let Some(body) = &req.body {
+        if let Some(body) = sent.body {
             builder = builder.body(body.clone());
         }
         let request = builder
@@ -209,7 +220,8 @@ impl HttpCapability {
                 )
             })
             .collect();
-        let mut body = Vec::new();
+        let expected = response.content_length().unwrap_or(0) as usize;
+        let mut body = Vec::with_capacity(expected.min(self.max_body));
         while let Some(chunk) = response
             .chunk()
             .await
@@ -229,6 +241,14 @@ impl HttpCapability {
             body,
         })
     }
+}
+
+/// One request as it is sent (and sent again after a token refresh): the adapter's
+/// request, its URL parsed once, its body shared.
+struct Sent<'a> {
+    req: &'a OutboundRequest,
+    url: &'a url::Url,
+    body: Option<&'a bytes::Bytes>,
 }
 
 impl HttpCapability {

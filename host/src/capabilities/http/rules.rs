@@ -69,13 +69,19 @@ pub fn check_headers(headers: &[(String, String)]) -> Result<(), String> {
 
 /// `Err` when `url` carries a user name or password, naming the URL without them.
 pub fn check_userinfo(url: &str) -> Result<(), String> {
-    let Ok(mut parsed) = url::Url::parse(url) else {
+    match url::Url::parse(url) {
+        Ok(parsed) => check_userinfo_parsed(&parsed),
         // Not a URL at all: the origin check that follows says so.
-        return Ok(());
-    };
+        Err(_) => Ok(()),
+    }
+}
+
+/// [`check_userinfo`] for a URL parsed already.
+pub fn check_userinfo_parsed(parsed: &url::Url) -> Result<(), String> {
     if parsed.username().is_empty() && parsed.password().is_none() {
         return Ok(());
     }
+    let mut parsed = parsed.clone();
     let _ = parsed.set_username("");
     let _ = parsed.set_password(None);
     Err(format!(

@@ -11,10 +11,15 @@
 //!
 //! Values shorter than [`MIN_SECRET_CHARS`] are not searched for: redacting every `abc`
 //! in every report would destroy the text and protect nothing such a secret protects.
+//!
+//! Every string of every answer passes through here, and almost none holds a secret: one
+//! pass of a multi-pattern automaton (rebuilt when the set changes) says whether any form
+//! occurs, and text without one leaves untouched and uncopied.
 
 mod encodings;
 pub mod returned;
 
+use aho_corasick::AhoCorasick;
 use std::collections::VecDeque;
 use std::sync::{Arc, RwLock};
 
@@ -36,6 +41,30 @@ struct Secret {
 struct Inner {
     configured: Vec<Secret>,
     obtained: VecDeque<Secret>,
+    /// Finds whether any form of any secret occurs, in one pass; `None` when there is
+    /// nothing to find.
+    finder: Option<AhoCorasick>,
+}
+
+impl Inner {
+    fn secrets(&self) -> impl Iterator<Item = &Secret> {
+        self.configured.iter().chain(self.obtained.iter())
+    }
+
+    /// Rebuilds the finder after a change of the set.
+    fn changed(&mut self) {
+        let patterns: Vec<&str> = self
+            .secrets()
+            .flat_map(|s| s.patterns.iter().map(String::as_str))
+            .collect();
+        self.finder = if patterns.is_empty() {
+            None
+        } else {
+            // Only fails past limits far beyond a few hundred short patterns; searching
+            // every pattern one by one is then the (slower) answer.
+            AhoCorasick::new(&patterns).ok()
+        };
+    }
 }
 
 /// The secrets of one loaded adapter. Cloning shares the set: credentials add the tokens
@@ -64,11 +93,17 @@ impl SecretSet {
     }
 
     /// Adds a value from the operator's configuration (kept for the adapter's life).
+    /// Cheap when the value is known already: credentials add theirs before every
+    /// request.
     pub fn add_configured(&self, value: &str) {
+        if self.read().configured.iter().any(|s| s.value == value) {
+            return;
+        }
         if let Some(secret) = Self::secret(value) {
             let mut inner = self.write();
             if !inner.configured.iter().any(|s| s.value == secret.value) {
                 inner.configured.push(secret);
+                inner.changed();
             }
         }
     }
@@ -76,6 +111,9 @@ impl SecretSet {
     /// Adds a value the host obtained (an OAuth2 access token); the oldest obtained
     /// values leave the set once it holds [`MAX_OBTAINED`].
     pub fn add_obtained(&self, value: &str) {
+        if self.read().obtained.iter().any(|s| s.value == value) {
+            return;
+        }
         if let Some(secret) = Self::secret(value) {
             let mut inner = self.write();
             if inner.obtained.iter().any(|s| s.value == secret.value) {
@@ -85,6 +123,7 @@ impl SecretSet {
                 inner.obtained.pop_front();
             }
             inner.obtained.push_back(secret);
+            inner.changed();
         }
     }
 
@@ -97,16 +136,30 @@ impl SecretSet {
     /// `text` with every known secret, in every form searched for, replaced by
     /// [`REDACTED`].
     pub fn redact(&self, text: &str) -> String {
+        self.replaced(text).unwrap_or_else(|| text.to_string())
+    }
+
+    /// [`SecretSet::redact`] for text the caller owns: returned as it is, without a
+    /// copy, when no secret occurs in it.
+    pub fn redact_owned(&self, text: String) -> String {
+        self.replaced(&text).unwrap_or(text)
+    }
+
+    /// `text` with the secrets replaced, or `None` when none occurs in it.
+    fn replaced(&self, text: &str) -> Option<String> {
         let inner = self.read();
+        if let Some(finder) = &inner.finder {
+            if !finder.is_match(text) {
+                return None;
+            }
+        }
         let mut patterns: Vec<&str> = inner
-            .configured
-            .iter()
-            .chain(inner.obtained.iter())
+            .secrets()
             .flat_map(|s| s.patterns.iter().map(String::as_str))
             .filter(|p| text.contains(*p))
             .collect();
         if patterns.is_empty() {
-            return text.to_string();
+            return None;
         }
         // Longest first, so a form that contains another is replaced whole.
         patterns.sort_by_key(|p| std::cmp::Reverse(p.len()));
@@ -114,7 +167,7 @@ impl SecretSet {
         for p in patterns {
             out = out.replace(p, REDACTED);
         }
-        out
+        Some(out)
     }
 
     fn secret(value: &str) -> Option<Secret> {

@@ -3,6 +3,7 @@
 //! host keeps its `since_v0_x_y` modules). `latest` is the newest; the rest of the host
 //! speaks its types, and [`AdapterPre`] calls any version in them.
 
+mod exports;
 mod pre;
 pub mod v0_1_0;
 pub mod v0_2_0;

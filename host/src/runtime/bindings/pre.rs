@@ -1,6 +1,7 @@
 //! One adapter version pre-instantiated, whichever contract version it speaks, called in
 //! the newest contract's types.
 
+use super::exports::Exports;
 use super::latest::{
     AdapterError, AdapterInfo, Appointment, CheckReport, EncounterSnapshot, Patient, Provider,
     ScheduleQuery, StaffUser, WriteResult,
@@ -17,8 +18,8 @@ use wasmtime::Store;
 pub enum AdapterPre {
     /// Built for `ehr:adapter@0.1.0`.
     V0_1_0(v0_1_0::EhrAdapterPre<CallState>),
-    /// Built for `ehr:adapter@0.2.0`.
-    V0_2_0(v0_2_0::EhrAdapterPre<CallState>),
+    /// Built for `ehr:adapter@0.2.0`: its exports are called directly ([`Exports`]).
+    V0_2_0(v0_2_0::EhrAdapterPre<CallState>, Exports),
 }
 
 /// A call into an adapter's exports.
@@ -72,7 +73,11 @@ impl AdapterPre {
                 AdapterPre::V0_1_0(v0_1_0::EhrAdapterPre::new(pre).map_err(anyhow::Error::from)?)
             }
             (0, 2) => {
-                AdapterPre::V0_2_0(v0_2_0::EhrAdapterPre::new(pre).map_err(anyhow::Error::from)?)
+                let exports = Exports::find(pre.component())?;
+                AdapterPre::V0_2_0(
+                    v0_2_0::EhrAdapterPre::new(pre).map_err(anyhow::Error::from)?,
+                    exports,
+                )
             }
             _ => bail!(
                 "contract {contract} is not supported by this host ({})",
@@ -86,7 +91,7 @@ impl AdapterPre {
     pub fn engine(&self) -> &wasmtime::Engine {
         match self {
             AdapterPre::V0_1_0(p) => p.engine(),
-            AdapterPre::V0_2_0(p) => p.engine(),
+            AdapterPre::V0_2_0(p, _) => p.engine(),
         }
     }
 
@@ -95,7 +100,9 @@ impl AdapterPre {
     pub async fn instantiate(&self, store: &mut Store<CallState>) -> wasmtime::Result<()> {
         match self {
             AdapterPre::V0_1_0(pre) => pre.instantiate_async(store).await.map(drop),
-            AdapterPre::V0_2_0(pre) => pre.instantiate_async(store).await.map(drop),
+            AdapterPre::V0_2_0(pre, _) => {
+                pre.instance_pre().instantiate_async(store).await.map(drop)
+            }
         }
     }
 
@@ -106,26 +113,25 @@ impl AdapterPre {
         call: Call,
     ) -> Result<Answer, CallFailure> {
         match self {
-            AdapterPre::V0_2_0(pre) => {
+            AdapterPre::V0_2_0(pre, exports) => {
                 let instance = pre
+                    .instance_pre()
                     .instantiate_async(&mut *store)
                     .await
                     .map_err(|e| (true, e))?;
-                let a = instance.ehr_adapter_adapter();
-                let s = &mut *store;
+                let (x, s, i) = (exports, &mut *store, instance);
                 let out = match call {
-                    Call::Describe => a.call_describe(s).await.map(Answer::Describe),
-                    Call::Check => a.call_check(s).await.map(Answer::Check),
-                    Call::Write(snapshot) => a
-                        .call_write_encounter(s, &snapshot)
-                        .await
-                        .map(Answer::Write),
-                    Call::Schedule(q) => a.call_read_schedule(s, &q).await.map(Answer::Schedule),
-                    Call::Patient(id) => a.call_read_patient(s, &id).await.map(Answer::Patient),
-                    Call::Providers => a.call_read_providers(s).await.map(Answer::Providers),
-                    Call::Staff => a.call_read_staff(s).await.map(Answer::Staff),
+                    Call::Describe => x.describe(s, i).await.map(Answer::Describe),
+                    Call::Check => x.check(s, i).await.map(Answer::Check),
+                    Call::Write(snapshot) => {
+                        x.write_encounter(s, i, &snapshot).await.map(Answer::Write)
+                    }
+                    Call::Schedule(q) => x.read_schedule(s, i, &q).await.map(Answer::Schedule),
+                    Call::Patient(id) => x.read_patient(s, i, &id).await.map(Answer::Patient),
+                    Call::Providers => x.read_providers(s, i).await.map(Answer::Providers),
+                    Call::Staff => x.read_staff(s, i).await.map(Answer::Staff),
                 };
-                out.map_err(|e| (false, e))
+                out
             }
             AdapterPre::V0_1_0(pre) => {
                 if let Some(answer) = beyond_0_1_0(&call) {
