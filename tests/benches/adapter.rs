@@ -151,6 +151,14 @@ async fn instantiation(adapter: &LoadedAdapter, n: usize) {
         "×",
         Goal::None,
     );
+    // The host keeps epoch interruption (it is how a guest that never yields is
+    // stopped): against bare wasmtime with it too, what is left is the host's own cost.
+    row(
+        "… host ÷ bare wasmtime with epoch interruption",
+        us(hd) / us(ed),
+        "×",
+        Goal::None,
+    );
     row(
         "fresh store + instantiate alone: host",
         us(hi),

@@ -19,7 +19,10 @@ const STDERR_CAPACITY: usize = 16 * 1024;
 
 /// Per-call store data.
 pub struct CallState {
-    wasi: WasiCtx,
+    /// Built on the adapter's first WASI call: most calls make none (a `describe`, an
+    /// instantiation), and building it (two random generators, clocks, streams) is a
+    /// measurable part of a call's fixed cost.
+    wasi: Option<WasiCtx>,
     table: ResourceTable,
     pub(crate) limiter: MemoryLimiter,
     pub(crate) http: HttpCapability,
@@ -47,23 +50,15 @@ impl CallState {
         log: CallLog,
         wait: EhrWait,
     ) -> CallState {
-        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
-        let wasi = WasiCtxBuilder::new()
-            .stderr(stderr.clone())
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false)
-            .socket_addr_check(|_, _| Box::pin(async { false }))
-            .build();
         CallState {
-            wasi,
+            wasi: None,
             table: ResourceTable::new(),
             limiter: MemoryLimiter::new(memory_limit),
             http,
             sql,
             settings,
             log,
-            stderr,
+            stderr: MemoryOutputPipe::new(STDERR_CAPACITY),
             job: None,
             wait,
         }
@@ -95,9 +90,22 @@ impl CallState {
 
 impl WasiView for CallState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
+        let stderr = &self.stderr;
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx: self.wasi.get_or_insert_with(|| wasi_ctx(stderr)),
             table: &mut self.table,
         }
     }
+}
+
+/// The WASI context of a call: no preopened directories, no environment, no arguments,
+/// no stdin and no network; real clocks and randomness; stderr into `stderr`.
+fn wasi_ctx(stderr: &MemoryOutputPipe) -> WasiCtx {
+    WasiCtxBuilder::new()
+        .stderr(stderr.clone())
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false)
+        .socket_addr_check(|_, _| Box::pin(async { false }))
+        .build()
 }
