@@ -323,10 +323,12 @@ async fn watch<Q: Queue, T>(
     work: impl std::future::Future<Output = T>,
 ) -> T {
     tokio::pin!(work);
-    let mut renew = tokio::time::interval(config.lease / 3);
-    let mut poll = tokio::time::interval(CANCEL_POLL);
-    renew.tick().await;
-    poll.tick().await;
+    // Both first fire one period from now. `interval`'s immediate first tick would have
+    // to be consumed here, and consuming it costs a turn of the timer driver per job
+    // (about 1 ms, the largest single cost perf found in a no-op job).
+    let start = tokio::time::Instant::now();
+    let mut renew = tokio::time::interval_at(start + config.lease / 3, config.lease / 3);
+    let mut poll = tokio::time::interval_at(start + CANCEL_POLL, CANCEL_POLL);
     loop {
         tokio::select! {
             out = &mut work => return out,
