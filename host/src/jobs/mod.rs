@@ -34,7 +34,7 @@ pub use lifecycle::{Status, Transition, TransitionError};
 pub use policy::{alert, is_stuck, Alert, Decision, RetryPolicy, STUCK_AFTER};
 pub use postgres::PostgresQueue;
 pub use queue::{
-    CancelOutcome, ClaimFilter, JobRecord, KeyState, Lease, NewJob, Queue, QueueError,
+    CancelOutcome, ClaimFilter, EhrGroup, JobRecord, KeyState, Lease, NewJob, Queue, QueueError,
 };
 pub use seal::Sealer;
 pub use sqlite::SqliteQueue;

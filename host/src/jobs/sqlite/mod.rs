@@ -9,6 +9,7 @@
 //! writable. The job loop says once that the store is unavailable and once that it is
 //! back.
 
+mod pick;
 mod schema;
 
 use super::clock::Clock;
@@ -23,6 +24,7 @@ use crate::report::WriteReport;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use schema::{record, COLUMNS};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -31,6 +33,23 @@ pub struct SqliteQueue {
     path: PathBuf,
     conn: Mutex<Option<Connection>>,
     clock: Arc<dyn Clock>,
+    /// Where SQLite's virtual machine steps are counted, when asked ([`SqliteQueue::count_steps`]).
+    steps: std::sync::OnceLock<Arc<AtomicU64>>,
+}
+
+/// The steps of SQLite's virtual machine between two calls of the counting handler.
+pub const STEPS_PER_COUNT: u64 = 64;
+
+/// Counts SQLite's virtual machine steps on `conn` into `counter`.
+fn count_on(conn: &mut Connection, counter: Arc<AtomicU64>) -> Result<(), QueueError> {
+    conn.progress_handler(
+        STEPS_PER_COUNT as std::ffi::c_int,
+        Some(move || {
+            counter.fetch_add(STEPS_PER_COUNT, Ordering::Relaxed);
+            false
+        }),
+    )
+    .map_err(storage)
 }
 
 fn storage(e: rusqlite::Error) -> QueueError {
@@ -60,7 +79,21 @@ impl SqliteQueue {
             path: path.to_path_buf(),
             conn: Mutex::new(Some(conn)),
             clock,
+            steps: std::sync::OnceLock::new(),
         })
+    }
+
+    /// From now on counts the steps SQLite's virtual machine makes for this queue (in
+    /// units of [`STEPS_PER_COUNT`]): the work the queue's queries do, whatever the
+    /// machine's speed. For tests that hold the queue's work per job to a bound.
+    pub fn count_steps(&self) -> Arc<AtomicU64> {
+        let counter = self.steps.get_or_init(Arc::default).clone();
+        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(conn) = guard.as_mut() {
+            // Only fails on a closed connection, which the next operation replaces.
+            let _ = count_on(conn, counter.clone());
+        }
+        counter
     }
 
     /// Runs `f` in an immediate transaction; commits on `Ok`. A storage failure drops
@@ -71,7 +104,11 @@ impl SqliteQueue {
     ) -> Result<T, QueueError> {
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
-            *guard = Some(connect(&self.path)?);
+            let mut conn = connect(&self.path)?;
+            if let Some(counter) = self.steps.get() {
+                count_on(&mut conn, counter.clone())?;
+            }
+            *guard = Some(conn);
         }
         let conn = guard.as_mut().expect("connected above");
         let now = self.clock.now_ms() as i64;
@@ -149,24 +186,10 @@ impl Queue for SqliteQueue {
         max_per_ehr: u32,
         filter: ClaimFilter<'_>,
     ) -> Result<Option<JobRecord>, QueueError> {
-        let ehrs = filter
-            .ehrs
-            .map(|e| serde_json::to_string(e).expect("a list of strings"));
         self.tx(|tx, now| {
-            let id: Option<String> = tx
-                .query_row(
-                    "SELECT id FROM jobs j WHERE status = 'pending' AND next_attempt_ms <= ?1
-                       AND (?3 IS NULL OR scope = ?3)
-                       AND (?4 IS NULL OR ehr IN (SELECT value FROM json_each(?4)))
-                       AND (SELECT COUNT(*) FROM jobs c WHERE c.ehr = j.ehr AND c.scope IS j.scope
-                            AND c.status = 'claimed') < ?2
-                     ORDER BY next_attempt_ms, created_ms LIMIT 1",
-                    params![now, max_per_ehr, filter.scope, ehrs],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(storage)?;
-            let Some(id) = id else { return Ok(None) };
+            let Some(id) = pick::due(tx, now, max_per_ehr, &filter)? else {
+                return Ok(None);
+            };
             tx.execute(
                 "UPDATE jobs SET status = 'claimed', claimed_by = ?2, lease_until_ms = ?3,
                      last_progress_ms = ?4, progress = 'claimed', attempts = attempts + 1, updated_ms = ?4
