@@ -14,6 +14,7 @@ pub mod attempt;
 pub mod clock;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+pub mod gate;
 pub mod health;
 pub mod intake;
 pub mod key;
@@ -21,6 +22,7 @@ pub mod lifecycle;
 pub mod policy;
 pub mod postgres;
 pub mod queue;
+pub mod runner;
 pub mod seal;
 pub mod sqlite;
 mod stored;
