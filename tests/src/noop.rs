@@ -28,6 +28,8 @@ pub struct Noop {
     limited: Mutex<HashMap<String, u32>>,
     /// When each write started, per EHR.
     started: Mutex<HashMap<String, Vec<Instant>>>,
+    /// EHRs written one at a time (as a practice's own EHR database is).
+    one_at_a_time: Mutex<Vec<String>>,
 }
 
 impl Noop {
@@ -42,7 +44,13 @@ impl Noop {
             per_ehr: Mutex::default(),
             limited: Mutex::default(),
             started: Mutex::default(),
+            one_at_a_time: Mutex::default(),
         }
+    }
+
+    /// Has `ehr` written one job at a time, as a practice's own EHR database is.
+    pub fn one_at_a_time_for(&self, ehr: &str) {
+        self.one_at_a_time.lock().unwrap().push(ehr.to_string());
     }
 
     /// Makes `ehr` answer "too many requests, retry after `seconds`" (`None`: serve again).
@@ -143,5 +151,9 @@ impl Adapters for Noop {
         };
         self.leave(ehr);
         Some((self.adapter.clone(), result))
+    }
+
+    fn one_at_a_time(&self, ehr: &str) -> bool {
+        self.one_at_a_time.lock().unwrap().iter().any(|e| e == ehr)
     }
 }

@@ -1,6 +1,6 @@
 //! The job runner (`ehr_host::jobs::runner`) with a writer that writes nothing
 //! (`ehr_e2e::noop`): several jobs really are in flight at once, the per-EHR limit still
-//! bounds each EHR, an EHR that answers "too many requests" is left alone until it said,
+//! bounds each EHR, a practice's own EHR database is written one job at a time, an EHR that answers "too many requests" is left alone until it said,
 //! and the queue's work per job does not grow with the number of jobs queued.
 
 use ehr_e2e::noop::Noop;
@@ -48,6 +48,27 @@ impl Rig {
         s["job_id"] = id.into();
         let payload = self.sealer.seal(id, s.to_string().as_bytes()).unwrap();
         q.submit(NewJob::new(id, ehr, payload)).await.unwrap();
+    }
+
+    /// Submits `n` jobs of `ehr`, 64 at a time (the store commits those together).
+    async fn submit_many(&self, q: &Arc<SqliteQueue>, n: usize, ehr: &str) {
+        let mut wave = tokio::task::JoinSet::new();
+        for i in 0..n {
+            let id = format!("G-{i:06}");
+            let mut s = self.snapshot.clone();
+            s["job_id"] = id.clone().into();
+            let payload = self.sealer.seal(&id, s.to_string().as_bytes()).unwrap();
+            let (q, ehr) = (q.clone(), ehr.to_string());
+            wave.spawn(async move { q.submit(NewJob::new(id, ehr, payload)).await });
+            if wave.len() == 64 {
+                while let Some(r) = wave.join_next().await {
+                    r.unwrap().unwrap();
+                }
+            }
+        }
+        while let Some(r) = wave.join_next().await {
+            r.unwrap().unwrap();
+        }
     }
 
     fn worker(&self, max_per_ehr: u32) -> WorkerConfig {
@@ -140,6 +161,27 @@ async fn many_jobs_in_flight_within_the_per_ehr_limit() {
     assert_eq!(noop.most_in_flight(), 8, "8 writes in flight at once");
     // 40 writes of 100 ms, 8 at a time: about 0.5 s; one at a time would be 4 s.
     assert!(took < Duration::from_secs(2), "took {took:?}");
+
+    // An EHR database on the practice network: one at a time, beside a cloud EHR at 4.
+    let q = rig.queue("local.sqlite");
+    for i in 0..12 {
+        rig.submit(&q, &format!("L-{i}"), "local").await;
+        rig.submit(&q, &format!("M-{i}"), "alpha").await;
+    }
+    let noop = Arc::new(Noop::new(rig.adapter.clone(), hold));
+    noop.one_at_a_time_for("local");
+    run_until_done(&rig, &q, &noop, 8, 4, 24, Duration::from_secs(30)).await;
+    assert_eq!(succeeded(&q).await, 24);
+    assert_eq!(
+        noop.most_in_flight_of("local"),
+        1,
+        "the local EHR one at a time"
+    );
+    assert_eq!(
+        noop.most_in_flight_of("alpha"),
+        4,
+        "the cloud EHR beside it"
+    );
 }
 
 // An EHR answering 429 with Retry-After is left alone for that long: none of its waiting
@@ -197,9 +239,7 @@ async fn a_rate_limited_ehr_is_left_alone_until_it_says() {
 /// The SQLite virtual machine steps per job of a run of `jobs` no-op jobs.
 async fn steps_per_job(rig: &Rig, jobs: usize) -> f64 {
     let q = rig.queue(&format!("growth-{jobs}.sqlite"));
-    for i in 0..jobs {
-        rig.submit(&q, &format!("G-{i:06}"), "alpha").await;
-    }
+    rig.submit_many(&q, jobs, "alpha").await;
     let steps = q.count_steps();
     let noop = Arc::new(Noop::new(rig.adapter.clone(), Duration::ZERO));
     // More in flight than the per-EHR limit: claims meet the EHR at its limit with every

@@ -1,7 +1,8 @@
 //! The job runner both the agent and the hub's own workers run: up to `concurrency` jobs
 //! in flight at once, each the worker's claim → write → record path
 //! ([`crate::jobs::worker`]), one claim per job. The per-EHR limit is the claim's, counted
-//! across every host sharing the queue; an EHR that answered "too many requests" is left
+//! across every host sharing the queue, and an EHR database on the practice network is
+//! written one job at a time by each host ([`Adapters::one_at_a_time`]); an EHR that answered "too many requests" is left
 //! alone until it said to come back ([`Gate`]). The queue's upkeep (lapsed leases,
 //! snapshot retention) runs on its own interval, not before every claim.
 //!
@@ -67,10 +68,11 @@ pub async fn run<Q, A>(
     let worker = Arc::new(worker);
     let shutdown = worker.shutdown.clone();
     let mut jobs: JoinSet<Result<Processed, QueueError>> = JoinSet::new();
-    // The ids in flight: a job of ours whose lease lapsed (the store was away longer than
-    // the lease) can come back to us while its attempt still runs; that attempt goes on
-    // and records it, a second one is not started beside it.
-    let mut in_flight: HashMap<task::Id, String> = HashMap::new();
+    // The jobs in flight, with their group: a job of ours whose lease lapsed (the store
+    // was away longer than the lease) can come back to us while its attempt still runs;
+    // that attempt goes on and records it, a second one is not started beside it. And an
+    // EHR written one at a time is not claimed from while one of its jobs is in flight.
+    let mut in_flight: HashMap<task::Id, (String, EhrGroup)> = HashMap::new();
     let mut gate = Gate::new();
     let mut backoff = Backoff::new(config.max_backoff);
     // Claiming is tried again from this moment (now: at once).
@@ -82,19 +84,29 @@ pub async fn run<Q, A>(
     loop {
         while !shutdown.is_cancelled() && jobs.len() < concurrency && Instant::now() >= next_claim {
             let now = Instant::now();
+            let mut except = gate.closed(now).to_vec();
+            for (_, group) in in_flight.values() {
+                if !except.contains(group) && adapters.one_at_a_time(&group.ehr) {
+                    except.push(group.clone());
+                }
+            }
             let filter = ClaimFilter {
                 scope: None,
                 ehrs: config.ehrs.as_deref(),
-                except: gate.closed(now),
+                except: &except,
             };
             match claim(queue.as_ref(), &worker, filter).await {
-                Ok(Some(job)) if in_flight.values().any(|id| *id == job.id) => {
+                Ok(Some(job)) if in_flight.values().any(|(id, _)| *id == job.id) => {
                     tracing::info!(job = %job.id, "claimed again while its attempt still runs: that attempt records it");
                 }
                 Ok(Some(job)) => {
                     worker.health.ok();
                     backoff.reset();
                     let id = job.id.clone();
+                    let group = EhrGroup {
+                        ehr: job.ehr.clone(),
+                        scope: job.scope.clone(),
+                    };
                     let (queue, adapters, worker) =
                         (queue.clone(), adapters.clone(), worker.clone());
                     let handle = jobs.spawn(async move {
@@ -107,7 +119,7 @@ pub async fn run<Q, A>(
                         )
                         .await
                     });
-                    in_flight.insert(handle.id(), id);
+                    in_flight.insert(handle.id(), (id, group));
                 }
                 Ok(None) => {
                     worker.health.ok();
@@ -162,7 +174,7 @@ pub async fn run<Q, A>(
 /// rate-limited. Returns how long to wait before claiming when the store failed.
 fn finished(
     done: Result<(task::Id, Result<Processed, QueueError>), JoinError>,
-    in_flight: &mut HashMap<task::Id, String>,
+    in_flight: &mut HashMap<task::Id, (String, EhrGroup)>,
     worker: &WorkerConfig,
     gate: &mut Gate,
     backoff: &mut Backoff,

@@ -38,6 +38,14 @@ pub trait Adapters: Send + Sync {
     ) -> impl std::future::Future<
         Output = Option<(Arc<LoadedAdapter>, Result<WriteResult, CallError>)>,
     > + Send;
+
+    /// Whether this host writes the jobs of `ehr` one at a time. An EHR database on the
+    /// practice network (CrystalPM, OfficeMate) takes each job as a transaction on its
+    /// shared tables, on a server sized for the practice; a cloud EHR's API takes many
+    /// requests at once and says when it is too many (429).
+    fn one_at_a_time(&self, _ehr: &str) -> bool {
+        false
+    }
 }
 
 /// How a worker behaves.
