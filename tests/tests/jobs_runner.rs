@@ -256,13 +256,19 @@ async fn steps_per_job(rig: &Rig, jobs: usize) -> f64 {
     per_job
 }
 
-// The queue's work per job stays flat as the queue grows: 300, 3,000 and 30,000 jobs
-// queued at once cost the same SQLite steps per job, within noise.
+// The queue's work per job stays flat as the queue grows: 300 and 3,000 jobs queued at
+// once cost the same SQLite steps per job, within noise; with `JOBS_GROWTH_30000` set,
+// 30,000 too (39 s in a debug build on an idle machine, 130 s beside other builds, so
+// not by default; the jobs bench runs 30,000 every time).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queue_work_per_job_does_not_grow_with_the_queue() {
     let rig = rig().await;
     let small = steps_per_job(&rig, 300).await;
-    for jobs in [3_000, 30_000] {
+    let mut sizes = vec![3_000];
+    if std::env::var_os("JOBS_GROWTH_30000").is_some() {
+        sizes.push(30_000);
+    }
+    for jobs in sizes {
         let big = steps_per_job(&rig, jobs).await;
         assert!(
             big < small * 1.5,
