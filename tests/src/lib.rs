@@ -9,6 +9,7 @@
 pub mod cloud;
 pub mod faults;
 pub mod hub;
+pub mod noop;
 pub mod wine;
 pub mod wiremock;
 

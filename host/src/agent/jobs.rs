@@ -18,4 +18,9 @@ impl Adapters for Agent {
         let slot = self.slot(ehr)?;
         Some(slot.write_job(snapshot, control).await)
     }
+
+    fn one_at_a_time(&self, ehr: &str) -> bool {
+        self.slot(ehr)
+            .is_some_and(|slot| slot.current().situation.local)
+    }
 }

@@ -7,8 +7,9 @@
 use super::{Agent, AgentOptions};
 use crate::host::Host;
 use crate::jobs::api::{self, ApiConfig, KnownEhrs};
-use crate::jobs::worker::{step, WorkerConfig};
-use crate::jobs::{Queue, QueueError, RetryPolicy, StoreHealth, StoreState, SystemClock};
+use crate::jobs::runner::{self, RunnerConfig};
+use crate::jobs::worker::WorkerConfig;
+use crate::jobs::{Queue, RetryPolicy, StoreHealth, StoreState};
 use crate::link::{AgentLink, LinkOptions};
 use anyhow::{Context, Result};
 use std::net::SocketAddr;
@@ -32,6 +33,9 @@ pub struct RunOptions {
     pub lease: Duration,
     /// Jobs written at once per EHR, across all hosts sharing the queue.
     pub max_per_ehr: u32,
+    /// Jobs this agent writes at once (across its EHRs; each EHR also within
+    /// `max_per_ehr`).
+    pub concurrency: usize,
     /// Retry rules.
     pub policy: RetryPolicy,
     /// How long a succeeded job keeps its encrypted snapshot.
@@ -56,6 +60,7 @@ impl RunOptions {
             host_id: format!("agent-{}", std::process::id()),
             lease: Duration::from_secs(60),
             max_per_ehr: 4,
+            concurrency: 8,
             policy: RetryPolicy::default(),
             retention: Duration::ZERO,
             jobs_interval: Duration::from_secs(1),
@@ -157,13 +162,22 @@ pub async fn start<Q: Queue + 'static>(
         },
         options.link.clone(),
     )?;
-    let jobs = tokio::spawn(job_loop(
+    let print = options.agent.print;
+    let jobs = tokio::spawn(runner::run(
         queue.clone(),
         agent.clone(),
         worker,
-        options.jobs_interval,
-        options.agent.print,
-        settled,
+        RunnerConfig {
+            max_backoff: MAX_STORE_BACKOFF,
+            ..RunnerConfig::new(options.concurrency, options.jobs_interval)
+        },
+        move |p| {
+            if print {
+                println!("job {}: {}", p.id, p.status.words());
+            }
+            // The link reports results at once.
+            settled.notify_one();
+        },
     ));
     tokio::spawn(give_back_loop(
         queue.clone(),
@@ -208,7 +222,7 @@ impl<Q: Queue + 'static> RunningAgent<Q> {
         self.link.state().await
     }
 
-    /// Stops taking jobs, lets the job in hand finish and be recorded, stops the link, the
+    /// Stops taking jobs, lets the jobs in hand finish and be recorded, stops the link, the
     /// API and the adapter loop.
     pub async fn stop(self) {
         self.shutdown.cancel();
@@ -217,51 +231,6 @@ impl<Q: Queue + 'static> RunningAgent<Q> {
         let _ = self.api.await;
         if let Ok(agent) = Arc::try_unwrap(self.agent) {
             agent.stop().await;
-        }
-    }
-}
-
-/// Writes due jobs one after another; idles `interval` when none is due; backs off
-/// (saying so once) while the store is unavailable. Tells `settled` after each job (the
-/// link reports results at once).
-async fn job_loop<Q: Queue>(
-    queue: Arc<Q>,
-    agent: Arc<Agent>,
-    config: WorkerConfig,
-    interval: Duration,
-    print: bool,
-    settled: Arc<tokio::sync::Notify>,
-) {
-    let mut backoff = interval;
-    loop {
-        let wait = match step(queue.as_ref(), agent.as_ref(), &config, &SystemClock).await {
-            Ok(Some(p)) => {
-                config.health.ok();
-                backoff = interval;
-                if print {
-                    println!("job {}: {}", p.id, p.status.words());
-                }
-                settled.notify_one();
-                continue;
-            }
-            Ok(None) => {
-                config.health.ok();
-                backoff = interval;
-                interval
-            }
-            Err(QueueError::Storage(e)) => {
-                config.health.failed(&e);
-                backoff = (backoff * 2).clamp(Duration::from_millis(200), MAX_STORE_BACKOFF);
-                backoff
-            }
-            Err(e) => {
-                tracing::error!("job queue: {e}");
-                interval
-            }
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = config.shutdown.cancelled() => return,
         }
     }
 }

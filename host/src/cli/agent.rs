@@ -39,6 +39,11 @@ pub struct RunArgs {
     /// Jobs written at once per EHR, across all hosts sharing the queue.
     #[arg(long, default_value_t = 4)]
     pub max_per_ehr: u32,
+    /// Jobs this agent writes at once, across its EHRs (each EHR also within
+    /// `--max-per-ehr`; an EHR that answers "too many requests" is left alone for the
+    /// time it asks).
+    #[arg(long, default_value_t = 8)]
+    pub concurrency: usize,
     /// The key file that encrypts job snapshots (hosts sharing a queue share it).
     #[arg(long)]
     pub jobs_key: Option<std::path::PathBuf>,
@@ -86,6 +91,7 @@ pub async fn run(home: &Home, a: RunArgs) -> Result<i32> {
         host_id: a.host_id.clone().unwrap_or_else(default_host_id),
         lease: a.lease,
         max_per_ehr: a.max_per_ehr,
+        concurrency: a.concurrency.max(1),
         policy: RetryPolicy {
             max_attempts: a.max_attempts.max(1),
             ..RetryPolicy::default()

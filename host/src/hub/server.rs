@@ -40,8 +40,9 @@ pub struct HubOptions {
     pub limits: Limits,
     /// This instance's name in the claims of its workers.
     pub instance: String,
-    /// Worker loops for cloud EHRs.
-    pub workers: usize,
+    /// Cloud-EHR jobs this instance writes at once (each EHR also within its per-EHR
+    /// limit of 4 per practice).
+    pub concurrency: usize,
     /// Retry rules for cloud jobs.
     pub policy: RetryPolicy,
     /// A cloud job's lease.
@@ -65,7 +66,7 @@ impl HubOptions {
             local_ehrs: vec!["crystalpm".into(), "officemate".into()],
             limits: Limits::default(),
             instance: format!("hub-{}", std::process::id()),
-            workers: 2,
+            concurrency: 8,
             policy: RetryPolicy::default(),
             lease: Duration::from_secs(60),
             stuck_after: crate::jobs::STUCK_AFTER,
@@ -187,25 +188,24 @@ pub async fn start<Q: Queue + 'static, S: HubStore>(
             shutdown.clone(),
         )));
         let health = Arc::new(StoreHealth::new("the hub's job queue"));
-        for n in 0..options.workers.max(1) {
-            let config = WorkerConfig {
-                host: format!("{}-w{n}", options.instance),
-                lease: options.lease,
-                max_per_ehr: 4,
-                policy: options.policy,
-                sealer: sealer.clone(),
-                retention: Duration::ZERO,
-                health: health.clone(),
-                shutdown: shutdown.clone(),
-                audit: Some(Arc::new(hub.audit.clone())),
-            };
-            tasks.push(tokio::spawn(super::workers::run(
-                queue.clone(),
-                adapters.clone(),
-                config,
-                cloud_ehrs.clone(),
-            )));
-        }
+        let config = WorkerConfig {
+            host: format!("{}-workers", options.instance),
+            lease: options.lease,
+            max_per_ehr: 4,
+            policy: options.policy,
+            sealer: sealer.clone(),
+            retention: Duration::ZERO,
+            health,
+            shutdown: shutdown.clone(),
+            audit: Some(Arc::new(hub.audit.clone())),
+        };
+        tasks.push(tokio::spawn(super::workers::run(
+            queue.clone(),
+            adapters.clone(),
+            config,
+            cloud_ehrs.clone(),
+            options.concurrency,
+        )));
     }
     let url = format!("https://{addr}\n");
     crate::fsutil::write_atomic(&addr_file(&options.home), url.as_bytes())?;
@@ -272,7 +272,7 @@ impl<Q: Queue + 'static, S: HubStore> RunningHub<Q, S> {
         &self.hub
     }
 
-    /// Stops serving, lets workers record the job in hand, stops the cloud adapters.
+    /// Stops serving, lets workers record the jobs in hand, stops the cloud adapters.
     pub async fn stop(self) {
         self.shutdown.cancel();
         for t in self.tasks {

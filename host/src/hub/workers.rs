@@ -1,65 +1,32 @@
 //! The hub's own workers: jobs for the cloud EHRs whose adapters are installed in the
-//! hub's home are written here, through the same worker step as on an agent
-//! ([`crate::jobs::worker`]), taking only those EHRs' jobs, each with its practice's own
+//! hub's home are written here, by the same job runner as on an agent
+//! ([`crate::jobs::runner`]), taking only those EHRs' jobs, each with its practice's own
 //! account where the practice has one ([`PracticeEhrs`]).
 
 use super::practice_ehrs::PracticeEhrs;
-use crate::jobs::worker::{step_where, WorkerConfig};
-use crate::jobs::{ClaimFilter, Queue, QueueError, SystemClock};
+use crate::jobs::runner::{self, RunnerConfig};
+use crate::jobs::worker::WorkerConfig;
+use crate::jobs::Queue;
 use std::sync::Arc;
 use std::time::Duration;
 
-/// How long an idle worker waits before looking again.
+/// How long idle workers wait before looking again.
 const IDLE: Duration = Duration::from_millis(250);
-/// Longest wait while the queue is unavailable.
-const MAX_BACKOFF: Duration = Duration::from_secs(30);
 
-/// Writes due jobs of `ehrs` until `config.shutdown`.
-pub async fn run<Q: Queue>(
+/// Writes due jobs of `ehrs`, up to `concurrency` at once, until `config.shutdown`.
+pub async fn run<Q: Queue + 'static>(
     queue: Arc<Q>,
     adapters: Arc<PracticeEhrs>,
     config: WorkerConfig,
     ehrs: Vec<String>,
+    concurrency: usize,
 ) {
-    let mut backoff = IDLE;
-    loop {
-        let filter = ClaimFilter {
-            scope: None,
-            ehrs: Some(&ehrs),
-        };
-        let wait = match step_where(
-            queue.as_ref(),
-            adapters.as_ref(),
-            &config,
-            &SystemClock,
-            filter,
-        )
-        .await
-        {
-            Ok(Some(p)) => {
-                config.health.ok();
-                tracing::info!(job = %p.id, "job {} (hub worker)", p.status.words());
-                backoff = IDLE;
-                continue;
-            }
-            Ok(None) => {
-                config.health.ok();
-                backoff = IDLE;
-                IDLE
-            }
-            Err(QueueError::Storage(e)) => {
-                config.health.failed(&e);
-                backoff = (backoff * 2).min(MAX_BACKOFF);
-                backoff
-            }
-            Err(e) => {
-                tracing::error!("hub worker: {e}");
-                IDLE
-            }
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(wait) => {}
-            _ = config.shutdown.cancelled() => return,
-        }
-    }
+    let runner = RunnerConfig {
+        ehrs: Some(ehrs),
+        ..RunnerConfig::new(concurrency, IDLE)
+    };
+    runner::run(queue, adapters, config, runner, |p| {
+        tracing::info!(job = %p.id, "job {} (hub worker)", p.status.words());
+    })
+    .await
 }

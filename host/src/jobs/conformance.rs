@@ -5,7 +5,7 @@
 use super::clock::{Clock, ManualClock};
 use super::lifecycle::Status;
 use super::policy::Decision;
-use super::queue::{CancelOutcome, ClaimFilter, Lease, NewJob, Queue, QueueError};
+use super::queue::{CancelOutcome, ClaimFilter, EhrGroup, Lease, NewJob, Queue, QueueError};
 use crate::remediation::{self, Remediation};
 use crate::report::{AdapterRef, FieldLine, FieldOutcome, SkipReason, WriteReport};
 use std::future::Future;
@@ -62,6 +62,8 @@ pub async fn run_all<Q: Queue, F: Future<Output = Q>>(make: impl Fn(Arc<ManualCl
     retention_then_purge(&make).await;
     give_back_once(&make).await;
     scoped_claims(&make).await;
+    paused_groups_are_skipped(&make).await;
+    full_groups_ahead_do_not_hide_the_rest(&make).await;
     key_check(&make).await;
 }
 
@@ -404,6 +406,7 @@ async fn scoped_claims<Q: Queue, F: Future<Output = Q>>(make: &impl Fn(Arc<Manua
     let for_b = ClaimFilter {
         scope: Some("pb"),
         ehrs: Some(&local),
+        except: &[],
     };
     let b = q
         .claim_where("agent-b", LEASE, 1, for_b)
@@ -421,6 +424,7 @@ async fn scoped_claims<Q: Queue, F: Future<Output = Q>>(make: &impl Fn(Arc<Manua
     let for_a = ClaimFilter {
         scope: Some("pa"),
         ehrs: Some(&local),
+        except: &[],
     };
     assert_eq!(
         q.claim_where("agent-a", LEASE, 1, for_a)
@@ -435,6 +439,7 @@ async fn scoped_claims<Q: Queue, F: Future<Output = Q>>(make: &impl Fn(Arc<Manua
     let hub = ClaimFilter {
         scope: None,
         ehrs: Some(&cloud),
+        except: &[],
     };
     assert_eq!(
         q.claim_where("hub", LEASE, 1, hub)
@@ -445,4 +450,102 @@ async fn scoped_claims<Q: Queue, F: Future<Output = Q>>(make: &impl Fn(Arc<Manua
         "A2"
     );
     assert_eq!(q.list_where(None, Some("pb")).await.unwrap().len(), 2);
+}
+
+// A claim skips the groups it is told to (their EHR asked to be left alone) and only
+// those: another tenant of the same EHR, and the same EHR once no longer excluded, are
+// served.
+async fn paused_groups_are_skipped<Q: Queue, F: Future<Output = Q>>(
+    make: &impl Fn(Arc<ManualClock>) -> F,
+) {
+    let (q, clock) = fresh(make).await;
+    for (id, ehr, scope) in [
+        ("A1", "rev", None),
+        ("P1", "rev", Some("pa")),
+        ("Q1", "rev", Some("pb")),
+        ("B1", "other", None),
+    ] {
+        let mut j = job(id, ehr);
+        j.scope = scope.map(String::from);
+        q.submit(j).await.unwrap();
+        clock.advance(Duration::from_millis(1));
+    }
+    let paused = [
+        EhrGroup {
+            ehr: "rev".into(),
+            scope: None,
+        },
+        EhrGroup {
+            ehr: "rev".into(),
+            scope: Some("pa".into()),
+        },
+    ];
+    let filter = ClaimFilter {
+        except: &paused,
+        ..ClaimFilter::default()
+    };
+    let mut got = Vec::new();
+    while let Some(j) = q.claim_where("h1", LEASE, 8, filter).await.unwrap() {
+        got.push(j.id);
+    }
+    assert_eq!(
+        got,
+        ["Q1", "B1"],
+        "the paused groups are skipped, oldest first"
+    );
+    assert_eq!(q.claim("h1", LEASE, 8).await.unwrap().unwrap().id, "A1");
+    let for_pa = ClaimFilter {
+        scope: Some("pa"),
+        except: &paused,
+        ..ClaimFilter::default()
+    };
+    assert!(q
+        .claim_where("h1", LEASE, 8, for_pa)
+        .await
+        .unwrap()
+        .is_none());
+}
+
+// Many due jobs of a group at its limit, older than the others, hold back neither the
+// other EHRs' jobs nor other tenants' (a claim reads only so many of the oldest jobs,
+// then looks per group), and the oldest job of the rest comes first.
+async fn full_groups_ahead_do_not_hide_the_rest<Q: Queue, F: Future<Output = Q>>(
+    make: &impl Fn(Arc<ManualClock>) -> F,
+) {
+    let (q, clock) = fresh(make).await;
+    for i in 0..100 {
+        q.submit(job(&format!("A{i:03}"), "a")).await.unwrap();
+        clock.advance(Duration::from_millis(1));
+    }
+    let mut c = job("C1", "c");
+    c.scope = Some("pc".into());
+    q.submit(c).await.unwrap();
+    clock.advance(Duration::from_millis(1));
+    q.submit(job("B1", "b")).await.unwrap();
+    clock.advance(Duration::from_millis(1));
+    let mut later = job("B2", "b");
+    later.scope = Some("pb".into());
+    q.submit(later).await.unwrap();
+    clock.advance(Duration::from_millis(1));
+    assert_eq!(q.claim("h1", LEASE, 1).await.unwrap().unwrap().id, "A000");
+    let mut got = Vec::new();
+    while let Some(j) = q.claim("h1", LEASE, 1).await.unwrap() {
+        got.push(j.id);
+    }
+    assert_eq!(got, ["C1", "B1", "B2"], "past the full EHR, oldest first");
+    let only_b = ["b".to_string(), "a".to_string()];
+    let hub = ClaimFilter {
+        ehrs: Some(&only_b),
+        ..ClaimFilter::default()
+    };
+    assert!(q.claim_where("h2", LEASE, 1, hub).await.unwrap().is_none());
+    assert_eq!(
+        q.claim_where("h2", LEASE, 2, hub)
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        "A001",
+        "the limit raised, the oldest of `a` again"
+    );
 }

@@ -14,6 +14,7 @@ pub mod attempt;
 pub mod clock;
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+pub mod gate;
 pub mod health;
 pub mod intake;
 pub mod key;
@@ -21,6 +22,7 @@ pub mod lifecycle;
 pub mod policy;
 pub mod postgres;
 pub mod queue;
+pub mod runner;
 pub mod seal;
 pub mod sqlite;
 mod stored;
@@ -34,7 +36,7 @@ pub use lifecycle::{Status, Transition, TransitionError};
 pub use policy::{alert, is_stuck, Alert, Decision, RetryPolicy, STUCK_AFTER};
 pub use postgres::PostgresQueue;
 pub use queue::{
-    CancelOutcome, ClaimFilter, JobRecord, KeyState, Lease, NewJob, Queue, QueueError,
+    CancelOutcome, ClaimFilter, EhrGroup, JobRecord, KeyState, Lease, NewJob, Queue, QueueError,
 };
 pub use seal::Sealer;
 pub use sqlite::SqliteQueue;

@@ -23,6 +23,20 @@ pub struct NewJob {
     pub scope: Option<String>,
 }
 
+/// How many of the oldest due jobs a claim reads in order before it looks up each EHR
+/// group's oldest due job instead (when all of those are of groups at their limit, or
+/// excluded): bounds a claim's work whatever the queue holds.
+pub(crate) const CLAIM_SCAN: usize = 64;
+
+/// The jobs the per-EHR limit counts together: one EHR's, in one tenant.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EhrGroup {
+    /// The adapter (EHR).
+    pub ehr: String,
+    /// The tenant (practice) on a hub; `None` on an agent.
+    pub scope: Option<String>,
+}
+
 /// Which jobs a claim may take.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ClaimFilter<'a> {
@@ -30,6 +44,21 @@ pub struct ClaimFilter<'a> {
     pub scope: Option<&'a str>,
     /// Only jobs for these EHR adapters (a hub's own workers take the cloud EHRs).
     pub ehrs: Option<&'a [String]>,
+    /// None of these groups' jobs (their EHR asked to be left alone for a while).
+    pub except: &'a [EhrGroup],
+}
+
+impl ClaimFilter<'_> {
+    /// Whether a job of `ehr` in `scope` may be claimed under this filter (the per-EHR
+    /// limit aside).
+    pub fn allows(&self, ehr: &str, scope: Option<&str>) -> bool {
+        self.scope.is_none_or(|s| scope == Some(s))
+            && self.ehrs.is_none_or(|e| e.iter().any(|x| x == ehr))
+            && !self
+                .except
+                .iter()
+                .any(|g| g.ehr == ehr && g.scope.as_deref() == scope)
+    }
 }
 
 /// A job as stored.

@@ -35,9 +35,10 @@ pub struct ServeArgs {
     /// adapters installed in the hub's home).
     #[arg(long, value_delimiter = ',', default_value = "crystalpm,officemate")]
     pub local_ehrs: Vec<String>,
-    /// Worker loops writing cloud-EHR jobs.
-    #[arg(long, default_value_t = 2)]
-    pub workers: usize,
+    /// Cloud-EHR jobs this instance writes at once (each EHR also at most 4 at once per
+    /// practice, across instances). `--workers` is the older name.
+    #[arg(long, alias = "workers", default_value_t = 8)]
+    pub concurrency: usize,
     /// This instance's name in its workers' claims (unique among instances sharing a database).
     #[arg(long, env = "EHR_HUB_INSTANCE")]
     pub instance: Option<String>,
@@ -80,7 +81,7 @@ pub async fn serve(home: &Home, db: Option<&str>, a: ServeArgs) -> Result<i32> {
     options.names = a.names.clone();
     options.jobs_key = a.jobs_key.clone().unwrap_or_else(|| root.join("jobs.key"));
     options.local_ehrs = a.local_ehrs.clone();
-    options.workers = a.workers;
+    options.concurrency = a.concurrency.max(1);
     options.lease = a.worker_lease;
     if let Some(i) = &a.instance {
         options.instance = i.clone();

@@ -107,6 +107,7 @@ async fn take<Q: Queue, S: HubStore>(
     let filter = ClaimFilter {
         scope: Some(practice),
         ehrs: Some(ehrs),
+        except: &[],
     };
     let mut out = Vec::new();
     while out.len() < BATCH {

@@ -1,11 +1,12 @@
 //! The shared job store for servers: PostgreSQL, where several hosts claim from one
-//! queue. Claims lock rows with `FOR UPDATE SKIP LOCKED`; a transaction-scoped advisory
-//! lock makes the per-EHR concurrency check and the claim one step across hosts (claims
-//! take milliseconds, so serialising them costs little and keeps the limit exact).
+//! queue. A transaction-scoped advisory lock makes the per-EHR concurrency check and the
+//! claim one step across hosts (claims take milliseconds, so serialising them costs
+//! little and keeps the limit exact).
 //! Leases lapse when a host dies, and another host takes the job over. The connection
 //! comes back by itself after an outage ([`connection`]).
 
 mod connection;
+mod pick;
 mod schema;
 
 use super::clock::Clock;
@@ -18,7 +19,7 @@ use super::stored;
 use crate::remediation::Remediation;
 use crate::report::WriteReport;
 use connection::{storage, Connection};
-use schema::{qualified_columns, record, COLUMNS, SCHEMA};
+use schema::{record, COLUMNS, SCHEMA};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::{Client, Transaction};
@@ -98,35 +99,33 @@ impl Queue for PostgresQueue {
         filter: ClaimFilter<'_>,
     ) -> Result<Option<JobRecord>, QueueError> {
         let now = self.now();
-        let scope = filter.scope;
-        let ehrs = filter.ehrs.map(|e| e.to_vec());
         let until = now + lease.as_millis() as i64;
-        let max = max_per_ehr as i64;
+        let sql = format!(
+            "UPDATE jobs SET status = 'claimed', claimed_by = $2, lease_until_ms = $3,
+                 last_progress_ms = $4, progress = 'claimed', attempts = attempts + 1, updated_ms = $4
+             WHERE id = $1 AND status = 'pending'
+             RETURNING {COLUMNS}"
+        );
         on_client!(self, |c| async {
             let tx = c.transaction().await.map_err(storage)?;
             tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CLAIM_LOCK])
                 .await
                 .map_err(storage)?;
-            let sql = format!(
-                "WITH candidate AS (
-                    SELECT id FROM jobs j
-                    WHERE status = 'pending' AND next_attempt_ms <= $1
-                      AND ($5::text IS NULL OR scope = $5)
-                      AND ($6::text[] IS NULL OR ehr = ANY($6))
-                      AND (SELECT count(*) FROM jobs c WHERE c.ehr = j.ehr AND c.scope IS NOT DISTINCT FROM j.scope
-                           AND c.status = 'claimed') < $2
-                    ORDER BY next_attempt_ms, created_ms
-                    LIMIT 1 FOR UPDATE SKIP LOCKED)
-                 UPDATE jobs SET status = 'claimed', claimed_by = $3, lease_until_ms = $4,
-                     last_progress_ms = $1, progress = 'claimed', attempts = attempts + 1, updated_ms = $1
-                 FROM candidate WHERE jobs.id = candidate.id
-                 RETURNING {}",
-                qualified_columns()
-            );
-            let row = tx
-                .query_opt(&sql, &[&now, &max, &host, &until, &scope, &ehrs])
-                .await
-                .map_err(storage)?;
+            let mut row = None;
+            // A job picked can be cancelled in the meantime (a cancel does not take the
+            // claim lock): the update then finds it no longer pending; pick again.
+            for _ in 0..3 {
+                let Some(id) = pick::due(&tx, now, max_per_ehr, &filter).await? else {
+                    break;
+                };
+                row = tx
+                    .query_opt(&sql, &[&id, &host, &until, &now])
+                    .await
+                    .map_err(storage)?;
+                if row.is_some() {
+                    break;
+                }
+            }
             tx.commit().await.map_err(storage)?;
             row.as_ref().map(record).transpose()
         })

@@ -32,6 +32,7 @@ ALTER TABLE jobs ADD COLUMN IF NOT EXISTS given_back BOOLEAN NOT NULL DEFAULT FA
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS adapter_hash TEXT;
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS error_kind TEXT;
 ALTER TABLE jobs ADD COLUMN IF NOT EXISTS scope TEXT;
+CREATE INDEX IF NOT EXISTS jobs_group_due ON jobs (status, ehr, scope, next_attempt_ms, created_ms);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BYTEA NOT NULL);
 ";
 
@@ -40,15 +41,6 @@ pub const COLUMNS: &str =
     "id, ehr, status, attempts, failures_in_row, next_attempt_ms, claimed_by, \
     lease_until_ms, last_progress_ms, progress, created_ms, updated_ms, outcome, error, payload, \
     cancel_requested, given_back, scope";
-
-/// [`COLUMNS`] qualified with `jobs.` (for `UPDATE ... FROM ... RETURNING`).
-pub fn qualified_columns() -> String {
-    COLUMNS
-        .split(", ")
-        .map(|c| format!("jobs.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
 
 /// One row, typed.
 pub fn record(row: &Row) -> Result<JobRecord, QueueError> {

@@ -1,7 +1,9 @@
 //! The embedded job store: one SQLite file, no setup. Every operation runs in an
 //! immediate transaction, so two processes on the same file (or a crash mid-operation)
-//! never see a half-made change. SQLite operations on a local file take well under a
-//! millisecond, so they run inline rather than on a blocking pool.
+//! never see a half-made change. One thread owns the connection and commits the
+//! operations queued while the previous commit was being flushed together (`writer.rs`):
+//! with `synchronous=FULL` a commit waits for the disk, and the async tasks calling the
+//! queue never wait on it themselves.
 //!
 //! When the file cannot be written (disk full, made read-only, removed from under us),
 //! operations fail with [`QueueError::Storage`] and the connection is dropped; the next
@@ -9,7 +11,9 @@
 //! writable. The job loop says once that the store is unavailable and once that it is
 //! back.
 
+mod pick;
 mod schema;
+mod writer;
 
 use super::clock::Clock;
 use super::lifecycle::{Status, Transition};
@@ -20,17 +24,35 @@ use super::queue::{
 use super::stored;
 use crate::remediation::Remediation;
 use crate::report::WriteReport;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use schema::{record, COLUMNS};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+use writer::Writer;
 
 /// A job queue in a SQLite file.
 pub struct SqliteQueue {
-    path: PathBuf,
-    conn: Mutex<Option<Connection>>,
-    clock: Arc<dyn Clock>,
+    /// The thread that owns the connection and commits operations in groups.
+    writer: Writer,
+    /// Where SQLite's virtual machine steps are counted, when asked ([`SqliteQueue::count_steps`]).
+    steps: Arc<std::sync::OnceLock<Arc<AtomicU64>>>,
+}
+
+/// The steps of SQLite's virtual machine between two calls of the counting handler.
+pub const STEPS_PER_COUNT: u64 = 64;
+
+/// Counts SQLite's virtual machine steps on `conn` into `counter`.
+fn count_on(conn: &mut Connection, counter: Arc<AtomicU64>) -> Result<(), QueueError> {
+    conn.progress_handler(
+        STEPS_PER_COUNT as std::ffi::c_int,
+        Some(move || {
+            counter.fetch_add(STEPS_PER_COUNT, Ordering::Relaxed);
+            false
+        }),
+    )
+    .map_err(storage)
 }
 
 fn storage(e: rusqlite::Error) -> QueueError {
@@ -56,37 +78,28 @@ impl SqliteQueue {
     /// Opens (creating if needed) the queue in `path`.
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<SqliteQueue, QueueError> {
         let conn = connect(path)?;
+        let steps: Arc<std::sync::OnceLock<Arc<AtomicU64>>> = Arc::default();
         Ok(SqliteQueue {
-            path: path.to_path_buf(),
-            conn: Mutex::new(Some(conn)),
-            clock,
+            writer: Writer::start(path.to_path_buf(), conn, clock, steps.clone()),
+            steps,
         })
     }
 
-    /// Runs `f` in an immediate transaction; commits on `Ok`. A storage failure drops
-    /// the connection so the next operation starts from a fresh one.
-    fn tx<T>(
+    /// From now on counts the steps SQLite's virtual machine makes for this queue (in
+    /// units of [`STEPS_PER_COUNT`]): the work the queue's queries do, whatever the
+    /// machine's speed. For tests that hold the queue's work per job to a bound.
+    pub fn count_steps(&self) -> Arc<AtomicU64> {
+        self.steps.get_or_init(Arc::default).clone()
+    }
+
+    /// Runs `f` in an immediate transaction, with the operations queued beside it
+    /// (`writer.rs`); its result once that transaction is committed. A refused `f`
+    /// changes nothing.
+    async fn tx<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&Tx<'_>, i64) -> Result<T, QueueError>,
+        f: impl FnOnce(&Tx<'_>, i64) -> Result<T, QueueError> + Send + 'static,
     ) -> Result<T, QueueError> {
-        let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            *guard = Some(connect(&self.path)?);
-        }
-        let conn = guard.as_mut().expect("connected above");
-        let now = self.clock.now_ms() as i64;
-        let out = (|| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(storage)?;
-            let out = f(&tx, now)?;
-            tx.commit().map_err(storage)?;
-            Ok(out)
-        })();
-        if matches!(out, Err(QueueError::Storage(_))) {
-            *guard = None;
-        }
-        out
+        self.writer.call(f).await
     }
 
     fn load(tx: &Tx<'_>, id: &str) -> Result<JobRecord, QueueError> {
@@ -127,7 +140,7 @@ impl SqliteQueue {
 
 impl Queue for SqliteQueue {
     async fn submit(&self, job: NewJob) -> Result<(), QueueError> {
-        self.tx(|tx, now| {
+        self.tx(move |tx, now| {
             let inserted = tx
                 .execute(
                     "INSERT OR IGNORE INTO jobs (id, ehr, status, next_attempt_ms, created_ms, updated_ms, payload, scope)
@@ -140,6 +153,7 @@ impl Queue for SqliteQueue {
             }
             Ok(())
         })
+        .await
     }
 
     async fn claim_where(
@@ -149,24 +163,19 @@ impl Queue for SqliteQueue {
         max_per_ehr: u32,
         filter: ClaimFilter<'_>,
     ) -> Result<Option<JobRecord>, QueueError> {
-        let ehrs = filter
-            .ehrs
-            .map(|e| serde_json::to_string(e).expect("a list of strings"));
-        self.tx(|tx, now| {
-            let id: Option<String> = tx
-                .query_row(
-                    "SELECT id FROM jobs j WHERE status = 'pending' AND next_attempt_ms <= ?1
-                       AND (?3 IS NULL OR scope = ?3)
-                       AND (?4 IS NULL OR ehr IN (SELECT value FROM json_each(?4)))
-                       AND (SELECT COUNT(*) FROM jobs c WHERE c.ehr = j.ehr AND c.scope IS j.scope
-                            AND c.status = 'claimed') < ?2
-                     ORDER BY next_attempt_ms, created_ms LIMIT 1",
-                    params![now, max_per_ehr, filter.scope, ehrs],
-                    |r| r.get(0),
-                )
-                .optional()
-                .map_err(storage)?;
-            let Some(id) = id else { return Ok(None) };
+        let host = host.to_string();
+        let scope = filter.scope.map(String::from);
+        let ehrs = filter.ehrs.map(<[String]>::to_vec);
+        let except = filter.except.to_vec();
+        self.tx(move |tx, now| {
+            let filter = ClaimFilter {
+                scope: scope.as_deref(),
+                ehrs: ehrs.as_deref(),
+                except: &except,
+            };
+            let Some(id) = pick::due(tx, now, max_per_ehr, &filter)? else {
+                return Ok(None);
+            };
             tx.execute(
                 "UPDATE jobs SET status = 'claimed', claimed_by = ?2, lease_until_ms = ?3,
                      last_progress_ms = ?4, progress = 'claimed', attempts = attempts + 1, updated_ms = ?4
@@ -176,6 +185,7 @@ impl Queue for SqliteQueue {
             .map_err(storage)?;
             Self::load(tx, &id).map(Some)
         })
+        .await
     }
 
     async fn heartbeat(
@@ -185,8 +195,9 @@ impl Queue for SqliteQueue {
         progress: &str,
         lease: Duration,
     ) -> Result<Lease, QueueError> {
-        self.tx(|tx, now| {
-            let job = Self::load(tx, id)?.held_by(host)?;
+        let (id, host, progress) = (id.to_string(), host.to_string(), progress.to_string());
+        self.tx(move |tx, now| {
+            let job = Self::load(tx, &id)?.held_by(&host)?;
             tx.execute(
                 "UPDATE jobs SET lease_until_ms = ?2, last_progress_ms = ?3, progress = ?4, updated_ms = ?3 WHERE id = ?1",
                 params![id, now + lease.as_millis() as i64, now, progress],
@@ -194,6 +205,7 @@ impl Queue for SqliteQueue {
             .map_err(storage)?;
             Ok(if job.cancel_requested { Lease::CancelRequested } else { Lease::Held })
         })
+        .await
     }
 
     async fn succeed(
@@ -205,19 +217,25 @@ impl Queue for SqliteQueue {
     ) -> Result<Status, QueueError> {
         let with_warnings = report.outcome == crate::report::Outcome::SucceededWithWarnings;
         let outcome = stored::encode_report(report);
-        self.tx(|tx, now| {
-            let job = Self::load(tx, id)?.held_by(host)?;
+        let (id, host, hash) = (
+            id.to_string(),
+            host.to_string(),
+            report.adapter.hash.clone(),
+        );
+        self.tx(move |tx, now| {
+            let job = Self::load(tx, &id)?.held_by(&host)?;
             let next = job.next(Transition::Succeed { with_warnings })?;
             // The snapshot holds patient data: once the chart has it, the queue does not.
             tx.execute(
                 "UPDATE jobs SET status = ?2, outcome = ?3, error = NULL, error_kind = NULL, failures_in_row = 0,
                      adapter_hash = ?6, payload = CASE WHEN ?5 THEN payload ELSE NULL END, progress = NULL,
                      claimed_by = NULL, lease_until_ms = NULL, updated_ms = ?4 WHERE id = ?1",
-                params![id, next.as_str(), outcome, now, keep_payload, report.adapter.hash],
+                params![id, next.as_str(), outcome, now, keep_payload, hash],
             )
             .map_err(storage)?;
             Ok(next)
         })
+        .await
     }
 
     async fn fail_attempt(
@@ -231,8 +249,10 @@ impl Queue for SqliteQueue {
         let outcome = report.map(stored::encode_report);
         let hash = report.map(|r| r.adapter.hash.clone());
         let text = stored::encode_error(error);
-        self.tx(|tx, now| {
-            let job = Self::load(tx, id)?.held_by(host)?;
+        let kind = error.kind.as_str();
+        let (id, host) = (id.to_string(), host.to_string());
+        self.tx(move |tx, now| {
+            let job = Self::load(tx, &id)?.held_by(&host)?;
             let next = job.next(job.failed_attempt(decision))?;
             let due = match decision {
                 Decision::RetryAfter(d) if next == Status::Pending => now + d.as_millis() as i64,
@@ -242,15 +262,16 @@ impl Queue for SqliteQueue {
                 "UPDATE jobs SET status = ?2, error = ?3, error_kind = ?4, outcome = COALESCE(?5, outcome),
                      adapter_hash = ?6, failures_in_row = failures_in_row + 1, next_attempt_ms = ?7,
                      progress = NULL, claimed_by = NULL, lease_until_ms = NULL, updated_ms = ?8 WHERE id = ?1",
-                params![id, next.as_str(), text, error.kind.as_str(), outcome, hash, due, now],
+                params![id, next.as_str(), text, kind, outcome, hash, due, now],
             )
             .map_err(storage)?;
             Ok(next)
         })
+        .await
     }
 
     async fn purge_payloads(&self, before_ms: u64) -> Result<u64, QueueError> {
-        self.tx(|tx, _| {
+        self.tx(move |tx, _| {
             let n = tx
                 .execute(
                     "UPDATE jobs SET payload = NULL WHERE payload IS NOT NULL
@@ -260,13 +281,15 @@ impl Queue for SqliteQueue {
                 .map_err(storage)?;
             Ok(n as u64)
         })
+        .await
     }
 
     async fn retry(&self, id: &str) -> Result<(), QueueError> {
-        self.tx(|tx, now| {
-            let job = Self::load(tx, id)?;
+        let id = id.to_string();
+        self.tx(move |tx, now| {
+            let job = Self::load(tx, &id)?;
             let next = job.next(Transition::Retry)?;
-            Self::set_status(tx, id, next, now)?;
+            Self::set_status(tx, &id, next, now)?;
             tx.execute(
                 "UPDATE jobs SET next_attempt_ms = ?2 WHERE id = ?1",
                 params![id, now],
@@ -274,11 +297,13 @@ impl Queue for SqliteQueue {
             .map_err(storage)?;
             Ok(())
         })
+        .await
     }
 
     async fn cancel(&self, id: &str) -> Result<CancelOutcome, QueueError> {
-        self.tx(|tx, now| {
-            let job = Self::load(tx, id)?;
+        let id = id.to_string();
+        self.tx(move |tx, now| {
+            let job = Self::load(tx, &id)?;
             let next = job.next(Transition::Cancel)?;
             if next == Status::Claimed {
                 tx.execute(
@@ -288,13 +313,14 @@ impl Queue for SqliteQueue {
                 .map_err(storage)?;
                 return Ok(CancelOutcome::Requested);
             }
-            Self::set_status(tx, id, next, now)?;
+            Self::set_status(tx, &id, next, now)?;
             Ok(CancelOutcome::Cancelled)
         })
+        .await
     }
 
     async fn reclaim_expired(&self) -> Result<Vec<(String, Status)>, QueueError> {
-        self.tx(|tx, now| {
+        self.tx(move |tx, now| {
             let lapsed = Self::select(
                 tx,
                 &format!(
@@ -315,10 +341,12 @@ impl Queue for SqliteQueue {
             }
             Ok(out)
         })
+        .await
     }
 
     async fn give_back(&self, ehr: &str, adapter_hash: &str) -> Result<Vec<String>, QueueError> {
-        self.tx(|tx, now| {
+        let (ehr, adapter_hash) = (ehr.to_string(), adapter_hash.to_string());
+        self.tx(move |tx, now| {
             let mut stmt = tx
                 .prepare(
                     "UPDATE jobs SET status = 'pending', next_attempt_ms = ?3, given_back = 1, updated_ms = ?3
@@ -333,10 +361,12 @@ impl Queue for SqliteQueue {
                 .map_err(storage)?;
             Ok(ids)
         })
+        .await
     }
 
     async fn get(&self, id: &str) -> Result<JobRecord, QueueError> {
-        self.tx(|tx, _| Self::load(tx, id))
+        let id = id.to_string();
+        self.tx(move |tx, _| Self::load(tx, &id)).await
     }
 
     async fn list_where(
@@ -344,7 +374,8 @@ impl Queue for SqliteQueue {
         status: Option<Status>,
         scope: Option<&str>,
     ) -> Result<Vec<JobRecord>, QueueError> {
-        self.tx(|tx, _| {
+        let scope = scope.map(String::from);
+        self.tx(move |tx, _| {
             Self::select(
                 tx,
                 &format!(
@@ -354,10 +385,11 @@ impl Queue for SqliteQueue {
                 params![status.map(|s| s.as_str()), scope],
             )
         })
+        .await
     }
 
     async fn key_state(&self) -> Result<KeyState, QueueError> {
-        self.tx(|tx, _| {
+        self.tx(move |tx, _| {
             let check = tx
                 .query_row("SELECT value FROM meta WHERE name = 'key_check'", [], |r| {
                     r.get(0)
@@ -376,10 +408,12 @@ impl Queue for SqliteQueue {
                 sealed_jobs: sealed_jobs as u64,
             })
         })
+        .await
     }
 
     async fn record_key_check(&self, check: &[u8]) -> Result<(), QueueError> {
-        self.tx(|tx, _| {
+        let check = check.to_vec();
+        self.tx(move |tx, _| {
             tx.execute(
                 "INSERT OR IGNORE INTO meta (name, value) VALUES ('key_check', ?1)",
                 [check],
@@ -387,6 +421,7 @@ impl Queue for SqliteQueue {
             .map_err(storage)?;
             Ok(())
         })
+        .await
     }
 }
 

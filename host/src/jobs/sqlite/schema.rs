@@ -27,6 +27,13 @@ CREATE INDEX IF NOT EXISTS jobs_due ON jobs (status, next_attempt_ms, created_ms
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value BLOB NOT NULL);
 ";
 
+/// Indexes on added columns, made once the columns are there. A claim finds each EHR
+/// group's oldest due job through `jobs_group_due` (see `pick`), so its cost does not
+/// grow with the jobs of groups at their limit.
+const INDEXES: &str = "
+CREATE INDEX IF NOT EXISTS jobs_group_due ON jobs (status, ehr, scope, next_attempt_ms, created_ms);
+";
+
 /// Columns added after the first release, with their definitions.
 const ADDED: &[(&str, &str)] = &[
     ("cancel_requested", "INTEGER NOT NULL DEFAULT 0"),
@@ -57,6 +64,7 @@ pub fn create(conn: &mut Connection) -> rusqlite::Result<()> {
             tx.execute_batch(&format!("ALTER TABLE jobs ADD COLUMN {name} {def}"))?;
         }
     }
+    tx.execute_batch(INDEXES)?;
     tx.commit()
 }
 

@@ -1,0 +1,255 @@
+//! The job runner both the agent and the hub's own workers run: up to `concurrency` jobs
+//! in flight at once, each the worker's claim → write → record path
+//! ([`crate::jobs::worker`]), one claim per job. The per-EHR limit is the claim's, counted
+//! across every host sharing the queue, and an EHR database on the practice network is
+//! written one job at a time by each host ([`Adapters::one_at_a_time`]); an EHR that answered "too many requests" is left
+//! alone until it said to come back ([`Gate`]). The queue's upkeep (lapsed leases,
+//! snapshot retention) runs on its own interval, not before every claim.
+//!
+//! Each state change is committed by the store before the runner acts on it: a job is
+//! written only once its claim is committed, and counted done only once its outcome is.
+//! At shutdown the runner stops claiming and lets the jobs in flight finish and be
+//! recorded.
+
+use super::clock::SystemClock;
+use super::gate::Gate;
+use super::queue::{ClaimFilter, EhrGroup, Queue, QueueError};
+use super::worker::{claim, housekeeping, work, Adapters, Processed, WorkerConfig};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::{self, JoinError, JoinSet};
+use tokio::time::Instant;
+
+/// The shortest wait after the store failed; doubled at each failure in a row.
+const MIN_STORE_BACKOFF: Duration = Duration::from_millis(200);
+
+/// How a runner behaves (the worker settings of each job are in [`WorkerConfig`]).
+#[derive(Debug, Clone)]
+pub struct RunnerConfig {
+    /// Jobs written at once by this host (at least one).
+    pub concurrency: usize,
+    /// How long to wait before looking again when nothing is due.
+    pub idle: Duration,
+    /// The longest wait between tries while the store is unavailable.
+    pub max_backoff: Duration,
+    /// How often lapsed leases are settled and old snapshots purged (also once at start).
+    pub housekeeping: Duration,
+    /// Only jobs of these EHRs (a hub's cloud EHRs); `None`: any.
+    pub ehrs: Option<Vec<String>>,
+}
+
+impl RunnerConfig {
+    /// `concurrency` jobs at once, looking again every `idle` when nothing is due.
+    pub fn new(concurrency: usize, idle: Duration) -> RunnerConfig {
+        RunnerConfig {
+            concurrency,
+            idle,
+            max_backoff: Duration::from_secs(30),
+            housekeeping: Duration::from_secs(1),
+            ehrs: None,
+        }
+    }
+}
+
+/// Writes due jobs until `worker.shutdown`, then waits for the jobs in flight to be
+/// recorded. Calls `settled` with each job's outcome once the store has it.
+pub async fn run<Q, A>(
+    queue: Arc<Q>,
+    adapters: Arc<A>,
+    worker: WorkerConfig,
+    config: RunnerConfig,
+    mut settled: impl FnMut(&Processed) + Send,
+) where
+    Q: Queue + 'static,
+    A: Adapters + 'static,
+{
+    let concurrency = config.concurrency.max(1);
+    let worker = Arc::new(worker);
+    let shutdown = worker.shutdown.clone();
+    let mut jobs: JoinSet<Result<Processed, QueueError>> = JoinSet::new();
+    // The jobs in flight, with their group: a job of ours whose lease lapsed (the store
+    // was away longer than the lease) can come back to us while its attempt still runs;
+    // that attempt goes on and records it, a second one is not started beside it. And an
+    // EHR written one at a time is not claimed from while one of its jobs is in flight.
+    let mut in_flight: HashMap<task::Id, (String, EhrGroup)> = HashMap::new();
+    let mut gate = Gate::new();
+    let mut backoff = Backoff::new(config.max_backoff);
+    // Claiming is tried again from this moment (now: at once).
+    let mut next_claim = Instant::now();
+    upkeep(queue.as_ref(), &worker).await;
+    let mut upkeep_tick =
+        tokio::time::interval_at(Instant::now() + config.housekeeping, config.housekeeping);
+    upkeep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        while !shutdown.is_cancelled() && jobs.len() < concurrency && Instant::now() >= next_claim {
+            let now = Instant::now();
+            let mut except = gate.closed(now).to_vec();
+            for (_, group) in in_flight.values() {
+                if !except.contains(group) && adapters.one_at_a_time(&group.ehr) {
+                    except.push(group.clone());
+                }
+            }
+            let filter = ClaimFilter {
+                scope: None,
+                ehrs: config.ehrs.as_deref(),
+                except: &except,
+            };
+            match claim(queue.as_ref(), &worker, filter).await {
+                Ok(Some(job)) if in_flight.values().any(|(id, _)| *id == job.id) => {
+                    tracing::info!(job = %job.id, "claimed again while its attempt still runs: that attempt records it");
+                }
+                Ok(Some(job)) => {
+                    worker.health.ok();
+                    backoff.reset();
+                    let id = job.id.clone();
+                    let group = EhrGroup {
+                        ehr: job.ehr.clone(),
+                        scope: job.scope.clone(),
+                    };
+                    let (queue, adapters, worker) =
+                        (queue.clone(), adapters.clone(), worker.clone());
+                    let handle = jobs.spawn(async move {
+                        work(
+                            queue.as_ref(),
+                            adapters.as_ref(),
+                            &worker,
+                            &SystemClock,
+                            job,
+                        )
+                        .await
+                    });
+                    in_flight.insert(handle.id(), (id, group));
+                }
+                Ok(None) => {
+                    worker.health.ok();
+                    backoff.reset();
+                    // Look again after the idle wait, or when a paused EHR reopens.
+                    let reopen = gate.next_open().unwrap_or(now + config.idle);
+                    next_claim = reopen.min(now + config.idle);
+                }
+                Err(QueueError::Storage(e)) => {
+                    worker.health.failed(&e);
+                    next_claim = now + backoff.next();
+                }
+                Err(e) => {
+                    tracing::error!("job queue: {e}");
+                    next_claim = now + config.idle;
+                }
+            }
+        }
+        if shutdown.is_cancelled() {
+            while let Some(done) = jobs.join_next_with_id().await {
+                finished(
+                    done,
+                    &mut in_flight,
+                    &worker,
+                    &mut gate,
+                    &mut backoff,
+                    &mut settled,
+                );
+            }
+            return;
+        }
+        let room = jobs.len() < concurrency;
+        tokio::select! {
+            Some(done) = jobs.join_next_with_id(), if !jobs.is_empty() => {
+                // A job done frees a slot: claim again at once, unless the store failed.
+                let store_failed =
+                    finished(done, &mut in_flight, &worker, &mut gate, &mut backoff, &mut settled);
+                if let Some(wait) = store_failed {
+                    next_claim = Instant::now() + wait;
+                } else {
+                    next_claim = next_claim.min(Instant::now());
+                }
+            }
+            _ = tokio::time::sleep_until(next_claim), if room => {}
+            _ = upkeep_tick.tick() => upkeep(queue.as_ref(), &worker).await,
+            _ = shutdown.cancelled() => {}
+        }
+    }
+}
+
+/// Takes a finished job's outcome: tells `settled`, pauses its EHR when it was
+/// rate-limited. Returns how long to wait before claiming when the store failed.
+fn finished(
+    done: Result<(task::Id, Result<Processed, QueueError>), JoinError>,
+    in_flight: &mut HashMap<task::Id, (String, EhrGroup)>,
+    worker: &WorkerConfig,
+    gate: &mut Gate,
+    backoff: &mut Backoff,
+    settled: &mut impl FnMut(&Processed),
+) -> Option<Duration> {
+    let done = match done {
+        Ok((task, done)) => {
+            in_flight.remove(&task);
+            Ok(done)
+        }
+        Err(e) => {
+            in_flight.remove(&e.id());
+            Err(e)
+        }
+    };
+    match done {
+        Ok(Ok(p)) => {
+            if let Some(wait) = p.rate_limited {
+                let group = EhrGroup {
+                    ehr: p.ehr.clone(),
+                    scope: p.scope.clone(),
+                };
+                gate.close(group, wait, Instant::now());
+            }
+            settled(&p);
+            None
+        }
+        // The job stays claimed; its lease returns it to the queue (its id keeps the
+        // retry from writing twice).
+        Ok(Err(QueueError::Storage(e))) => {
+            worker.health.failed(&e);
+            Some(backoff.next())
+        }
+        Ok(Err(e)) => {
+            tracing::error!("job queue: {e}");
+            None
+        }
+        // Only a panic ends a job's task early (the runner never aborts one): the job
+        // waits for its lease like a crashed host's.
+        Err(e) => {
+            tracing::error!("a job's task ended abnormally: {e}");
+            None
+        }
+    }
+}
+
+/// The queue's upkeep; a failure is said and tried again at the next tick.
+async fn upkeep<Q: Queue>(queue: &Q, worker: &WorkerConfig) {
+    match housekeeping(queue, worker, &SystemClock).await {
+        Ok(()) => {}
+        Err(QueueError::Storage(e)) => worker.health.failed(&e),
+        Err(e) => tracing::warn!("job queue upkeep: {e}"),
+    }
+}
+
+/// Doubling waits while the store keeps failing.
+struct Backoff {
+    wait: Duration,
+    max: Duration,
+}
+
+impl Backoff {
+    fn new(max: Duration) -> Backoff {
+        Backoff {
+            wait: Duration::ZERO,
+            max,
+        }
+    }
+
+    fn reset(&mut self) {
+        self.wait = Duration::ZERO;
+    }
+
+    fn next(&mut self) -> Duration {
+        self.wait = (self.wait * 2).clamp(MIN_STORE_BACKOFF, self.max.max(MIN_STORE_BACKOFF));
+        self.wait
+    }
+}
