@@ -17,9 +17,12 @@
 
 #[path = "support/bare.rs"]
 mod bare;
+#[path = "support/direct.rs"]
+mod direct;
 #[path = "support/table.rs"]
 mod table;
 
+use direct::send_directly;
 use ehr_e2e::{bearer, component, fixture, revolution_config, TestHome};
 use ehr_host::runtime::LoadedAdapter;
 use ehr_sandbox::{Sandbox, SandboxConfig};
@@ -78,7 +81,7 @@ async fn profile(what: &str, n: usize) {
     let mut s = snapshot.clone();
     s.job_id = "bench-host-0".into();
     adapter.write_encounter(s).await.unwrap();
-    let replay = replay_of(&sandbox);
+    let replay = direct::replay_of(&sandbox, "bench-host-0");
     let client = reqwest::Client::new();
     send_directly(&client, &sandbox.url(), &replay, "warm").await;
     for i in 0..n {
@@ -168,9 +171,6 @@ async fn instantiation(adapter: &LoadedAdapter, n: usize) {
     row("… the same on bare wasmtime", us(bi), p50, Goal::None);
 }
 
-/// One write's requests, replayed directly: method, URL, body.
-type Replay = Vec<(reqwest::Method, String, Option<serde_json::Value>)>;
-
 async fn writes(sandbox: &Sandbox, adapter: Arc<LoadedAdapter>, n: usize) {
     let text = std::fs::read_to_string(fixture("snapshot-e5001.json")).unwrap();
     let snapshot = ehr_host::snapshot::parse(&text).unwrap();
@@ -183,7 +183,7 @@ async fn writes(sandbox: &Sandbox, adapter: Arc<LoadedAdapter>, n: usize) {
         }
     };
     write("bench-host-0".into()).await;
-    let replay = Arc::new(replay_of(sandbox));
+    let replay = Arc::new(direct::replay_of(sandbox, "bench-host-0"));
     let client = reqwest::Client::new();
     let url = sandbox.url();
     let direct = |key: String| {
@@ -274,58 +274,5 @@ where
     }
     for h in handles {
         h.await.unwrap();
-    }
-}
-
-/// The requests of the first write (job `bench-host-0`) from the sandbox's log, with the
-/// bodies the sandbox stored for them.
-fn replay_of(sandbox: &Sandbox) -> Replay {
-    let state = sandbox.state();
-    let e = &state.encounters["E5001"];
-    let body_for = |path: &str| -> Option<serde_json::Value> {
-        if let Some(section) = path.split("/exam/").nth(1) {
-            return Some(e.sections[section].clone());
-        }
-        if path.ends_with("/diagnoses") {
-            return Some(serde_json::to_value(&e.diagnoses).unwrap());
-        }
-        if path.ends_with("/notes") {
-            return Some(serde_json::json!({"text": e.notes[0].text}));
-        }
-        None
-    };
-    state
-        .requests
-        .iter()
-        .skip_while(|r| r.idempotency_key.is_some() || r.method != "GET")
-        .take_while(|r| {
-            r.idempotency_key
-                .as_deref()
-                .is_none_or(|k| k.starts_with("bench-host-0:"))
-        })
-        .map(|r| {
-            let body = body_for(&r.path).filter(|_| r.method != "GET");
-            (r.method.parse().unwrap(), r.path.clone(), body)
-        })
-        .collect()
-}
-
-async fn send_directly(client: &reqwest::Client, url: &str, replay: &Replay, key: &str) {
-    for (method, path, body) in replay {
-        let mut req = client
-            .request(method.clone(), format!("{url}{path}"))
-            .bearer_auth("sandbox-token");
-        if let Some(body) = body {
-            req = req
-                .json(body)
-                .header("idempotency-key", format!("{key}:{path}"));
-        }
-        let resp = req.send().await.unwrap();
-        assert!(
-            resp.status().is_success(),
-            "{method} {path} -> {}",
-            resp.status()
-        );
-        resp.bytes().await.unwrap();
     }
 }

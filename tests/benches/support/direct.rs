@@ -4,7 +4,6 @@
 //! A write's HTTP requests made directly, without host or adapter: the baseline the
 //! write figures are compared with. The same requests as the adapter's first write
 //! (replayed from the sandbox's log), each write under its own idempotency keys.
-//! (`adapter.rs` holds its own copy of these two functions.)
 
 use ehr_sandbox::Sandbox;
 
