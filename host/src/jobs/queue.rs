@@ -54,11 +54,21 @@ impl ClaimFilter<'_> {
     pub fn allows(&self, ehr: &str, scope: Option<&str>) -> bool {
         self.scope.is_none_or(|s| scope == Some(s))
             && self.ehrs.is_none_or(|e| e.iter().any(|x| x == ehr))
-            && !self
-                .except
-                .iter()
-                .any(|g| g.ehr == ehr && g.scope.as_deref() == scope)
+            && !in_groups(self.except, ehr, scope)
     }
+
+    /// [`ClaimFilter::allows`], and the group is not one of `full` (the groups at the
+    /// per-EHR limit): whether a store may claim a job of `ehr` in `scope` now.
+    pub fn open(&self, full: &[EhrGroup], ehr: &str, scope: Option<&str>) -> bool {
+        self.allows(ehr, scope) && !in_groups(full, ehr, scope)
+    }
+}
+
+/// Whether `ehr` in `scope` is one of `groups`.
+fn in_groups(groups: &[EhrGroup], ehr: &str, scope: Option<&str>) -> bool {
+    groups
+        .iter()
+        .any(|g| g.ehr == ehr && g.scope.as_deref() == scope)
 }
 
 /// A job as stored.

@@ -20,12 +20,7 @@ pub fn due(
     filter: &ClaimFilter<'_>,
 ) -> Result<Option<String>, QueueError> {
     let full = at_limit(tx, max_per_ehr)?;
-    let open = |ehr: &str, scope: Option<&str>| {
-        filter.allows(ehr, scope)
-            && !full
-                .iter()
-                .any(|g| g.ehr == ehr && g.scope.as_deref() == scope)
-    };
+    let open = |ehr: &str, scope: Option<&str>| filter.open(&full, ehr, scope);
     // One tenant's claims (a hub's agents) go straight to that tenant's groups: the
     // oldest jobs of the whole queue are mostly other tenants'.
     if filter.scope.is_none() {
