@@ -46,13 +46,9 @@ impl Grants {
         }
     }
 
-    /// `Ok` with the normalised origin when `url` may be requested.
-    pub fn check_url(&self, url: &str) -> Result<String, String> {
-        self.check_parsed(&origin::parse(url)?, url)
-    }
-
-    /// [`Grants::check_url`] for a URL parsed already (`url` is its text as given).
-    pub fn check_parsed(&self, parsed: &url::Url, url: &str) -> Result<String, String> {
+    /// `Ok` with the normalised origin when `parsed` may be requested (`url` is its text
+    /// as the adapter gave it, for the messages).
+    pub fn check_url(&self, parsed: &url::Url, url: &str) -> Result<String, String> {
         let o = origin::of_parsed(parsed, url)?;
         let requested = self.requested_http.iter().any(|p| origin::matches(p, &o));
         let granted = self.granted_http.iter().any(|p| origin::matches(p, &o));
@@ -126,6 +122,10 @@ mod tests {
         Grants::new(&manifest, &config)
     }
 
+    fn check(g: &Grants, url: &str) -> Result<String, String> {
+        g.check_url(&origin::parse(url)?, url)
+    }
+
     // Only the intersection is reachable: requested-but-not-granted and
     // granted-but-not-requested are both refused, each with its own message.
     #[test]
@@ -135,12 +135,12 @@ mod tests {
             &["http://127.0.0.1:7000", "https://evil.com"],
         );
         assert_eq!(
-            g.check_url("http://127.0.0.1:7000/x").unwrap(),
+            check(&g, "http://127.0.0.1:7000/x").unwrap(),
             "http://127.0.0.1:7000"
         );
-        let e = g.check_url("https://evil.com/").unwrap_err();
+        let e = check(&g, "https://evil.com/").unwrap_err();
         assert!(e.contains("not requested by adapter `rev`"), "{e}");
-        let e = g.check_url("https://a.rev.com/").unwrap_err();
+        let e = check(&g, "https://a.rev.com/").unwrap_err();
         assert!(
             e.contains("not granted") && e.contains("[adapters.rev]"),
             "{e}"

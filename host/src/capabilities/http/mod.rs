@@ -124,10 +124,10 @@ impl HttpCapability {
     pub async fn send(&self, mut req: OutboundRequest) -> Result<InboundResponse, HttpFailure> {
         // Parsed once here, for every check and for the request itself.
         let url = origin::parse(&req.url).map_err(HttpFailure::Denied)?;
-        rules::check_userinfo_parsed(&url).map_err(HttpFailure::InvalidRequest)?;
+        rules::check_userinfo(&url).map_err(HttpFailure::InvalidRequest)?;
         let origin = self
             .grants
-            .check_parsed(&url, &req.url)
+            .check_url(&url, &req.url)
             .map_err(HttpFailure::Denied)?;
         rules::check_headers(&req.headers).map_err(HttpFailure::InvalidRequest)?;
         // Shared, not copied, by the retry after a refresh.
