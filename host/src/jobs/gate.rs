@@ -58,10 +58,7 @@ mod tests {
     use super::*;
 
     fn group(ehr: &str, scope: Option<&str>) -> EhrGroup {
-        EhrGroup {
-            ehr: ehr.into(),
-            scope: scope.map(String::from),
-        }
+        EhrGroup::of(ehr, scope)
     }
 
     #[test]

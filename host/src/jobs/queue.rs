@@ -37,6 +37,16 @@ pub struct EhrGroup {
     pub scope: Option<String>,
 }
 
+impl EhrGroup {
+    /// The group of a job of `ehr` in `scope`.
+    pub fn of(ehr: &str, scope: Option<&str>) -> EhrGroup {
+        EhrGroup {
+            ehr: ehr.to_string(),
+            scope: scope.map(str::to_string),
+        }
+    }
+}
+
 /// Which jobs a claim may take.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ClaimFilter<'a> {

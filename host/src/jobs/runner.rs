@@ -103,10 +103,7 @@ pub async fn run<Q, A>(
                     worker.health.ok();
                     backoff.reset();
                     let id = job.id.clone();
-                    let group = EhrGroup {
-                        ehr: job.ehr.clone(),
-                        scope: job.scope.clone(),
-                    };
+                    let group = EhrGroup::of(&job.ehr, job.scope.as_deref());
                     let (queue, adapters, worker) =
                         (queue.clone(), adapters.clone(), worker.clone());
                     let handle = jobs.spawn(async move {
@@ -193,11 +190,11 @@ fn finished(
     match done {
         Ok(Ok(p)) => {
             if let Some(wait) = p.rate_limited {
-                let group = EhrGroup {
-                    ehr: p.ehr.clone(),
-                    scope: p.scope.clone(),
-                };
-                gate.close(group, wait, Instant::now());
+                gate.close(
+                    EhrGroup::of(&p.ehr, p.scope.as_deref()),
+                    wait,
+                    Instant::now(),
+                );
             }
             settled(&p);
             None
