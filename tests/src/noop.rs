@@ -153,7 +153,7 @@ impl Adapters for Noop {
         Some((self.adapter.clone(), result))
     }
 
-    fn one_at_a_time(&self, ehr: &str) -> bool {
-        self.one_at_a_time.lock().unwrap().iter().any(|e| e == ehr)
+    fn one_at_a_time(&self) -> Vec<String> {
+        self.one_at_a_time.lock().unwrap().clone()
     }
 }

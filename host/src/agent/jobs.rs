@@ -19,8 +19,12 @@ impl Adapters for Agent {
         Some(slot.write_job(snapshot, control).await)
     }
 
-    fn one_at_a_time(&self, ehr: &str) -> bool {
-        self.slot(ehr)
-            .is_some_and(|slot| slot.current().situation.local)
+    fn one_at_a_time(&self) -> Vec<String> {
+        let slots = self.inner.slots.read().expect("slots lock");
+        slots
+            .iter()
+            .filter(|(_, slot)| slot.current().situation.local)
+            .map(|(ehr, _)| ehr.clone())
+            .collect()
     }
 }

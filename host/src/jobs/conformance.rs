@@ -54,6 +54,7 @@ fn failure() -> Remediation {
 pub async fn run_all<Q: Queue, F: Future<Output = Q>>(make: impl Fn(Arc<ManualClock>) -> F) {
     submit_and_duplicates(&make).await;
     claim_order_and_limits(&make).await;
+    claims_in_batches(&make).await;
     lease_expiry_takeover(&make).await;
     success_drops_payload(&make).await;
     retry_backoff_and_person_retry(&make).await;
@@ -111,6 +112,58 @@ async fn claim_order_and_limits<Q: Queue, F: Future<Output = Q>>(
     assert!(q.claim("h2", LEASE, 1).await.unwrap().is_none());
     assert_eq!(q.claim("h2", LEASE, 2).await.unwrap().unwrap().id, "A2");
     assert_eq!(q.list(Some(Status::Claimed)).await.unwrap().len(), 3);
+}
+
+// One claim takes several jobs at once, oldest first, each counted: the per-EHR limit
+// counts what the claim itself takes, an EHR written one job at a time gives it one job
+// per group, and past the oldest jobs of full groups the rest are still found.
+async fn claims_in_batches<Q: Queue, F: Future<Output = Q>>(
+    make: &impl Fn(Arc<ManualClock>) -> F,
+) {
+    let (q, clock) = fresh(make).await;
+    for (id, ehr) in [
+        ("A1", "a"),
+        ("L1", "local"),
+        ("A2", "a"),
+        ("L2", "local"),
+        ("A3", "a"),
+        ("B1", "b"),
+    ] {
+        q.submit(job(id, ehr)).await.unwrap();
+        clock.advance(Duration::from_millis(1));
+    }
+    let local = ["local".to_string()];
+    let filter = ClaimFilter {
+        one_each: &local,
+        ..ClaimFilter::default()
+    };
+    let ids = |jobs: Vec<crate::jobs::JobRecord>| {
+        assert!(jobs
+            .iter()
+            .all(|j| j.status == Status::Claimed && j.attempts == 1));
+        jobs.into_iter().map(|j| j.id).collect::<Vec<_>>()
+    };
+    let got = ids(q.claim_many("h1", LEASE, 2, filter, 10).await.unwrap());
+    assert_eq!(
+        got,
+        ["A1", "L1", "A2", "B1"],
+        "`a` stops at its limit of 2 within the claim, `local` at one"
+    );
+    let next = ids(q.claim_many("h1", LEASE, 2, filter, 10).await.unwrap());
+    assert_eq!(next, ["L2"], "`a` is full; one at a time is per claim (the runner skips a group in flight)");
+    let rest = ids(q.claim_many("h2", LEASE, 3, ClaimFilter::default(), 1).await.unwrap());
+    assert_eq!(rest, ["A3"], "the limit raised to 3, and one asked for");
+    assert!(q.claim_many("h2", LEASE, 3, filter, 5).await.unwrap().is_empty());
+    assert_eq!(q.list(Some(Status::Claimed)).await.unwrap().len(), 6);
+    for i in 0..70 {
+        q.submit(job(&format!("F{i:02}"), "full")).await.unwrap();
+        clock.advance(Duration::from_millis(1));
+    }
+    q.submit(job("C1", "c")).await.unwrap();
+    let first = ids(q.claim_many("h3", LEASE, 1, filter, 4).await.unwrap());
+    assert_eq!(first, ["F00"], "what the oldest jobs held that could be taken");
+    let past = ids(q.claim_many("h3", LEASE, 1, filter, 4).await.unwrap());
+    assert_eq!(past, ["C1"], "past the full EHR's oldest jobs");
 }
 
 // A host that stops heartbeating loses the job when its lease lapses; another host takes
@@ -406,7 +459,7 @@ async fn scoped_claims<Q: Queue, F: Future<Output = Q>>(make: &impl Fn(Arc<Manua
     let for_b = ClaimFilter {
         scope: Some("pb"),
         ehrs: Some(&local),
-        except: &[],
+        ..ClaimFilter::default()
     };
     let b = q
         .claim_where("agent-b", LEASE, 1, for_b)
@@ -424,7 +477,7 @@ async fn scoped_claims<Q: Queue, F: Future<Output = Q>>(make: &impl Fn(Arc<Manua
     let for_a = ClaimFilter {
         scope: Some("pa"),
         ehrs: Some(&local),
-        except: &[],
+        ..ClaimFilter::default()
     };
     assert_eq!(
         q.claim_where("agent-a", LEASE, 1, for_a)
@@ -439,7 +492,7 @@ async fn scoped_claims<Q: Queue, F: Future<Output = Q>>(make: &impl Fn(Arc<Manua
     let hub = ClaimFilter {
         scope: None,
         ehrs: Some(&cloud),
-        except: &[],
+        ..ClaimFilter::default()
     };
     assert_eq!(
         q.claim_where("hub", LEASE, 1, hub)

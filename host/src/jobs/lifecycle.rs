@@ -59,6 +59,16 @@ pub struct TransitionError {
 }
 
 impl Status {
+    /// Where a claimed job goes when its write succeeded (the only state a write's
+    /// success comes from), with or without warnings.
+    pub fn succeeded(with_warnings: bool) -> Status {
+        if with_warnings {
+            Status::SucceededWithWarnings
+        } else {
+            Status::Succeeded
+        }
+    }
+
     /// The state after `t`, or why `t` is not allowed now.
     ///
     /// Notably: a succeeded job cannot be retried (that would write twice); a cancelled
@@ -71,11 +81,7 @@ impl Status {
         let refused = |action| Err(TransitionError { from: self, action });
         match (self, t) {
             (Pending, Claim) => Ok(Claimed),
-            (Claimed, Succeed { with_warnings }) => Ok(if with_warnings {
-                SucceededWithWarnings
-            } else {
-                Succeeded
-            }),
+            (Claimed, Succeed { with_warnings }) => Ok(Status::succeeded(with_warnings)),
             (Claimed, RetryLater) | (Claimed, LeaseExpired) => Ok(Pending),
             (Claimed, Fail) => Ok(Failed),
             (Claimed, StopForCancel) => Ok(Cancelled),

@@ -19,6 +19,7 @@ pub mod health;
 pub mod intake;
 pub mod key;
 pub mod lifecycle;
+mod picking;
 pub mod policy;
 pub mod postgres;
 pub mod queue;

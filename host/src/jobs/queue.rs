@@ -56,6 +56,9 @@ pub struct ClaimFilter<'a> {
     pub ehrs: Option<&'a [String]>,
     /// None of these groups' jobs (their EHR asked to be left alone for a while).
     pub except: &'a [EhrGroup],
+    /// EHRs of which one claim takes at most one job per group: a host writes them one
+    /// job at a time (a practice's own EHR database).
+    pub one_each: &'a [String],
 }
 
 impl ClaimFilter<'_> {
@@ -67,10 +70,9 @@ impl ClaimFilter<'_> {
             && !in_groups(self.except, ehr, scope)
     }
 
-    /// [`ClaimFilter::allows`], and the group is not one of `full` (the groups at the
-    /// per-EHR limit): whether a store may claim a job of `ehr` in `scope` now.
-    pub fn open(&self, full: &[EhrGroup], ehr: &str, scope: Option<&str>) -> bool {
-        self.allows(ehr, scope) && !in_groups(full, ehr, scope)
+    /// Whether one claim takes at most one job of each group of `ehr`.
+    pub fn one_each_of(&self, ehr: &str) -> bool {
+        self.one_each.iter().any(|e| e == ehr)
     }
 }
 
@@ -265,7 +267,25 @@ pub trait Queue: Send + Sync {
         lease: Duration,
         max_per_ehr: u32,
         filter: ClaimFilter<'_>,
-    ) -> impl Future<Output = Result<Option<JobRecord>, QueueError>> + Send;
+    ) -> impl Future<Output = Result<Option<JobRecord>, QueueError>> + Send {
+        async move {
+            let mut one = self.claim_many(host, lease, max_per_ehr, filter, 1).await?;
+            Ok(one.pop())
+        }
+    }
+
+    /// Claims up to `limit` of the oldest due jobs `filter` allows, together: one
+    /// transaction, one commit for all of them. The per-EHR limit counts the jobs this
+    /// claim takes as well as those claimed before. Fewer than `limit` (or none) when
+    /// fewer may be taken now; oldest first. Counts an attempt of each.
+    fn claim_many(
+        &self,
+        host: &str,
+        lease: Duration,
+        max_per_ehr: u32,
+        filter: ClaimFilter<'_>,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<JobRecord>, QueueError>> + Send;
 
     /// Renews `host`'s lease and records a progress step. [`QueueError::LostClaim`] tells
     /// the host to stop: the job was taken over. [`Lease::CancelRequested`] tells it to

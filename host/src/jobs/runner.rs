@@ -1,9 +1,10 @@
 //! The job runner both the agent and the hub's own workers run: up to `concurrency` jobs
-//! in flight at once, each the worker's claim → write → record path
-//! ([`crate::jobs::worker`]), one claim per job. The per-EHR limit is the claim's, counted
-//! across every host sharing the queue, and an EHR database on the practice network is
-//! written one job at a time by each host ([`Adapters::one_at_a_time`]); an EHR that answered "too many requests" is left
-//! alone until it said to come back ([`Gate`]). The queue's upkeep (lapsed leases,
+//! in flight at once, each the worker's write → record path ([`crate::jobs::worker`]),
+//! claimed together as slots free up (one claim, one commit, for as many as there is
+//! room for). The per-EHR limit is the claim's, counted across every host sharing the
+//! queue, and an EHR database on the practice network is written one job at a time by
+//! each host ([`Adapters::one_at_a_time`]); an EHR that answered "too many requests" is
+//! left alone until it said to come back ([`Gate`]). The queue's upkeep (lapsed leases,
 //! snapshot retention) runs on its own interval, not before every claim.
 //!
 //! Each state change is committed by the store before the runner acts on it: a job is
@@ -84,9 +85,10 @@ pub async fn run<Q, A>(
     loop {
         while !shutdown.is_cancelled() && jobs.len() < concurrency && Instant::now() >= next_claim {
             let now = Instant::now();
+            let local = adapters.one_at_a_time();
             let mut except = gate.closed(now).to_vec();
             for (_, group) in in_flight.values() {
-                if !except.contains(group) && adapters.one_at_a_time(&group.ehr) {
+                if !except.contains(group) && local.contains(&group.ehr) {
                     except.push(group.clone());
                 }
             }
@@ -94,36 +96,41 @@ pub async fn run<Q, A>(
                 scope: None,
                 ehrs: config.ehrs.as_deref(),
                 except: &except,
+                one_each: &local,
             };
-            match claim(queue.as_ref(), &worker, filter).await {
-                Ok(Some(job)) if in_flight.values().any(|(id, _)| *id == job.id) => {
-                    tracing::info!(job = %job.id, "claimed again while its attempt still runs: that attempt records it");
-                }
-                Ok(Some(job)) => {
-                    worker.health.ok();
-                    backoff.reset();
-                    let id = job.id.clone();
-                    let group = EhrGroup::of(&job.ehr, job.scope.as_deref());
-                    let (queue, adapters, worker) =
-                        (queue.clone(), adapters.clone(), worker.clone());
-                    let handle = jobs.spawn(async move {
-                        work(
-                            queue.as_ref(),
-                            adapters.as_ref(),
-                            &worker,
-                            &SystemClock,
-                            job,
-                        )
-                        .await
-                    });
-                    in_flight.insert(handle.id(), (id, group));
-                }
-                Ok(None) => {
+            // As many as there is room for, in one claim: one commit for all of them.
+            match claim(queue.as_ref(), &worker, filter, concurrency - jobs.len()).await {
+                Ok(claimed) if claimed.is_empty() => {
                     worker.health.ok();
                     backoff.reset();
                     // Look again after the idle wait, or when a paused EHR reopens.
                     let reopen = gate.next_open().unwrap_or(now + config.idle);
                     next_claim = reopen.min(now + config.idle);
+                }
+                Ok(claimed) => {
+                    worker.health.ok();
+                    backoff.reset();
+                    for job in claimed {
+                        if in_flight.values().any(|(id, _)| *id == job.id) {
+                            tracing::info!(job = %job.id, "claimed again while its attempt still runs: that attempt records it");
+                            continue;
+                        }
+                        let id = job.id.clone();
+                        let group = EhrGroup::of(&job.ehr, job.scope.as_deref());
+                        let (queue, adapters, worker) =
+                            (queue.clone(), adapters.clone(), worker.clone());
+                        let handle = jobs.spawn(async move {
+                            work(
+                                queue.as_ref(),
+                                adapters.as_ref(),
+                                &worker,
+                                &SystemClock,
+                                job,
+                            )
+                            .await
+                        });
+                        in_flight.insert(handle.id(), (id, group));
+                    }
                 }
                 Err(QueueError::Storage(e)) => {
                     worker.health.failed(&e);

@@ -39,12 +39,12 @@ pub trait Adapters: Send + Sync {
         Output = Option<(Arc<LoadedAdapter>, Result<WriteResult, CallError>)>,
     > + Send;
 
-    /// Whether this host writes the jobs of `ehr` one at a time. An EHR database on the
+    /// The EHRs whose jobs this host writes one at a time. An EHR database on the
     /// practice network (CrystalPM, OfficeMate) takes each job as a transaction on its
     /// shared tables, on a server sized for the practice; a cloud EHR's API takes many
     /// requests at once and says when it is too many (429).
-    fn one_at_a_time(&self, _ehr: &str) -> bool {
-        false
+    fn one_at_a_time(&self) -> Vec<String> {
+        Vec::new()
     }
 }
 
@@ -118,7 +118,7 @@ pub async fn step_where<Q: Queue, A: Adapters>(
     filter: ClaimFilter<'_>,
 ) -> Result<Option<Processed>, QueueError> {
     housekeeping(queue, config, clock).await?;
-    let Some(job) = claim(queue, config, filter).await? else {
+    let Some(job) = claim(queue, config, filter, 1).await?.pop() else {
         return Ok(None);
     };
     work(queue, adapters, config, clock, job).await.map(Some)
@@ -150,14 +150,16 @@ pub async fn housekeeping<Q: Queue>(
     Ok(())
 }
 
-/// Claims one due job that `filter` allows for this host, within the per-EHR limit.
+/// Claims up to `limit` due jobs that `filter` allows for this host, within the per-EHR
+/// limit, together (one commit).
 pub async fn claim<Q: Queue>(
     queue: &Q,
     config: &WorkerConfig,
     filter: ClaimFilter<'_>,
-) -> Result<Option<JobRecord>, QueueError> {
+    limit: usize,
+) -> Result<Vec<JobRecord>, QueueError> {
     queue
-        .claim_where(&config.host, config.lease, config.max_per_ehr, filter)
+        .claim_many(&config.host, config.lease, config.max_per_ehr, filter, limit)
         .await
 }
 
@@ -223,23 +225,9 @@ async fn process<Q: Queue, A: Adapters>(
                 .map(Done::settled)
         }
     };
-    if queue
-        .heartbeat(&job.id, &config.host, "writing to the EHR", config.lease)
-        .await?
-        == Lease::CancelRequested
-    {
-        return fail(
-            queue,
-            config,
-            job,
-            Decision::Stop,
-            None,
-            remediation::cancelled(0),
-            clock,
-        )
-        .await
-        .map(Done::settled);
-    }
+    // No lease renewal before the write: the claim committed a moment ago holds the
+    // lease, and a person's cancel since is seen by `watch` before the adapter's next
+    // write. (A renewal here was a third commit per job.)
     let control = Arc::new(JobControl::new().in_scope(job.scope.clone()));
     let started_ms = clock.now_ms();
     let write = adapters.write(&job.ehr, snapshot.clone(), control.clone());

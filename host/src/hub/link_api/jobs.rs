@@ -107,20 +107,22 @@ async fn take<Q: Queue, S: HubStore>(
     let filter = ClaimFilter {
         scope: Some(practice),
         ehrs: Some(ehrs),
-        except: &[],
+        ..ClaimFilter::default()
     };
     let mut out = Vec::new();
     while out.len() < BATCH {
-        let Some(job) = hub
+        let jobs = hub
             .queue
-            .claim_where(agent, lease, hub.limits.in_flight, filter)
+            .claim_many(agent, lease, hub.limits.in_flight, filter, BATCH - out.len())
             .await
-            .map_err(queue_down)?
-        else {
+            .map_err(queue_down)?;
+        if jobs.is_empty() {
             break;
-        };
-        if let Some(j) = hand_out(hub, agent, job).await? {
-            out.push(j);
+        }
+        for job in jobs {
+            if let Some(j) = hand_out(hub, agent, job).await? {
+                out.push(j);
+            }
         }
     }
     Ok(out)

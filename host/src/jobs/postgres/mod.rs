@@ -11,6 +11,7 @@ mod schema;
 
 use super::clock::Clock;
 use super::lifecycle::{Status, Transition};
+use super::picking::Picking;
 use super::policy::Decision;
 use super::queue::{
     CancelOutcome, ClaimFilter, JobRecord, KeyState, Lease, NewJob, Queue, QueueError,
@@ -18,7 +19,7 @@ use super::queue::{
 use super::stored;
 use crate::remediation::Remediation;
 use crate::report::WriteReport;
-use connection::{storage, Connection};
+use connection::{storage, Connection, Session};
 use schema::{record, COLUMNS, SCHEMA};
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +58,12 @@ impl PostgresQueue {
     }
 }
 
+/// A job `held_by` its host that an update meant only for such a job did not find:
+/// it changed in between; the caller tries again.
+fn changed(id: &str) -> QueueError {
+    QueueError::Storage(format!("job `{id}` changed while its outcome was recorded"))
+}
+
 /// Runs `$body` on the held client, then drops the client if it broke. A macro rather
 /// than a function taking a closure: the body borrows the client and the arguments of
 /// the call, and a boxed-future closure would need every argument cloned to be `'static`.
@@ -64,7 +71,7 @@ macro_rules! on_client {
     ($self:ident, |$client:ident| $body:expr) => {{
         let mut held = $self.conn.hold().await?;
         let result = {
-            let $client: &mut Client = held.as_mut().expect("hold connects");
+            let $client: &mut Session = held.as_mut().expect("hold connects");
             $body.await
         };
         Connection::settle(&mut held, &result);
@@ -91,43 +98,51 @@ impl Queue for PostgresQueue {
         })
     }
 
-    async fn claim_where(
+    async fn claim_many(
         &self,
         host: &str,
         lease: Duration,
         max_per_ehr: u32,
         filter: ClaimFilter<'_>,
-    ) -> Result<Option<JobRecord>, QueueError> {
+        limit: usize,
+    ) -> Result<Vec<JobRecord>, QueueError> {
         let now = self.now();
         let until = now + lease.as_millis() as i64;
         let sql = format!(
             "UPDATE jobs SET status = 'claimed', claimed_by = $2, lease_until_ms = $3,
                  last_progress_ms = $4, progress = 'claimed', attempts = attempts + 1, updated_ms = $4
-             WHERE id = $1 AND status = 'pending'
+             WHERE id = ANY($1) AND status = 'pending'
              RETURNING {COLUMNS}"
         );
         on_client!(self, |c| async {
-            let tx = c.transaction().await.map_err(storage)?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&CLAIM_LOCK])
-                .await
-                .map_err(storage)?;
-            let mut row = None;
+            let st = &mut c.statements;
+            let tx = c.client.transaction().await.map_err(storage)?;
+            let lock = st.get(&tx, "SELECT pg_advisory_xact_lock($1)").await?;
+            tx.execute(&lock, &[&CLAIM_LOCK]).await.map_err(storage)?;
+            let update = st.get(&tx, &sql).await?;
+            let mut rows = Vec::new();
             // A job picked can be cancelled in the meantime (a cancel does not take the
-            // claim lock): the update then finds it no longer pending; pick again.
+            // claim lock): the update then finds it no longer pending; when that left
+            // nothing, pick again.
             for _ in 0..3 {
-                let Some(id) = pick::due(&tx, now, max_per_ehr, &filter).await? else {
+                let claimed = pick::claimed(&tx, st).await?;
+                let mut picking = Picking::new(filter, max_per_ehr, claimed);
+                let ids = pick::due(&tx, st, now, &mut picking, limit).await?;
+                if ids.is_empty() {
                     break;
-                };
-                row = tx
-                    .query_opt(&sql, &[&id, &host, &until, &now])
+                }
+                rows = tx
+                    .query(&update, &[&ids, &host, &until, &now])
                     .await
                     .map_err(storage)?;
-                if row.is_some() {
+                if !rows.is_empty() {
                     break;
                 }
             }
             tx.commit().await.map_err(storage)?;
-            row.as_ref().map(record).transpose()
+            let mut jobs = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
+            jobs.sort_by_key(|j| (j.next_attempt_ms, j.created_ms));
+            Ok(jobs)
         })
     }
 
@@ -167,22 +182,35 @@ impl Queue for PostgresQueue {
     ) -> Result<Status, QueueError> {
         let now = self.now();
         let with_warnings = report.outcome == crate::report::Outcome::SucceededWithWarnings;
+        let next = Status::succeeded(with_warnings);
         let outcome = stored::encode_report(report);
         on_client!(self, |c| async {
+            // One statement, only while `host` holds the job: the common case in one
+            // round trip. The snapshot holds patient data: once the chart has it, the
+            // queue does not.
+            let update = c
+                .statements
+                .get(
+                    &c.client,
+                    "UPDATE jobs SET status = $2, outcome = $3, error = NULL, error_kind = NULL, failures_in_row = 0,
+                         adapter_hash = $6, payload = CASE WHEN $5 THEN payload ELSE NULL END, progress = NULL,
+                         claimed_by = NULL, lease_until_ms = NULL, updated_ms = $4
+                     WHERE id = $1 AND status = 'claimed' AND claimed_by = $7",
+                )
+                .await?;
+            let n = c
+                .execute(
+                    &update,
+                    &[&id, &next.as_str(), &outcome, &now, &keep_payload, &report.adapter.hash, &host],
+                )
+                .await
+                .map_err(storage)?;
+            if n == 1 {
+                return Ok(next);
+            }
             let tx = c.transaction().await.map_err(storage)?;
-            let job = Self::load(&tx, id, true).await?.held_by(host)?;
-            let next = job.next(Transition::Succeed { with_warnings })?;
-            // The snapshot holds patient data: once the chart has it, the queue does not.
-            tx.execute(
-                "UPDATE jobs SET status = $2, outcome = $3, error = NULL, error_kind = NULL, failures_in_row = 0,
-                     adapter_hash = $6, payload = CASE WHEN $5 THEN payload ELSE NULL END, progress = NULL,
-                     claimed_by = NULL, lease_until_ms = NULL, updated_ms = $4 WHERE id = $1",
-                &[&id, &next.as_str(), &outcome, &now, &keep_payload, &report.adapter.hash],
-            )
-            .await
-            .map_err(storage)?;
-            tx.commit().await.map_err(storage)?;
-            Ok(next)
+            Self::load(&tx, id, false).await?.held_by(host)?;
+            Err(changed(id))
         })
     }
 

@@ -1,42 +1,49 @@
-//! Which job a claim takes: the oldest due pending job that the filter allows, of an EHR
-//! group (an EHR in a tenant) below the per-EHR limit. The same plan as the SQLite
-//! store's (`sqlite/pick.rs`), so a claim's cost does not grow with the queue: the groups
-//! at their limit come from the claimed jobs; the oldest due jobs are read in order, at
+//! Which jobs a claim takes: the oldest due pending jobs that the filter allows, of EHR
+//! groups (an EHR in a tenant) below the per-EHR limit (counted by [`Picking`]). The same plan as the SQLite
+//! store's (`sqlite/pick.rs`), so a claim's cost does not grow with the queue: each group's
+//! count comes from the claimed jobs; the oldest due jobs are read in order, at
 //! most [`CLAIM_SCAN`]; only when all of those may not be served is each group's oldest
 //! due job looked up through the `jobs_group_due` index.
 
-use super::connection::storage;
-use crate::jobs::queue::{ClaimFilter, EhrGroup, QueueError, CLAIM_SCAN};
+use super::connection::{storage, Statements};
+use crate::jobs::picking::Picking;
+use crate::jobs::queue::{EhrGroup, QueueError, CLAIM_SCAN};
 use tokio_postgres::Transaction;
 
-/// The id of the job to claim at `now`, if any. Runs under the claim lock.
+/// The ids of up to `limit` jobs to claim at `now`, oldest first, as `picking` allows.
+/// Runs under the claim lock.
 pub async fn due(
     tx: &Transaction<'_>,
+    st: &mut Statements,
     now: i64,
-    max_per_ehr: u32,
-    filter: &ClaimFilter<'_>,
-) -> Result<Option<String>, QueueError> {
-    let full = at_limit(tx, max_per_ehr).await?;
-    let open = |ehr: &str, scope: Option<&str>| filter.open(&full, ehr, scope);
+    picking: &mut Picking<'_>,
+    limit: usize,
+) -> Result<Vec<String>, QueueError> {
+    let mut out = Vec::new();
+    let filter = *picking.filter();
     // One tenant's claims (a hub's agents) go straight to that tenant's groups: the
     // oldest jobs of the whole queue are mostly other tenants'.
     if filter.scope.is_none() {
-        let rows = tx
-            .query(
+        let oldest = st
+            .get(
+                tx,
                 "SELECT id, ehr, scope FROM jobs WHERE status = 'pending' AND next_attempt_ms <= $1
                  ORDER BY next_attempt_ms, created_ms LIMIT $2",
-                &[&now, &(CLAIM_SCAN as i64)],
             )
+            .await?;
+        let rows = tx
+            .query(&oldest, &[&now, &(CLAIM_SCAN as i64)])
             .await
             .map_err(storage)?;
         for row in &rows {
             let (ehr, scope): (String, Option<String>) = (row.get(1), row.get(2));
-            if open(&ehr, scope.as_deref()) {
-                return Ok(Some(row.get(0)));
+            if out.len() < limit && picking.take(&ehr, scope.as_deref()) {
+                out.push(row.get(0));
             }
         }
-        if rows.len() < CLAIM_SCAN {
-            return Ok(None);
+        // What was found is claimed; the next claim reads past it.
+        if rows.len() < CLAIM_SCAN || !out.is_empty() {
+            return Ok(out);
         }
     }
     let ehrs =
@@ -50,7 +57,9 @@ pub async fn due(
             )
             .await?,
         };
-    let mut best: Option<(i64, i64, String)> = None;
+    // Each open group's oldest due job, oldest first (one per group: the next claim
+    // finds the next one).
+    let mut heads: Vec<(i64, i64, String, String, Option<String>)> = Vec::new();
     for ehr in ehrs {
         let scopes = match filter.scope {
             Some(s) => vec![Some(s.to_string())],
@@ -72,7 +81,7 @@ pub async fn due(
             }
         };
         for scope in scopes {
-            if !open(&ehr, scope.as_deref()) {
+            if !picking.open(&ehr, scope.as_deref()) {
                 continue;
             }
             // `IS NOT DISTINCT FROM` is not matched against an index; the two forms are.
@@ -99,38 +108,41 @@ pub async fn due(
                 }
             }
             .map_err(storage)?
-            .map(|r| {
-                (
-                    r.get::<_, i64>(0),
-                    r.get::<_, i64>(1),
-                    r.get::<_, String>(2),
-                )
-            });
-            if let Some(head) = head {
-                if best.as_ref().is_none_or(|b| (head.0, head.1) < (b.0, b.1)) {
-                    best = Some(head);
-                }
+            .map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, String>(2)));
+            if let Some((next, created, id)) = head {
+                heads.push((next, created, id, ehr.clone(), scope));
             }
         }
     }
-    Ok(best.map(|(_, _, id)| id))
+    heads.sort();
+    for (_, _, id, ehr, scope) in heads {
+        if out.len() < limit && picking.take(&ehr, scope.as_deref()) {
+            out.push(id);
+        }
+    }
+    Ok(out)
 }
 
-/// The groups with `max_per_ehr` jobs claimed already.
-async fn at_limit(tx: &Transaction<'_>, max_per_ehr: u32) -> Result<Vec<EhrGroup>, QueueError> {
-    let rows = tx
-        .query(
-            "SELECT ehr, scope FROM jobs WHERE status = 'claimed'
-             GROUP BY ehr, scope HAVING count(*) >= $1",
-            &[&(max_per_ehr as i64)],
+/// The jobs each group has claimed now (only groups with any).
+pub async fn claimed(
+    tx: &Transaction<'_>,
+    st: &mut Statements,
+) -> Result<Vec<(EhrGroup, u32)>, QueueError> {
+    let counts = st
+        .get(
+            tx,
+            "SELECT ehr, scope, count(*) FROM jobs WHERE status = 'claimed' GROUP BY ehr, scope",
         )
-        .await
-        .map_err(storage)?;
+        .await?;
+    let rows = tx.query(&counts, &[]).await.map_err(storage)?;
     Ok(rows
         .iter()
-        .map(|r| EhrGroup {
-            ehr: r.get(0),
-            scope: r.get(1),
+        .map(|r| {
+            let group = EhrGroup {
+                ehr: r.get(0),
+                scope: r.get(1),
+            };
+            (group, r.get::<_, i64>(2) as u32)
         })
         .collect())
 }

@@ -17,6 +17,7 @@ mod writer;
 
 use super::clock::Clock;
 use super::lifecycle::{Status, Transition};
+use super::picking::Picking;
 use super::policy::Decision;
 use super::queue::{
     CancelOutcome, ClaimFilter, JobRecord, KeyState, Lease, NewJob, Queue, QueueError,
@@ -156,34 +157,41 @@ impl Queue for SqliteQueue {
         .await
     }
 
-    async fn claim_where(
+    async fn claim_many(
         &self,
         host: &str,
         lease: Duration,
         max_per_ehr: u32,
         filter: ClaimFilter<'_>,
-    ) -> Result<Option<JobRecord>, QueueError> {
+        limit: usize,
+    ) -> Result<Vec<JobRecord>, QueueError> {
+        // The writer thread runs the claim later: it takes the filter's values along.
         let host = host.to_string();
         let scope = filter.scope.map(String::from);
         let ehrs = filter.ehrs.map(<[String]>::to_vec);
-        let except = filter.except.to_vec();
+        let (except, one_each) = (filter.except.to_vec(), filter.one_each.to_vec());
         self.tx(move |tx, now| {
             let filter = ClaimFilter {
                 scope: scope.as_deref(),
                 ehrs: ehrs.as_deref(),
                 except: &except,
+                one_each: &one_each,
             };
-            let Some(id) = pick::due(tx, now, max_per_ehr, &filter)? else {
-                return Ok(None);
-            };
-            tx.execute(
-                "UPDATE jobs SET status = 'claimed', claimed_by = ?2, lease_until_ms = ?3,
-                     last_progress_ms = ?4, progress = 'claimed', attempts = attempts + 1, updated_ms = ?4
-                 WHERE id = ?1",
-                params![id, host, now + lease.as_millis() as i64, now],
-            )
-            .map_err(storage)?;
-            Self::load(tx, &id).map(Some)
+            let mut picking = Picking::new(filter, max_per_ehr, pick::claimed(tx)?);
+            let ids = pick::due(tx, now, &mut picking, limit)?;
+            let mut claim = tx
+                .prepare_cached(
+                    "UPDATE jobs SET status = 'claimed', claimed_by = ?2, lease_until_ms = ?3,
+                         last_progress_ms = ?4, progress = 'claimed', attempts = attempts + 1, updated_ms = ?4
+                     WHERE id = ?1",
+                )
+                .map_err(storage)?;
+            for id in &ids {
+                claim
+                    .execute(params![id, host, now + lease.as_millis() as i64, now])
+                    .map_err(storage)?;
+            }
+            ids.iter().map(|id| Self::load(tx, id)).collect()
         })
         .await
     }
@@ -222,17 +230,23 @@ impl Queue for SqliteQueue {
             host.to_string(),
             report.adapter.hash.clone(),
         );
+        let next = Status::succeeded(with_warnings);
         self.tx(move |tx, now| {
-            let job = Self::load(tx, &id)?.held_by(&host)?;
-            let next = job.next(Transition::Succeed { with_warnings })?;
-            // The snapshot holds patient data: once the chart has it, the queue does not.
-            tx.execute(
-                "UPDATE jobs SET status = ?2, outcome = ?3, error = NULL, error_kind = NULL, failures_in_row = 0,
-                     adapter_hash = ?6, payload = CASE WHEN ?5 THEN payload ELSE NULL END, progress = NULL,
-                     claimed_by = NULL, lease_until_ms = NULL, updated_ms = ?4 WHERE id = ?1",
-                params![id, next.as_str(), outcome, now, keep_payload, hash],
-            )
-            .map_err(storage)?;
+            // Only while `host` holds the job; the snapshot holds patient data: once the
+            // chart has it, the queue does not.
+            let n = tx
+                .prepare_cached(
+                    "UPDATE jobs SET status = ?2, outcome = ?3, error = NULL, error_kind = NULL, failures_in_row = 0,
+                         adapter_hash = ?6, payload = CASE WHEN ?5 THEN payload ELSE NULL END, progress = NULL,
+                         claimed_by = NULL, lease_until_ms = NULL, updated_ms = ?4
+                     WHERE id = ?1 AND status = 'claimed' AND claimed_by = ?7",
+                )
+                .and_then(|mut u| u.execute(params![id, next.as_str(), outcome, now, keep_payload, hash, host]))
+                .map_err(storage)?;
+            if n == 0 {
+                // Why not: no such job, or another host holds it now.
+                Self::load(tx, &id)?.held_by(&host)?;
+            }
             Ok(next)
         })
         .await

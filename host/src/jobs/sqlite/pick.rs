@@ -1,26 +1,27 @@
-//! Which job a claim takes: the oldest due pending job that the filter allows, of an EHR
-//! group (an EHR in a tenant) below the per-EHR limit.
+//! Which jobs a claim takes: the oldest due pending jobs that the filter allows, of EHR
+//! groups (an EHR in a tenant) below the per-EHR limit (counted by [`Picking`]).
 //!
-//! Every query here costs the same whatever the number of jobs in the file: the groups at
-//! their limit come from the claimed jobs (a handful); the oldest due jobs are read in
+//! Every query here costs the same whatever the number of jobs in the file: each group's
+//! count comes from the claimed jobs (a handful); the oldest due jobs are read in
 //! order, at most [`CLAIM_SCAN`]; only when all of those belong to groups that may not
 //! be served is each group's oldest due job looked up through the `jobs_group_due`
 //! index, one group at a time. Asking per candidate whether its group is at its limit
 //! (a correlated `COUNT(*)`) made a claim read every pending job of a full EHR.
 
 use super::{storage, Tx};
+use crate::jobs::picking::Picking;
 use crate::jobs::queue::{ClaimFilter, EhrGroup, QueueError, CLAIM_SCAN};
 use rusqlite::{params, OptionalExtension};
 
-/// The id of the job to claim at `now`, if any.
+/// The ids of up to `limit` jobs to claim at `now`, oldest first, as `picking` allows.
 pub fn due(
     tx: &Tx<'_>,
     now: i64,
-    max_per_ehr: u32,
-    filter: &ClaimFilter<'_>,
-) -> Result<Option<String>, QueueError> {
-    let full = at_limit(tx, max_per_ehr)?;
-    let open = |ehr: &str, scope: Option<&str>| filter.open(&full, ehr, scope);
+    picking: &mut Picking<'_>,
+    limit: usize,
+) -> Result<Vec<String>, QueueError> {
+    let mut out = Vec::new();
+    let filter = *picking.filter();
     // One tenant's claims (a hub's agents) go straight to that tenant's groups: the
     // oldest jobs of the whole queue are mostly other tenants'.
     if filter.scope.is_none() {
@@ -38,44 +39,56 @@ pub fn due(
             seen += 1;
             let ehr: String = row.get(1).map_err(storage)?;
             let scope: Option<String> = row.get(2).map_err(storage)?;
-            if open(&ehr, scope.as_deref()) {
-                return row.get(0).map(Some).map_err(storage);
-            }
-        }
-        if seen < CLAIM_SCAN {
-            return Ok(None);
-        }
-    }
-    let mut best: Option<(i64, i64, String)> = None;
-    for ehr in ehrs(tx, filter)? {
-        for scope in scopes(tx, &ehr, filter)? {
-            if !open(&ehr, scope.as_deref()) {
-                continue;
-            }
-            if let Some(head) = oldest_due(tx, now, &ehr, scope.as_deref())? {
-                if best.as_ref().is_none_or(|b| (head.0, head.1) < (b.0, b.1)) {
-                    best = Some(head);
+            if picking.take(&ehr, scope.as_deref()) {
+                out.push(row.get(0).map_err(storage)?);
+                if out.len() == limit {
+                    break;
                 }
             }
         }
+        // What was found is claimed; the next claim reads past it.
+        if seen < CLAIM_SCAN || !out.is_empty() {
+            return Ok(out);
+        }
     }
-    Ok(best.map(|(_, _, id)| id))
+    // Each open group's oldest due job, oldest first (one per group: the next claim
+    // finds the next one).
+    let mut heads: Vec<(i64, i64, String, String, Option<String>)> = Vec::new();
+    for ehr in ehrs(tx, &filter)? {
+        for scope in scopes(tx, &ehr, &filter)? {
+            if !picking.open(&ehr, scope.as_deref()) {
+                continue;
+            }
+            if let Some((next, created, id)) = oldest_due(tx, now, &ehr, scope.as_deref())? {
+                heads.push((next, created, id, ehr.clone(), scope));
+            }
+        }
+    }
+    heads.sort();
+    for (_, _, id, ehr, scope) in heads {
+        if out.len() < limit && picking.take(&ehr, scope.as_deref()) {
+            out.push(id);
+        }
+    }
+    Ok(out)
 }
 
-/// The groups with `max_per_ehr` jobs claimed already.
-fn at_limit(tx: &Tx<'_>, max_per_ehr: u32) -> Result<Vec<EhrGroup>, QueueError> {
+/// The jobs each group has claimed now (only groups with any).
+pub fn claimed(tx: &Tx<'_>) -> Result<Vec<(EhrGroup, u32)>, QueueError> {
     let mut stmt = tx
         .prepare_cached(
-            "SELECT ehr, scope FROM jobs WHERE status = 'claimed'
-             GROUP BY ehr, scope HAVING COUNT(*) >= ?1",
+            "SELECT ehr, scope, COUNT(*) FROM jobs WHERE status = 'claimed' GROUP BY ehr, scope",
         )
         .map_err(storage)?;
     let rows = stmt
-        .query_map([max_per_ehr], |r| {
-            Ok(EhrGroup {
-                ehr: r.get(0)?,
-                scope: r.get(1)?,
-            })
+        .query_map([], |r| {
+            Ok((
+                EhrGroup {
+                    ehr: r.get(0)?,
+                    scope: r.get(1)?,
+                },
+                r.get(2)?,
+            ))
         })
         .map_err(storage)?;
     rows.collect::<Result<_, _>>().map_err(storage)
