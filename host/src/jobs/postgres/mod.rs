@@ -23,7 +23,7 @@ use connection::{storage, Connection, Session};
 use schema::{record, COLUMNS, SCHEMA};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio_postgres::{Client, Transaction};
+use tokio_postgres::Transaction;
 
 /// Any fixed number: the advisory lock that serialises claims across hosts.
 const CLAIM_LOCK: i64 = 0x6568_725f_636c_6169;
