@@ -117,9 +117,7 @@ async fn claim_order_and_limits<Q: Queue, F: Future<Output = Q>>(
 // One claim takes several jobs at once, oldest first, each counted: the per-EHR limit
 // counts what the claim itself takes, an EHR written one job at a time gives it one job
 // per group, and past the oldest jobs of full groups the rest are still found.
-async fn claims_in_batches<Q: Queue, F: Future<Output = Q>>(
-    make: &impl Fn(Arc<ManualClock>) -> F,
-) {
+async fn claims_in_batches<Q: Queue, F: Future<Output = Q>>(make: &impl Fn(Arc<ManualClock>) -> F) {
     let (q, clock) = fresh(make).await;
     for (id, ehr) in [
         ("A1", "a"),
@@ -150,10 +148,21 @@ async fn claims_in_batches<Q: Queue, F: Future<Output = Q>>(
         "`a` stops at its limit of 2 within the claim, `local` at one"
     );
     let next = ids(q.claim_many("h1", LEASE, 2, filter, 10).await.unwrap());
-    assert_eq!(next, ["L2"], "`a` is full; one at a time is per claim (the runner skips a group in flight)");
-    let rest = ids(q.claim_many("h2", LEASE, 3, ClaimFilter::default(), 1).await.unwrap());
+    assert_eq!(
+        next,
+        ["L2"],
+        "`a` is full; one at a time is per claim (the runner skips a group in flight)"
+    );
+    let rest = ids(q
+        .claim_many("h2", LEASE, 3, ClaimFilter::default(), 1)
+        .await
+        .unwrap());
     assert_eq!(rest, ["A3"], "the limit raised to 3, and one asked for");
-    assert!(q.claim_many("h2", LEASE, 3, filter, 5).await.unwrap().is_empty());
+    assert!(q
+        .claim_many("h2", LEASE, 3, filter, 5)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(q.list(Some(Status::Claimed)).await.unwrap().len(), 6);
     for i in 0..70 {
         q.submit(job(&format!("F{i:02}"), "full")).await.unwrap();
@@ -161,7 +170,11 @@ async fn claims_in_batches<Q: Queue, F: Future<Output = Q>>(
     }
     q.submit(job("C1", "c")).await.unwrap();
     let first = ids(q.claim_many("h3", LEASE, 1, filter, 4).await.unwrap());
-    assert_eq!(first, ["F00"], "what the oldest jobs held that could be taken");
+    assert_eq!(
+        first,
+        ["F00"],
+        "what the oldest jobs held that could be taken"
+    );
     let past = ids(q.claim_many("h3", LEASE, 1, filter, 4).await.unwrap());
     assert_eq!(past, ["C1"], "past the full EHR's oldest jobs");
 }

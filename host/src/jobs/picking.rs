@@ -76,8 +76,14 @@ mod tests {
         let mut p = Picking::new(ClaimFilter::default(), 3, [(EhrGroup::of("a", None), 1)]);
         assert!(p.take("a", None));
         assert!(p.take("a", None));
-        assert!(!p.take("a", None), "1 claimed before, 2 picked: at the limit of 3");
-        assert!(p.take("a", Some("pa")), "another tenant's group counts apart");
+        assert!(
+            !p.take("a", None),
+            "1 claimed before, 2 picked: at the limit of 3"
+        );
+        assert!(
+            p.take("a", Some("pa")),
+            "another tenant's group counts apart"
+        );
         assert!(p.take("b", None));
     }
 
@@ -93,7 +99,10 @@ mod tests {
         assert!(!p.take("crystalpm", None));
         assert!(p.take("crystalpm", Some("pa")));
         assert!(p.take("revolution", None));
-        assert!(p.take("revolution", None), "a cloud EHR keeps the per-EHR limit");
+        assert!(
+            p.take("revolution", None),
+            "a cloud EHR keeps the per-EHR limit"
+        );
     }
 
     #[test]

@@ -159,7 +159,13 @@ pub async fn claim<Q: Queue>(
     limit: usize,
 ) -> Result<Vec<JobRecord>, QueueError> {
     queue
-        .claim_many(&config.host, config.lease, config.max_per_ehr, filter, limit)
+        .claim_many(
+            &config.host,
+            config.lease,
+            config.max_per_ehr,
+            filter,
+            limit,
+        )
         .await
 }
 

@@ -113,7 +113,13 @@ async fn take<Q: Queue, S: HubStore>(
     while out.len() < BATCH {
         let jobs = hub
             .queue
-            .claim_many(agent, lease, hub.limits.in_flight, filter, BATCH - out.len())
+            .claim_many(
+                agent,
+                lease,
+                hub.limits.in_flight,
+                filter,
+                BATCH - out.len(),
+            )
             .await
             .map_err(queue_down)?;
         if jobs.is_empty() {

@@ -201,7 +201,15 @@ impl Queue for PostgresQueue {
             let n = c
                 .execute(
                     &update,
-                    &[&id, &next.as_str(), &outcome, &now, &keep_payload, &report.adapter.hash, &host],
+                    &[
+                        &id,
+                        &next.as_str(),
+                        &outcome,
+                        &now,
+                        &keep_payload,
+                        &report.adapter.hash,
+                        &host,
+                    ],
                 )
                 .await
                 .map_err(storage)?;

@@ -108,7 +108,13 @@ pub async fn due(
                 }
             }
             .map_err(storage)?
-            .map(|r| (r.get::<_, i64>(0), r.get::<_, i64>(1), r.get::<_, String>(2)));
+            .map(|r| {
+                (
+                    r.get::<_, i64>(0),
+                    r.get::<_, i64>(1),
+                    r.get::<_, String>(2),
+                )
+            });
             if let Some((next, created, id)) = head {
                 heads.push((next, created, id, ehr.clone(), scope));
             }
