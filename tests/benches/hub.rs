@@ -15,6 +15,8 @@
 //! Prints figures and ratios; asserts nothing about speed. Needs `bash tests/setup.sh`
 //! (the built components) and MariaDB.
 
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "support/table.rs"]
 mod table;
 
@@ -229,20 +231,6 @@ async fn hub_role(home: &Path) {
     std::future::pending::<()>().await;
 }
 
-/// CPU time (user + system) the process `pid` has used so far.
-fn cpu_time(pid: u32) -> Duration {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name (which may hold spaces), from field 3 (`state`):
-    // `utime` is field 14 and `stime` field 15, in clock ticks of 1/100 s.
-    let rest = stat.rsplit_once(')').map(|(_, r)| r).unwrap_or("");
-    let fields: Vec<u64> = rest
-        .split_whitespace()
-        .map(|f| f.parse().unwrap_or(0))
-        .collect();
-    let ticks = fields.get(11).copied().unwrap_or(0) + fields.get(12).copied().unwrap_or(0);
-    Duration::from_millis(ticks * 10)
-}
-
 fn rss_kb(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -324,7 +312,7 @@ async fn capacity(agents: usize, seconds: u64) {
         queue: QueueCounts::default(),
     };
     let until = Instant::now() + Duration::from_secs(seconds);
-    let (cpu_before, wall) = (cpu_time(child.id()), Instant::now());
+    let (cpu_before, wall) = (cpu::cpu_time(child.id()), Instant::now());
     let mut tasks = vec![];
     for (i, c) in clients.iter().enumerate() {
         let (c, hb) = (c.clone(), hb.clone());
@@ -362,7 +350,7 @@ async fn capacity(agents: usize, seconds: u64) {
         peak_kb = peak_kb.max(rss_kb(child.id(), "VmRSS:"));
     }
     let hwm_kb = rss_kb(child.id(), "VmHWM:");
-    let cpu = cpu_time(child.id()).saturating_sub(cpu_before);
+    let cpu = cpu::cpu_time(child.id()).saturating_sub(cpu_before);
     let busy = cpu.as_secs_f64() / wall.elapsed().as_secs_f64();
     let _ = child.kill();
     let _ = child.wait();

@@ -19,6 +19,8 @@
 //! - `BENCH_GROWTH`: the queue sizes of the growth runs, comma-separated (default
 //!   `300,3000,30000`; empty skips them).
 
+#[path = "support/cpu.rs"]
+mod cpu;
 #[path = "support/direct.rs"]
 mod direct;
 #[path = "support/table.rs"]
@@ -172,7 +174,20 @@ async fn main() {
     // 1. Queue overhead.
     let q = file("overhead.sqlite");
     fill(&q, n, "sq", &sealer).await;
-    let took = drain(q, noop.clone(), &sealer, concurrency, n).await;
+    let (before, cpu_before) = (q.commits(), cpu::own_cpu_time());
+    let took = drain(q.clone(), noop.clone(), &sealer, concurrency, n).await;
+    let cpu = cpu::own_cpu_time().saturating_sub(cpu_before);
+    let c = q.commits() - before;
+    println!(
+        "SQLite: {} commits for {n} jobs ({:.2} per job, {:.1} operations and {:.0} µs each, \
+         the writer busy {:.0} % of the time); {:.0} µs of CPU per job",
+        c.commits,
+        c.commits as f64 / n as f64,
+        c.operations as f64 / c.commits.max(1) as f64,
+        c.busy.as_secs_f64() * 1e6 / c.commits.max(1) as f64,
+        c.busy.as_secs_f64() * 100.0 / took.as_secs_f64(),
+        cpu.as_secs_f64() * 1e6 / n as f64,
+    );
     row(
         &format!("jobs/s, no-op writer, {concurrency} in flight: SQLite"),
         n as f64 / took.as_secs_f64(),

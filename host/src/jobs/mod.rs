@@ -40,5 +40,5 @@ pub use queue::{
     CancelOutcome, ClaimFilter, EhrGroup, JobRecord, KeyState, Lease, NewJob, Queue, QueueError,
 };
 pub use seal::Sealer;
-pub use sqlite::SqliteQueue;
+pub use sqlite::{CommitCounts, SqliteQueue};
 pub use view::JobView;

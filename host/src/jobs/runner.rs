@@ -159,8 +159,16 @@ pub async fn run<Q, A>(
         tokio::select! {
             Some(done) = jobs.join_next_with_id(), if !jobs.is_empty() => {
                 // A job done frees a slot: claim again at once, unless the store failed.
-                let store_failed =
-                    finished(done, &mut in_flight, &worker, &mut gate, &mut backoff, &mut settled);
+                // Every other job done by now frees its slot first, so that one claim
+                // (one commit) refills them all: their outcomes were committed together,
+                // and claiming for the first alone would cost a commit per job.
+                let mut store_failed = None;
+                let mut next = Some(done);
+                while let Some(done) = next.take().or_else(|| jobs.try_join_next_with_id()) {
+                    let failed =
+                        finished(done, &mut in_flight, &worker, &mut gate, &mut backoff, &mut settled);
+                    store_failed = store_failed.or(failed);
+                }
                 if let Some(wait) = store_failed {
                     next_claim = Instant::now() + wait;
                 } else {

@@ -33,6 +33,28 @@ use std::sync::Arc;
 use std::time::Duration;
 use writer::Writer;
 
+/// What a SQLite queue has committed so far ([`SqliteQueue::commits`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitCounts {
+    /// Transactions committed.
+    pub commits: u64,
+    /// Queue operations in them.
+    pub operations: u64,
+    /// Time spent running and committing them.
+    pub busy: Duration,
+}
+
+impl std::ops::Sub for CommitCounts {
+    type Output = CommitCounts;
+    fn sub(self, before: CommitCounts) -> CommitCounts {
+        CommitCounts {
+            commits: self.commits - before.commits,
+            operations: self.operations - before.operations,
+            busy: self.busy.saturating_sub(before.busy),
+        }
+    }
+}
+
 /// A job queue in a SQLite file.
 pub struct SqliteQueue {
     /// The thread that owns the connection and commits operations in groups.
@@ -91,6 +113,18 @@ impl SqliteQueue {
     /// machine's speed. For tests that hold the queue's work per job to a bound.
     pub fn count_steps(&self) -> Arc<AtomicU64> {
         self.steps.get_or_init(Arc::default).clone()
+    }
+
+    /// Transactions committed so far, the operations they held, and the time spent
+    /// running and committing them: how many queue operations share each wait for the
+    /// disk, and how long that is (for benches and tests).
+    pub fn commits(&self) -> CommitCounts {
+        let c = self.writer.commits();
+        CommitCounts {
+            commits: c.commits.load(Ordering::Relaxed),
+            operations: c.operations.load(Ordering::Relaxed),
+            busy: Duration::from_micros(c.busy_us.load(Ordering::Relaxed)),
+        }
     }
 
     /// Runs `f` in an immediate transaction, with the operations queued beside it
