@@ -29,6 +29,7 @@ pub mod sqlite;
 mod stored;
 pub mod view;
 pub mod worker;
+pub mod write_slot;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use health::{StoreHealth, StoreState};

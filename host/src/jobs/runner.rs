@@ -16,9 +16,11 @@ use super::clock::SystemClock;
 use super::gate::Gate;
 use super::queue::{ClaimFilter, EhrGroup, Queue, QueueError};
 use super::worker::{claim, housekeeping, work, Adapters, Processed, WorkerConfig};
+use super::write_slot::WriteSlot;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{Notify, Semaphore};
 use tokio::task::{self, JoinError, JoinSet};
 use tokio::time::Instant;
 
@@ -69,6 +71,14 @@ pub async fn run<Q, A>(
     let worker = Arc::new(worker);
     let shutdown = worker.shutdown.clone();
     let mut jobs: JoinSet<Result<Processed, QueueError>> = JoinSet::new();
+    // The places for writes in flight; a job gives its place up once written, before its
+    // outcome is recorded, and `freed` wakes the loop to claim for it.
+    let (slots, freed) = (
+        Arc::new(Semaphore::new(concurrency)),
+        Arc::new(Notify::new()),
+    );
+    // Jobs still being recorded when their places are taken again are bounded too.
+    let most_tasks = concurrency * 2;
     // The jobs in flight, with their group: a job of ours whose lease lapsed (the store
     // was away longer than the lease) can come back to us while its attempt still runs;
     // that attempt goes on and records it, a second one is not started beside it. And an
@@ -83,7 +93,11 @@ pub async fn run<Q, A>(
         tokio::time::interval_at(Instant::now() + config.housekeeping, config.housekeeping);
     upkeep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
-        while !shutdown.is_cancelled() && jobs.len() < concurrency && Instant::now() >= next_claim {
+        while !shutdown.is_cancelled()
+            && slots.available_permits() > 0
+            && jobs.len() < most_tasks
+            && Instant::now() >= next_claim
+        {
             let now = Instant::now();
             let local = adapters.one_at_a_time();
             let mut except = gate.closed(now).to_vec();
@@ -99,7 +113,8 @@ pub async fn run<Q, A>(
                 one_each: &local,
             };
             // As many as there is room for, in one claim: one commit for all of them.
-            match claim(queue.as_ref(), &worker, filter, concurrency - jobs.len()).await {
+            let room = slots.available_permits().min(most_tasks - jobs.len());
+            match claim(queue.as_ref(), &worker, filter, room).await {
                 Ok(claimed) if claimed.is_empty() => {
                     worker.health.ok();
                     backoff.reset();
@@ -117,6 +132,8 @@ pub async fn run<Q, A>(
                         }
                         let id = job.id.clone();
                         let group = EhrGroup::of(&job.ehr, job.scope.as_deref());
+                        let slot = WriteSlot::take(&slots, &freed)
+                            .expect("a claim takes no more jobs than there are free places");
                         let (queue, adapters, worker) =
                             (queue.clone(), adapters.clone(), worker.clone());
                         let handle = jobs.spawn(async move {
@@ -126,6 +143,7 @@ pub async fn run<Q, A>(
                                 &worker,
                                 &SystemClock,
                                 job,
+                                slot,
                             )
                             .await
                         });
@@ -155,7 +173,7 @@ pub async fn run<Q, A>(
             }
             return;
         }
-        let room = jobs.len() < concurrency;
+        let room = slots.available_permits() > 0 && jobs.len() < most_tasks;
         tokio::select! {
             Some(done) = jobs.join_next_with_id(), if !jobs.is_empty() => {
                 // A job done frees a slot: claim again at once, unless the store failed.
@@ -175,6 +193,9 @@ pub async fn run<Q, A>(
                     next_claim = next_claim.min(Instant::now());
                 }
             }
+            // A write done: its place is free, claim for it (its outcome is being
+            // recorded meanwhile, in the same commit when the store groups them).
+            _ = freed.notified() => next_claim = next_claim.min(Instant::now()),
             _ = tokio::time::sleep_until(next_claim), if room => {}
             _ = upkeep_tick.tick() => upkeep(queue.as_ref(), &worker).await,
             _ = shutdown.cancelled() => {}

@@ -13,6 +13,7 @@ use super::health::StoreHealth;
 use super::lifecycle::Status;
 use super::policy::{alert, Alert, Decision, RetryPolicy};
 use super::queue::{ClaimFilter, JobRecord, Lease, Queue, QueueError};
+use super::write_slot::WriteSlot;
 use crate::audit::{AuditLog, Entry};
 use crate::remediation::{self, NextStep, Remediation};
 use crate::report::WriteReport;
@@ -121,7 +122,9 @@ pub async fn step_where<Q: Queue, A: Adapters>(
     let Some(job) = claim(queue, config, filter, 1).await?.pop() else {
         return Ok(None);
     };
-    work(queue, adapters, config, clock, job).await.map(Some)
+    work(queue, adapters, config, clock, job, WriteSlot::none())
+        .await
+        .map(Some)
 }
 
 /// The queue's upkeep, off the path of each job: removes the snapshots of succeeded jobs
@@ -169,16 +172,18 @@ pub async fn claim<Q: Queue>(
         .await
 }
 
-/// Writes a claimed `job` through its adapter and records what happened.
+/// Writes a claimed `job` through its adapter and records what happened. `slot` is given
+/// up as soon as the write is done, before the outcome is recorded.
 pub async fn work<Q: Queue, A: Adapters>(
     queue: &Q,
     adapters: &A,
     config: &WorkerConfig,
     clock: &dyn Clock,
     job: JobRecord,
+    slot: WriteSlot,
 ) -> Result<Processed, QueueError> {
     let failures_before = job.failures_in_row;
-    let done = process(queue, adapters, config, clock, &job).await?;
+    let done = process(queue, adapters, config, clock, &job, slot).await?;
     let alert = match done.status {
         // A cancelled job raises no health alert.
         Status::Cancelled => None,
@@ -222,6 +227,7 @@ async fn process<Q: Queue, A: Adapters>(
     config: &WorkerConfig,
     clock: &dyn Clock,
     job: &JobRecord,
+    slot: WriteSlot,
 ) -> Result<Done, QueueError> {
     let snapshot = match open_snapshot(config, job) {
         Ok(s) => s,
@@ -237,7 +243,9 @@ async fn process<Q: Queue, A: Adapters>(
     let control = Arc::new(JobControl::new().in_scope(job.scope.clone()));
     let started_ms = clock.now_ms();
     let write = adapters.write(&job.ehr, snapshot.clone(), control.clone());
-    let Some((adapter, result)) = watch(queue, config, job, &control, write).await else {
+    let written = watch(queue, config, job, &control, write).await;
+    drop(slot);
+    let Some((adapter, result)) = written else {
         let rem = remediation::adapter_missing(&job.ehr);
         return fail(
             queue,

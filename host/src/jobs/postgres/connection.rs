@@ -1,5 +1,5 @@
-//! One PostgreSQL connection that comes back: when the server goes away (restarted,
-//! network cut) the broken client is dropped and the next operation connects again.
+//! A few PostgreSQL connections that come back: when the server goes away (restarted,
+//! network cut) a broken client is dropped and the next operation on it connects again.
 //! Operations in between fail fast with [`QueueError::Storage`]; the job loop backs off
 //! and says once that the store is unavailable and once that it is back.
 //!
@@ -10,6 +10,7 @@
 use crate::jobs::queue::QueueError;
 use std::collections::HashMap;
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard};
 use tokio_postgres::{Client, GenericClient, NoTls, Statement};
@@ -17,10 +18,16 @@ use tokio_postgres::{Client, GenericClient, NoTls, Statement};
 /// How long one connection attempt may take.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// A connection string and the session made from it, if it is up.
+/// Connections a queue opens at most: operations of jobs in flight side by side run on
+/// several, so the server works on them at once (its backends are one process each).
+const POOL: usize = 4;
+
+/// A connection string and the sessions made from it, each while it is up (the first at
+/// once, the others when operations overlap).
 pub struct Connection {
     config: String,
-    client: Mutex<Option<Session>>,
+    pool: Vec<Mutex<Option<Session>>>,
+    next: AtomicUsize,
 }
 
 /// An open client and the statements prepared on it, held for one operation.
@@ -81,15 +88,39 @@ impl Connection {
     pub async fn open(config: &str, setup: &'static str) -> Result<Connection, QueueError> {
         let client = connect(config).await?;
         client.batch_execute(setup).await.map_err(storage)?;
+        let mut pool = vec![Mutex::new(Some(Session::new(client)))];
+        pool.extend((1..POOL).map(|_| Mutex::new(None)));
         Ok(Connection {
             config: config.to_string(),
-            client: Mutex::new(Some(Session::new(client))),
+            pool,
+            next: AtomicUsize::new(0),
         })
     }
 
-    /// The client for one operation, connecting again first if the last one broke.
+    /// A session for one operation: a free one (the open ones first), else the next in
+    /// turn once free; connecting (again) first if it is not up.
     pub async fn hold(&self) -> Result<Held<'_>, QueueError> {
-        let mut held = self.client.lock().await;
+        let mut spare = None;
+        for slot in &self.pool {
+            if let Ok(held) = slot.try_lock() {
+                if held.is_some() {
+                    return self.ready(held).await;
+                }
+                spare.get_or_insert(held);
+            }
+        }
+        let held = match spare {
+            Some(held) => held,
+            None => {
+                let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.pool.len();
+                self.pool[turn].lock().await
+            }
+        };
+        self.ready(held).await
+    }
+
+    /// `held`, connected (again) first if it is not up.
+    async fn ready<'a>(&self, mut held: Held<'a>) -> Result<Held<'a>, QueueError> {
         if held.as_ref().is_none_or(|s| s.client.is_closed()) {
             *held = None;
             *held = Some(Session::new(connect(&self.config).await?));

@@ -31,7 +31,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use writer::Writer;
+use writer::{Order, Writer};
 
 /// What a SQLite queue has committed so far ([`SqliteQueue::commits`]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -134,7 +134,7 @@ impl SqliteQueue {
         &self,
         f: impl FnOnce(&Tx<'_>, i64) -> Result<T, QueueError> + Send + 'static,
     ) -> Result<T, QueueError> {
-        self.writer.call(f).await
+        self.writer.call(Order::AsQueued, f).await
     }
 
     fn load(tx: &Tx<'_>, id: &str) -> Result<JobRecord, QueueError> {
@@ -204,7 +204,8 @@ impl Queue for SqliteQueue {
         let scope = filter.scope.map(String::from);
         let ehrs = filter.ehrs.map(<[String]>::to_vec);
         let (except, one_each) = (filter.except.to_vec(), filter.one_each.to_vec());
-        self.tx(move |tx, now| {
+        // After the outcomes queued beside it: the jobs they settle free their places.
+        self.writer.call(Order::AfterOthers, move |tx, now| {
             let filter = ClaimFilter {
                 scope: scope.as_deref(),
                 ehrs: ehrs.as_deref(),

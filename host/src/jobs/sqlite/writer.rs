@@ -21,16 +21,6 @@ use tokio::sync::{mpsc, oneshot};
 /// Most operations in one transaction.
 const MAX_BATCH: usize = 256;
 
-/// How long the writer waits for more operations before a commit while callers are
-/// working side by side (one of the last [`BUSY_BATCHES`] commits held several): each
-/// commit waits for the disk, and jobs that started together finish a few hundred
-/// microseconds apart, so waiting this long saves whole commits. A caller alone is
-/// never kept waiting.
-const GATHER: std::time::Duration = std::time::Duration::from_micros(200);
-
-/// How many commits after one that held several operations the writer still gathers.
-const BUSY_BATCHES: u8 = 4;
-
 /// Hands an operation's result to its caller, given the batch's commit failure if any.
 type Deliver = Box<dyn FnOnce(Option<&QueueError>) + Send>;
 
@@ -47,9 +37,22 @@ pub struct Ran {
 /// One queued operation: runs in the batch's transaction, or is told the store failed.
 pub type Op = Box<dyn for<'a, 'b> FnOnce(Result<(&'a Tx<'b>, i64), &QueueError>) -> Ran + Send>;
 
+/// Where an operation runs in its batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Order {
+    /// In the order it was queued.
+    AsQueued,
+    /// After the others (a claim: the outcomes recorded in the same commit free their
+    /// places under the per-EHR limit first).
+    AfterOthers,
+}
+
+/// An operation with its place in the batch.
+type Queued = (Order, Op);
+
 /// The sending end, held by the queue.
 pub struct Writer {
-    ops: mpsc::UnboundedSender<Op>,
+    ops: mpsc::UnboundedSender<Queued>,
     commits: Arc<Commits>,
 }
 
@@ -88,9 +91,11 @@ impl Writer {
         &self.commits
     }
 
-    /// Runs `f` in the next transaction; its result once that transaction is committed.
+    /// Runs `f` in the next transaction, placed in it by `order`; its result once that
+    /// transaction is committed.
     pub async fn call<T: Send + 'static>(
         &self,
+        order: Order,
         f: impl FnOnce(&Tx<'_>, i64) -> Result<T, QueueError> + Send + 'static,
     ) -> Result<T, QueueError> {
         let (send, recv) = oneshot::channel();
@@ -113,7 +118,7 @@ impl Writer {
                 }),
             }
         });
-        if self.ops.send(op).is_err() {
+        if self.ops.send((order, op)).is_err() {
             return Err(stopped());
         }
         recv.await.unwrap_or_else(|_| Err(stopped()))
@@ -138,22 +143,14 @@ fn run(
     clock: Arc<dyn Clock>,
     steps: Arc<OnceLock<Arc<AtomicU64>>>,
     commits: &Commits,
-    mut rx: mpsc::UnboundedReceiver<Op>,
+    mut rx: mpsc::UnboundedReceiver<Queued>,
 ) {
     let mut counting = false;
-    let mut busy = 0u8;
     while let Some(first) = rx.blocking_recv() {
         let mut batch = vec![first];
         take_queued(&mut rx, &mut batch);
-        if busy > 0 && batch.len() < MAX_BATCH {
-            std::thread::sleep(GATHER);
-            take_queued(&mut rx, &mut batch);
-        }
-        busy = if batch.len() > 1 {
-            BUSY_BATCHES
-        } else {
-            busy.saturating_sub(1)
-        };
+        batch.sort_by_key(|(order, _)| *order);
+        let batch: Vec<Op> = batch.into_iter().map(|(_, op)| op).collect();
         if conn.is_none() {
             match connect(&path) {
                 Ok(c) => {
@@ -189,7 +186,7 @@ fn run(
 }
 
 /// Adds the operations queued now to `batch`, up to [`MAX_BATCH`].
-fn take_queued(rx: &mut mpsc::UnboundedReceiver<Op>, batch: &mut Vec<Op>) {
+fn take_queued(rx: &mut mpsc::UnboundedReceiver<Queued>, batch: &mut Vec<Queued>) {
     while batch.len() < MAX_BATCH {
         match rx.try_recv() {
             Ok(op) => batch.push(op),
