@@ -16,11 +16,11 @@ use super::clock::SystemClock;
 use super::gate::Gate;
 use super::queue::{ClaimFilter, EhrGroup, Queue, QueueError};
 use super::worker::{claim, housekeeping, work, Adapters, Processed, WorkerConfig};
-use super::write_slot::WriteSlot;
+use super::write_slot::{Freed, WriteSlot};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::mpsc;
 use tokio::task::{self, JoinError, JoinSet};
 use tokio::time::Instant;
 
@@ -71,12 +71,10 @@ pub async fn run<Q, A>(
     let worker = Arc::new(worker);
     let shutdown = worker.shutdown.clone();
     let mut jobs: JoinSet<Result<Processed, QueueError>> = JoinSet::new();
-    // The places for writes in flight; a job gives its place up once written, before its
-    // outcome is recorded, and `freed` wakes the loop to claim for it.
-    let (slots, freed) = (
-        Arc::new(Semaphore::new(concurrency)),
-        Arc::new(Notify::new()),
-    );
+    // The places for writes in flight: a job gives its place up once written, before
+    // its outcome is recorded ([`WriteSlot`]); the runner counts them from those messages.
+    let (freed, mut freed_rx) = mpsc::unbounded_channel::<Freed>();
+    let mut writing = 0usize;
     // Jobs still being recorded when their places are taken again are bounded too.
     let most_tasks = concurrency * 2;
     // The jobs in flight, with their group: a job of ours whose lease lapsed (the store
@@ -93,8 +91,11 @@ pub async fn run<Q, A>(
         tokio::time::interval_at(Instant::now() + config.housekeeping, config.housekeeping);
     upkeep_tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
+        while let Ok(f) = freed_rx.try_recv() {
+            given_up(f, &mut writing, &mut gate);
+        }
         while !shutdown.is_cancelled()
-            && slots.available_permits() > 0
+            && writing < concurrency
             && jobs.len() < most_tasks
             && Instant::now() >= next_claim
         {
@@ -113,7 +114,7 @@ pub async fn run<Q, A>(
                 one_each: &local,
             };
             // As many as there is room for, in one claim: one commit for all of them.
-            let room = slots.available_permits().min(most_tasks - jobs.len());
+            let room = (concurrency - writing).min(most_tasks - jobs.len());
             match claim(queue.as_ref(), &worker, filter, room).await {
                 Ok(claimed) if claimed.is_empty() => {
                     worker.health.ok();
@@ -132,8 +133,8 @@ pub async fn run<Q, A>(
                         }
                         let id = job.id.clone();
                         let group = EhrGroup::of(&job.ehr, job.scope.as_deref());
-                        let slot = WriteSlot::take(&slots, &freed)
-                            .expect("a claim takes no more jobs than there are free places");
+                        let slot = WriteSlot::new(&freed);
+                        writing += 1;
                         let (queue, adapters, worker) =
                             (queue.clone(), adapters.clone(), worker.clone());
                         let handle = jobs.spawn(async move {
@@ -162,18 +163,11 @@ pub async fn run<Q, A>(
         }
         if shutdown.is_cancelled() {
             while let Some(done) = jobs.join_next_with_id().await {
-                finished(
-                    done,
-                    &mut in_flight,
-                    &worker,
-                    &mut gate,
-                    &mut backoff,
-                    &mut settled,
-                );
+                finished(done, &mut in_flight, &worker, &mut backoff, &mut settled);
             }
             return;
         }
-        let room = slots.available_permits() > 0 && jobs.len() < most_tasks;
+        let room = writing < concurrency && jobs.len() < most_tasks;
         tokio::select! {
             Some(done) = jobs.join_next_with_id(), if !jobs.is_empty() => {
                 // A job done frees a slot: claim again at once, unless the store failed.
@@ -183,8 +177,7 @@ pub async fn run<Q, A>(
                 let mut store_failed = None;
                 let mut next = Some(done);
                 while let Some(done) = next.take().or_else(|| jobs.try_join_next_with_id()) {
-                    let failed =
-                        finished(done, &mut in_flight, &worker, &mut gate, &mut backoff, &mut settled);
+                    let failed = finished(done, &mut in_flight, &worker, &mut backoff, &mut settled);
                     store_failed = store_failed.or(failed);
                 }
                 if let Some(wait) = store_failed {
@@ -195,7 +188,10 @@ pub async fn run<Q, A>(
             }
             // A write done: its place is free, claim for it (its outcome is being
             // recorded meanwhile, in the same commit when the store groups them).
-            _ = freed.notified() => next_claim = next_claim.min(Instant::now()),
+            Some(f) = freed_rx.recv() => {
+                given_up(f, &mut writing, &mut gate);
+                next_claim = next_claim.min(Instant::now());
+            }
             _ = tokio::time::sleep_until(next_claim), if room => {}
             _ = upkeep_tick.tick() => upkeep(queue.as_ref(), &worker).await,
             _ = shutdown.cancelled() => {}
@@ -203,13 +199,21 @@ pub async fn run<Q, A>(
     }
 }
 
-/// Takes a finished job's outcome: tells `settled`, pauses its EHR when it was
-/// rate-limited. Returns how long to wait before claiming when the store failed.
+/// A place given up by a write: one fewer in flight, and its EHR paused when it answered
+/// "too many requests" (before any claim could fill the place with another of its jobs).
+fn given_up(freed: Freed, writing: &mut usize, gate: &mut Gate) {
+    *writing = writing.saturating_sub(1);
+    if let Some((group, wait)) = freed.pause {
+        gate.close(group, wait, Instant::now());
+    }
+}
+
+/// Takes a finished job's outcome and tells `settled`. Returns how long to wait before
+/// claiming when the store failed.
 fn finished(
     done: Result<(task::Id, Result<Processed, QueueError>), JoinError>,
     in_flight: &mut HashMap<task::Id, (String, EhrGroup)>,
     worker: &WorkerConfig,
-    gate: &mut Gate,
     backoff: &mut Backoff,
     settled: &mut impl FnMut(&Processed),
 ) -> Option<Duration> {
@@ -225,13 +229,6 @@ fn finished(
     };
     match done {
         Ok(Ok(p)) => {
-            if let Some(wait) = p.rate_limited {
-                gate.close(
-                    EhrGroup::of(&p.ehr, p.scope.as_deref()),
-                    wait,
-                    Instant::now(),
-                );
-            }
             settled(&p);
             None
         }

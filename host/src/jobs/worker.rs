@@ -12,7 +12,7 @@ use super::clock::Clock;
 use super::health::StoreHealth;
 use super::lifecycle::Status;
 use super::policy::{alert, Alert, Decision, RetryPolicy};
-use super::queue::{ClaimFilter, JobRecord, Lease, Queue, QueueError};
+use super::queue::{ClaimFilter, EhrGroup, JobRecord, Lease, Queue, QueueError};
 use super::write_slot::WriteSlot;
 use crate::audit::{AuditLog, Entry};
 use crate::remediation::{self, NextStep, Remediation};
@@ -87,9 +87,6 @@ pub struct Processed {
     pub status: Status,
     /// The alert raised, if the job's health changed.
     pub alert: Option<Alert>,
-    /// The EHR refused the attempt as too many requests: how long it asked to be left
-    /// alone (the runner claims nothing more of it until then).
-    pub rate_limited: Option<Duration>,
 }
 
 /// How long an EHR that answered "too many requests" without saying how long to wait is
@@ -200,7 +197,6 @@ pub async fn work<Q: Queue, A: Adapters>(
         scope: job.scope,
         status: done.status,
         alert,
-        rate_limited: done.rate_limited,
     })
 }
 
@@ -208,16 +204,11 @@ pub async fn work<Q: Queue, A: Adapters>(
 struct Done {
     status: Status,
     succeeded: bool,
-    rate_limited: Option<Duration>,
 }
 
 impl Done {
     fn settled((status, succeeded): (Status, bool)) -> Done {
-        Done {
-            status,
-            succeeded,
-            rate_limited: None,
-        }
+        Done { status, succeeded }
     }
 }
 
@@ -227,7 +218,7 @@ async fn process<Q: Queue, A: Adapters>(
     config: &WorkerConfig,
     clock: &dyn Clock,
     job: &JobRecord,
-    slot: WriteSlot,
+    mut slot: WriteSlot,
 ) -> Result<Done, QueueError> {
     let snapshot = match open_snapshot(config, job) {
         Ok(s) => s,
@@ -244,8 +235,8 @@ async fn process<Q: Queue, A: Adapters>(
     let started_ms = clock.now_ms();
     let write = adapters.write(&job.ehr, snapshot.clone(), control.clone());
     let written = watch(queue, config, job, &control, write).await;
-    drop(slot);
     let Some((adapter, result)) = written else {
+        drop(slot);
         let rem = remediation::adapter_missing(&job.ehr);
         return fail(
             queue,
@@ -260,6 +251,13 @@ async fn process<Q: Queue, A: Adapters>(
         .map(Done::settled);
     };
     let report = attempt::report(&adapter, &snapshot, &control, result);
+    // A 429 pauses the whole EHR (for this tenant), not only this job: the next jobs
+    // would be refused the same way and spend their attempts on it. The runner hears it
+    // with the place this write gives up, before it could claim another job into it.
+    if let Some(wait) = rate_limit_pause(&report) {
+        slot.pause(EhrGroup::of(&job.ehr, job.scope.as_deref()), wait);
+    }
+    drop(slot);
     if let Some(audit) = &config.audit {
         let mut entry = Entry::of_report(
             &report,
@@ -301,17 +299,18 @@ async fn process<Q: Queue, A: Adapters>(
             .policy
             .decide(rem.class, job.attempts, retry_after, random)
     };
-    // A 429 pauses the whole EHR (for this tenant), not only this job: the next jobs
-    // would be refused the same way and spend their attempts on it.
-    let rate_limited = (rem.kind == remediation::RemediationKind::RateLimited).then(|| {
+    fail(queue, config, job, decision, Some(report), rem, clock)
+        .await
+        .map(Done::settled)
+}
+
+/// How long to leave the EHR alone when it answered "too many requests".
+fn rate_limit_pause(report: &WriteReport) -> Option<Duration> {
+    let rem = report.error.as_ref()?;
+    (rem.kind == remediation::RemediationKind::RateLimited).then(|| {
         rem.retry_after_seconds
             .map(|s| Duration::from_secs(s.into()))
             .unwrap_or(RATE_LIMITED_PAUSE)
-    });
-    let settled = fail(queue, config, job, decision, Some(report), rem, clock).await?;
-    Ok(Done {
-        rate_limited,
-        ..Done::settled(settled)
     })
 }
 

@@ -2,15 +2,27 @@
 //! holds it while its adapter writes and gives it up as soon as the write is done, before
 //! its outcome is recorded, so the runner claims the next job meanwhile: that claim and
 //! the outcomes of the jobs before it then share one commit instead of taking one each.
+//!
+//! The runner counts its places itself, from the [`Freed`] messages: a write answered
+//! "too many requests" says so in the message that frees its place, so the runner pauses
+//! that EHR before it could claim another of its jobs into that place.
 
-use std::sync::Arc;
-use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
+use super::queue::EhrGroup;
+use std::time::Duration;
+use tokio::sync::mpsc;
 
-/// A place for one write in flight; freed when dropped.
+/// A place given up.
+#[derive(Debug)]
+pub struct Freed {
+    /// The EHR group that answered "too many requests", and how long to leave it alone.
+    pub pause: Option<(EhrGroup, Duration)>,
+}
+
+/// A place for one write in flight; given up when dropped.
 #[derive(Debug, Default)]
 pub struct WriteSlot {
-    permit: Option<OwnedSemaphorePermit>,
-    freed: Option<Arc<Notify>>,
+    freed: Option<mpsc::UnboundedSender<Freed>>,
+    pause: Option<(EhrGroup, Duration)>,
 }
 
 impl WriteSlot {
@@ -19,22 +31,28 @@ impl WriteSlot {
         WriteSlot::default()
     }
 
-    /// One of `slots`' places if one is free; `freed` is told when it is given up.
-    pub fn take(slots: &Arc<Semaphore>, freed: &Arc<Notify>) -> Option<WriteSlot> {
-        let permit = slots.clone().try_acquire_owned().ok()?;
-        Some(WriteSlot {
-            permit: Some(permit),
+    /// A place whose giving up is told to `freed`.
+    pub fn new(freed: &mpsc::UnboundedSender<Freed>) -> WriteSlot {
+        WriteSlot {
             freed: Some(freed.clone()),
-        })
+            pause: None,
+        }
+    }
+
+    /// The write was answered "too many requests": the runner leaves `group` alone for
+    /// `wait` from when the place is given up.
+    pub fn pause(&mut self, group: EhrGroup, wait: Duration) {
+        self.pause = Some((group, wait));
     }
 }
 
 impl Drop for WriteSlot {
     fn drop(&mut self) {
-        // The place is given back before the runner is told, so that it finds it free.
-        drop(self.permit.take());
-        if let Some(freed) = &self.freed {
-            freed.notify_one();
+        if let Some(freed) = self.freed.take() {
+            // The runner may have stopped: then nothing needs the place.
+            let _ = freed.send(Freed {
+                pause: self.pause.take(),
+            });
         }
     }
 }
@@ -43,13 +61,24 @@ impl Drop for WriteSlot {
 mod tests {
     use super::*;
 
-    #[tokio::test]
-    async fn a_slot_given_up_is_free_when_the_runner_hears_of_it() {
-        let (slots, freed) = (Arc::new(Semaphore::new(1)), Arc::new(Notify::new()));
-        let slot = WriteSlot::take(&slots, &freed).expect("one place");
-        assert!(WriteSlot::take(&slots, &freed).is_none(), "only one place");
+    #[test]
+    fn a_place_given_up_says_so_with_its_pause() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        let mut slot = WriteSlot::new(&tx);
+        assert!(rx.try_recv().is_err(), "held");
+        slot.pause(EhrGroup::of("rev", None), Duration::from_secs(2));
         drop(slot);
-        freed.notified().await;
-        assert_eq!(slots.available_permits(), 1);
+        let freed = rx.try_recv().expect("given up");
+        assert_eq!(
+            freed.pause,
+            Some((EhrGroup::of("rev", None), Duration::from_secs(2)))
+        );
+        drop(WriteSlot::new(&tx));
+        assert!(rx.try_recv().unwrap().pause.is_none());
+        drop(WriteSlot::none());
+        assert!(
+            rx.try_recv().is_err(),
+            "a slot outside a runner tells nobody"
+        );
     }
 }
