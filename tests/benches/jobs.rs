@@ -174,19 +174,21 @@ async fn main() {
     // 1. Queue overhead.
     let q = file("overhead.sqlite");
     fill(&q, n, "sq", &sealer).await;
-    let (before, cpu_before) = (q.commits(), cpu::own_cpu_time());
+    let (before, cpu_before, machine) = (q.commits(), cpu::own_cpu_time(), cpu::machine_ticks());
     let took = drain(q.clone(), noop.clone(), &sealer, concurrency, n).await;
     let cpu = cpu::own_cpu_time().saturating_sub(cpu_before);
+    let busy = cpu::busy_share(machine, cpu::machine_ticks());
     let c = q.commits() - before;
     println!(
         "SQLite: {} commits for {n} jobs ({:.2} per job, {:.1} operations and {:.0} µs each, \
-         the writer busy {:.0} % of the time); {:.0} µs of CPU per job",
+         the writer busy {:.0} % of the time); {:.0} µs of CPU per job; machine {:.0} % busy",
         c.commits,
         c.commits as f64 / n as f64,
         c.operations as f64 / c.commits.max(1) as f64,
         c.busy.as_secs_f64() * 1e6 / c.commits.max(1) as f64,
         c.busy.as_secs_f64() * 100.0 / took.as_secs_f64(),
         cpu.as_secs_f64() * 1e6 / n as f64,
+        busy * 100.0,
     );
     row(
         &format!("jobs/s, no-op writer, {concurrency} in flight: SQLite"),
@@ -202,7 +204,14 @@ async fn main() {
             .unwrap(),
     );
     fill(&q, n, "pg", &sealer).await;
+    let (cpu_before, machine) = (cpu::own_cpu_time(), cpu::machine_ticks());
     let took = drain(q, noop.clone(), &sealer, concurrency, n).await;
+    let cpu = cpu::own_cpu_time().saturating_sub(cpu_before);
+    println!(
+        "PostgreSQL: {:.0} µs of CPU per job in this process; machine {:.0} % busy",
+        cpu.as_secs_f64() * 1e6 / n as f64,
+        cpu::busy_share(machine, cpu::machine_ticks()) * 100.0,
+    );
     row(
         "… PostgreSQL",
         n as f64 / took.as_secs_f64(),
