@@ -25,9 +25,6 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::Transaction;
 
-/// Any fixed number: the advisory lock that serialises claims across hosts.
-const CLAIM_LOCK: i64 = 0x6568_725f_636c_6169;
-
 /// A job queue in a PostgreSQL database, one connection per queue value.
 pub struct PostgresQueue {
     conn: Connection,
@@ -117,17 +114,16 @@ impl Queue for PostgresQueue {
         on_client!(self, |c| async {
             let st = &mut c.statements;
             let tx = c.client.transaction().await.map_err(storage)?;
-            let lock = st.get(&tx, "SELECT pg_advisory_xact_lock($1)").await?;
-            tx.execute(&lock, &[&CLAIM_LOCK]).await.map_err(storage)?;
             let update = st.get(&tx, &sql).await?;
             let mut rows = Vec::new();
             // A job picked can be cancelled in the meantime (a cancel does not take the
             // claim lock): the update then finds it no longer pending; when that left
             // nothing, pick again.
             for _ in 0..3 {
-                let claimed = pick::claimed(&tx, st).await?;
+                let mut seen = pick::read(&tx, st, now, filter.scope.is_some()).await?;
+                let claimed = std::mem::take(&mut seen.claimed);
                 let mut picking = Picking::new(filter, max_per_ehr, claimed);
-                let ids = pick::due(&tx, st, now, &mut picking, limit).await?;
+                let ids = pick::due(&tx, &seen, now, &mut picking, limit).await?;
                 if ids.is_empty() {
                     break;
                 }

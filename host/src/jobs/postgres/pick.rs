@@ -1,20 +1,85 @@
 //! Which jobs a claim takes: the oldest due pending jobs that the filter allows, of EHR
-//! groups (an EHR in a tenant) below the per-EHR limit (counted by [`Picking`]). The same plan as the SQLite
-//! store's (`sqlite/pick.rs`), so a claim's cost does not grow with the queue: each group's
-//! count comes from the claimed jobs; the oldest due jobs are read in order, at
-//! most [`CLAIM_SCAN`]; only when all of those may not be served is each group's oldest
-//! due job looked up through the `jobs_group_due` index.
+//! groups (an EHR in a tenant) below the per-EHR limit (counted by [`Picking`]). The same
+//! plan as the SQLite store's (`sqlite/pick.rs`), so a claim's cost does not grow with the
+//! queue: each group's count comes from the claimed jobs; the oldest due jobs are read in
+//! order, at most [`CLAIM_SCAN`]; only when all of those may not be served is each group's
+//! oldest due job looked up through the `jobs_group_due` index.
+//!
+//! The claim lock, the counts and the oldest jobs are asked for together ([`read`]): the
+//! server answers them in order, so the reads happen under the lock, in one round trip.
 
 use super::connection::{storage, Statements};
 use crate::jobs::picking::Picking;
 use crate::jobs::queue::{EhrGroup, QueueError, CLAIM_SCAN};
-use tokio_postgres::Transaction;
+use tokio_postgres::{Row, Transaction};
 
-/// The ids of up to `limit` jobs to claim at `now`, oldest first, as `picking` allows.
-/// Runs under the claim lock.
-pub async fn due(
+/// Any fixed number: the advisory lock that serialises claims across hosts.
+const CLAIM_LOCK: i64 = 0x6568_725f_636c_6169;
+
+/// What a claim reads first, under the claim lock.
+pub struct Seen {
+    /// The jobs each group has claimed now (only groups with any).
+    pub claimed: Vec<(EhrGroup, u32)>,
+    /// The oldest due jobs (`id, ehr, scope`), at most [`CLAIM_SCAN`]; not read for one
+    /// tenant's claims.
+    oldest: Option<Vec<Row>>,
+}
+
+/// Takes the claim lock (again: it is held until the transaction ends) and reads
+/// [`Seen`] at `now`, in one round trip.
+pub async fn read(
     tx: &Transaction<'_>,
     st: &mut Statements,
+    now: i64,
+    scoped: bool,
+) -> Result<Seen, QueueError> {
+    let lock = st.get(tx, "SELECT pg_advisory_xact_lock($1)").await?;
+    let counts = st
+        .get(
+            tx,
+            "SELECT ehr, scope, count(*) FROM jobs WHERE status = 'claimed' GROUP BY ehr, scope",
+        )
+        .await?;
+    let oldest = st
+        .get(
+            tx,
+            "SELECT id, ehr, scope FROM jobs WHERE status = 'pending' AND next_attempt_ms <= $1
+             ORDER BY next_attempt_ms, created_ms LIMIT $2",
+        )
+        .await?;
+    let scan = [
+        &now as &(dyn tokio_postgres::types::ToSql + Sync),
+        &(CLAIM_SCAN as i64),
+    ];
+    let (_, counts, oldest) = tokio::try_join!(
+        tx.execute(&lock, &[&CLAIM_LOCK]),
+        tx.query(&counts, &[]),
+        async {
+            match scoped {
+                true => Ok(None),
+                false => tx.query(&oldest, &scan).await.map(Some),
+            }
+        },
+    )
+    .map_err(storage)?;
+    let claimed = counts
+        .iter()
+        .map(|r| {
+            let group = EhrGroup {
+                ehr: r.get(0),
+                scope: r.get(1),
+            };
+            (group, r.get::<_, i64>(2) as u32)
+        })
+        .collect();
+    Ok(Seen { claimed, oldest })
+}
+
+/// The ids of up to `limit` jobs to claim at `now`, oldest first, as `picking` allows,
+/// given what was `seen`. Runs under the claim lock.
+pub async fn due(
+    tx: &Transaction<'_>,
+    seen: &Seen,
     now: i64,
     picking: &mut Picking<'_>,
     limit: usize,
@@ -23,19 +88,8 @@ pub async fn due(
     let filter = *picking.filter();
     // One tenant's claims (a hub's agents) go straight to that tenant's groups: the
     // oldest jobs of the whole queue are mostly other tenants'.
-    if filter.scope.is_none() {
-        let oldest = st
-            .get(
-                tx,
-                "SELECT id, ehr, scope FROM jobs WHERE status = 'pending' AND next_attempt_ms <= $1
-                 ORDER BY next_attempt_ms, created_ms LIMIT $2",
-            )
-            .await?;
-        let rows = tx
-            .query(&oldest, &[&now, &(CLAIM_SCAN as i64)])
-            .await
-            .map_err(storage)?;
-        for row in &rows {
+    if let Some(rows) = &seen.oldest {
+        for row in rows {
             let (ehr, scope): (String, Option<String>) = (row.get(1), row.get(2));
             if out.len() < limit && picking.take(&ehr, scope.as_deref()) {
                 out.push(row.get(0));
@@ -127,30 +181,6 @@ pub async fn due(
         }
     }
     Ok(out)
-}
-
-/// The jobs each group has claimed now (only groups with any).
-pub async fn claimed(
-    tx: &Transaction<'_>,
-    st: &mut Statements,
-) -> Result<Vec<(EhrGroup, u32)>, QueueError> {
-    let counts = st
-        .get(
-            tx,
-            "SELECT ehr, scope, count(*) FROM jobs WHERE status = 'claimed' GROUP BY ehr, scope",
-        )
-        .await?;
-    let rows = tx.query(&counts, &[]).await.map_err(storage)?;
-    Ok(rows
-        .iter()
-        .map(|r| {
-            let group = EhrGroup {
-                ehr: r.get(0),
-                scope: r.get(1),
-            };
-            (group, r.get::<_, i64>(2) as u32)
-        })
-        .collect())
 }
 
 /// The distinct values `sql` steps through, given the previous one as `$1` (NULL at
