@@ -6,6 +6,10 @@
 
 use super::queue::{ClaimFilter, EhrGroup};
 
+/// A group's oldest due job, as a store looks it up: `(next_attempt_ms, created_ms, id,
+/// ehr, scope)`.
+pub(crate) type Head = (i64, i64, String, String, Option<String>);
+
 /// The counting of one claim.
 pub(crate) struct Picking<'a> {
     filter: ClaimFilter<'a>,
@@ -58,6 +62,17 @@ impl<'a> Picking<'a> {
             None => self.groups.push((EhrGroup::of(ehr, scope), 1, 1)),
         }
         true
+    }
+
+    /// Picks from `heads` (each open group's oldest due job) into `out`, oldest first,
+    /// until `out` holds `limit`.
+    pub fn take_oldest(&mut self, mut heads: Vec<Head>, out: &mut Vec<String>, limit: usize) {
+        heads.sort();
+        for (_, _, id, ehr, scope) in heads {
+            if out.len() < limit && self.take(&ehr, scope.as_deref()) {
+                out.push(id);
+            }
+        }
     }
 
     fn find(&self, ehr: &str, scope: Option<&str>) -> Option<usize> {

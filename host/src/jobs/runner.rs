@@ -170,10 +170,9 @@ pub async fn run<Q, A>(
         let room = writing < concurrency && jobs.len() < most_tasks;
         tokio::select! {
             Some(done) = jobs.join_next_with_id(), if !jobs.is_empty() => {
-                // A job done frees a slot: claim again at once, unless the store failed.
-                // Every other job done by now frees its slot first, so that one claim
-                // (one commit) refills them all: their outcomes were committed together,
-                // and claiming for the first alone would cost a commit per job.
+                // A job recorded: claim again at once, unless the store failed. Every
+                // other job recorded by now is taken in first, so that one claim (one
+                // commit) refills for them all rather than one commit per job.
                 let mut store_failed = None;
                 let mut next = Some(done);
                 while let Some(done) = next.take().or_else(|| jobs.try_join_next_with_id()) {

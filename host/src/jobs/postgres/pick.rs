@@ -9,7 +9,7 @@
 //! server answers them in order, so the reads happen under the lock, in one round trip.
 
 use super::connection::{storage, Statements};
-use crate::jobs::picking::Picking;
+use crate::jobs::picking::{Head, Picking};
 use crate::jobs::queue::{EhrGroup, QueueError, CLAIM_SCAN};
 use tokio_postgres::{Row, Transaction};
 
@@ -113,7 +113,7 @@ pub async fn due(
         };
     // Each open group's oldest due job, oldest first (one per group: the next claim
     // finds the next one).
-    let mut heads: Vec<(i64, i64, String, String, Option<String>)> = Vec::new();
+    let mut heads: Vec<Head> = Vec::new();
     for ehr in ehrs {
         let scopes = match filter.scope {
             Some(s) => vec![Some(s.to_string())],
@@ -174,12 +174,7 @@ pub async fn due(
             }
         }
     }
-    heads.sort();
-    for (_, _, id, ehr, scope) in heads {
-        if out.len() < limit && picking.take(&ehr, scope.as_deref()) {
-            out.push(id);
-        }
-    }
+    picking.take_oldest(heads, &mut out, limit);
     Ok(out)
 }
 

@@ -9,7 +9,7 @@
 //! (a correlated `COUNT(*)`) made a claim read every pending job of a full EHR.
 
 use super::{storage, Tx};
-use crate::jobs::picking::Picking;
+use crate::jobs::picking::{Head, Picking};
 use crate::jobs::queue::{ClaimFilter, EhrGroup, QueueError, CLAIM_SCAN};
 use rusqlite::{params, OptionalExtension};
 
@@ -53,7 +53,7 @@ pub fn due(
     }
     // Each open group's oldest due job, oldest first (one per group: the next claim
     // finds the next one).
-    let mut heads: Vec<(i64, i64, String, String, Option<String>)> = Vec::new();
+    let mut heads: Vec<Head> = Vec::new();
     for ehr in ehrs(tx, &filter)? {
         for scope in scopes(tx, &ehr, &filter)? {
             if !picking.open(&ehr, scope.as_deref()) {
@@ -64,12 +64,7 @@ pub fn due(
             }
         }
     }
-    heads.sort();
-    for (_, _, id, ehr, scope) in heads {
-        if out.len() < limit && picking.take(&ehr, scope.as_deref()) {
-            out.push(id);
-        }
-    }
+    picking.take_oldest(heads, &mut out, limit);
     Ok(out)
 }
 
