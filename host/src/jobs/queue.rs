@@ -243,6 +243,14 @@ pub enum QueueError {
     Storage(String),
 }
 
+impl QueueError {
+    /// A job its host holds that an update meant only for such a job did not find: it
+    /// changed in between. A storage error, so the caller records the outcome again.
+    pub(crate) fn changed_meanwhile(id: &str) -> QueueError {
+        QueueError::Storage(format!("job `{id}` changed while its outcome was recorded"))
+    }
+}
+
 /// A durable job queue. Every method is atomic: it happens completely or not at all.
 pub trait Queue: Send + Sync {
     /// Adds a pending job. A job id that exists already is refused.

@@ -229,8 +229,9 @@ async fn process<Q: Queue, A: Adapters>(
         }
     };
     // No lease renewal before the write: the claim committed a moment ago holds the
-    // lease, and a person's cancel since is seen by `watch` before the adapter's next
-    // write. (A renewal here was a third commit per job.)
+    // lease. A person's cancel since is seen by `watch` within its poll and stops the
+    // adapter before its next write, as for any job being written. (A renewal here was a
+    // third commit per job.)
     let control = Arc::new(JobControl::new().in_scope(job.scope.clone()));
     let started_ms = clock.now_ms();
     let write = adapters.write(&job.ehr, snapshot.clone(), control.clone());

@@ -3,7 +3,7 @@
 //! Operations in between fail fast with [`QueueError::Storage`]; the job loop backs off
 //! and says once that the store is unavailable and once that it is back.
 //!
-//! The statements of the hot path (claim, renew, record) are prepared once per
+//! The statements of the hot path (a claim, a success recorded) are prepared once per
 //! connection ([`Statements`]): a query given as text is parsed by the server on every
 //! call, one more round trip each time.
 

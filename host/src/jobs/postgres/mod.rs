@@ -25,7 +25,7 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::Transaction;
 
-/// A job queue in a PostgreSQL database, one connection per queue value.
+/// A job queue in a PostgreSQL database, up to four connections per queue value.
 pub struct PostgresQueue {
     conn: Connection,
     clock: Arc<dyn Clock>,
@@ -53,12 +53,6 @@ impl PostgresQueue {
         let row = tx.query_opt(&sql, &[&id]).await.map_err(storage)?;
         record(&row.ok_or_else(|| QueueError::NotFound(id.to_string()))?)
     }
-}
-
-/// A job `held_by` its host that an update meant only for such a job did not find:
-/// it changed in between; the caller tries again.
-fn changed(id: &str) -> QueueError {
-    QueueError::Storage(format!("job `{id}` changed while its outcome was recorded"))
 }
 
 /// Runs `$body` on the held client, then drops the client if it broke. A macro rather
@@ -214,7 +208,7 @@ impl Queue for PostgresQueue {
             }
             let tx = c.transaction().await.map_err(storage)?;
             Self::load(&tx, id, false).await?.held_by(host)?;
-            Err(changed(id))
+            Err(QueueError::changed_meanwhile(id))
         })
     }
 

@@ -31,29 +31,8 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+pub use writer::CommitCounts;
 use writer::{Order, Writer};
-
-/// What a SQLite queue has committed so far ([`SqliteQueue::commits`]).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct CommitCounts {
-    /// Transactions committed.
-    pub commits: u64,
-    /// Queue operations in them.
-    pub operations: u64,
-    /// Time spent running and committing them.
-    pub busy: Duration,
-}
-
-impl std::ops::Sub for CommitCounts {
-    type Output = CommitCounts;
-    fn sub(self, before: CommitCounts) -> CommitCounts {
-        CommitCounts {
-            commits: self.commits - before.commits,
-            operations: self.operations - before.operations,
-            busy: self.busy.saturating_sub(before.busy),
-        }
-    }
-}
 
 /// A job queue in a SQLite file.
 pub struct SqliteQueue {
@@ -119,12 +98,7 @@ impl SqliteQueue {
     /// running and committing them: how many queue operations share each wait for the
     /// disk, and how long that is (for benches and tests).
     pub fn commits(&self) -> CommitCounts {
-        let c = self.writer.commits();
-        CommitCounts {
-            commits: c.commits.load(Ordering::Relaxed),
-            operations: c.operations.load(Ordering::Relaxed),
-            busy: Duration::from_micros(c.busy_us.load(Ordering::Relaxed)),
-        }
+        self.writer.commits()
     }
 
     /// Runs `f` in an immediate transaction, with the operations queued beside it
@@ -281,6 +255,7 @@ impl Queue for SqliteQueue {
             if n == 0 {
                 // Why not: no such job, or another host holds it now.
                 Self::load(tx, &id)?.held_by(&host)?;
+                return Err(QueueError::changed_meanwhile(&id));
             }
             Ok(next)
         })

@@ -16,6 +16,7 @@ use rusqlite::{Connection, TransactionBehavior};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
+use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most operations in one transaction.
@@ -56,16 +57,34 @@ pub struct Writer {
     commits: Arc<Commits>,
 }
 
-/// What the writer has committed so far: how well operations are grouped (each commit is
-/// one wait for the disk).
-#[derive(Debug, Default)]
-pub struct Commits {
+/// What a SQLite queue has committed so far ([`SqliteQueue::commits`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CommitCounts {
     /// Transactions committed.
-    pub commits: AtomicU64,
-    /// Operations in them.
-    pub operations: AtomicU64,
-    /// Time spent running and committing them, in microseconds.
-    pub busy_us: AtomicU64,
+    pub commits: u64,
+    /// Queue operations in them.
+    pub operations: u64,
+    /// Time spent running and committing them.
+    pub busy: Duration,
+}
+
+impl std::ops::Sub for CommitCounts {
+    type Output = CommitCounts;
+    fn sub(self, before: CommitCounts) -> CommitCounts {
+        CommitCounts {
+            commits: self.commits - before.commits,
+            operations: self.operations - before.operations,
+            busy: self.busy.saturating_sub(before.busy),
+        }
+    }
+}
+
+/// The writer's running counts behind [`CommitCounts`].
+#[derive(Debug, Default)]
+struct Commits {
+    commits: AtomicU64,
+    operations: AtomicU64,
+    busy_us: AtomicU64,
 }
 
 impl Writer {
@@ -87,8 +106,13 @@ impl Writer {
     }
 
     /// What has been committed so far.
-    pub fn commits(&self) -> &Commits {
-        &self.commits
+    pub fn commits(&self) -> CommitCounts {
+        let c = &self.commits;
+        CommitCounts {
+            commits: c.commits.load(Ordering::Relaxed),
+            operations: c.operations.load(Ordering::Relaxed),
+            busy: Duration::from_micros(c.busy_us.load(Ordering::Relaxed)),
+        }
     }
 
     /// Runs `f` in the next transaction, placed in it by `order`; its result once that
