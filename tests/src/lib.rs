@@ -8,6 +8,7 @@
 
 pub mod cloud;
 pub mod faults;
+pub mod gives_back;
 pub mod hub;
 pub mod noop;
 pub mod wine;

@@ -1,7 +1,7 @@
 //! A writer that writes nothing: every job "succeeds" at once with each field of its
 //! snapshot reported written, so a test or bench measures the queue and the runner alone.
 //! It counts the writes in flight (overall and per EHR, with their highest), can hold each
-//! write for a while, and can answer "too many requests" for one EHR.
+//! write for a while, can answer "too many requests" for one EHR, and can crash once.
 
 use ehr_host::jobs::worker::Adapters;
 use ehr_host::runtime::bindings::latest::{
@@ -30,6 +30,8 @@ pub struct Noop {
     started: Mutex<HashMap<String, Vec<Instant>>>,
     /// EHRs written one at a time (as a practice's own EHR database is).
     one_at_a_time: Mutex<Vec<String>>,
+    /// EHRs whose next write crashes (an adapter bug), once each.
+    crash_next: Mutex<Vec<String>>,
 }
 
 impl Noop {
@@ -45,6 +47,7 @@ impl Noop {
             limited: Mutex::default(),
             started: Mutex::default(),
             one_at_a_time: Mutex::default(),
+            crash_next: Mutex::default(),
         }
     }
 
@@ -60,6 +63,11 @@ impl Noop {
             Some(s) => limited.insert(ehr.to_string(), s),
             None => limited.remove(ehr),
         };
+    }
+
+    /// Has the next write of `ehr` crash, as an adapter with a bug does; once.
+    pub fn crash_next_write_of(&self, ehr: &str) {
+        self.crash_next.lock().unwrap().push(ehr.to_string());
     }
 
     /// The most writes that were in flight at once.
@@ -142,7 +150,15 @@ impl Adapters for Noop {
             tokio::time::sleep(self.hold).await;
         }
         let limited = self.limited.lock().unwrap().get(ehr).copied();
+        let crash = {
+            let mut next = self.crash_next.lock().unwrap();
+            let at = next.iter().position(|e| e == ehr);
+            at.map(|at| next.remove(at)).is_some()
+        };
         let result = match limited {
+            _ if crash => Err(CallError::Trapped {
+                message: "wasm trap: unreachable (the no-op writer's planted crash)".into(),
+            }),
             Some(s) => Err(CallError::Adapter(AdapterError::RateLimited(RateLimit {
                 retry_after_seconds: Some(s),
                 message: "too many requests".into(),

@@ -1,11 +1,14 @@
 //! The PostgreSQL job store against a real PostgreSQL server started by the test: the
-//! same conformance suite as SQLite, and several hosts claiming from one queue.
+//! same conformance suite as SQLite, several hosts claiming from one queue, and a claim
+//! cut off midway.
 
 use ehr_e2e::postgres::PostgresServer;
 use ehr_host::jobs::{conformance, ManualClock, NewJob, PostgresQueue, Queue, SystemClock};
 use std::collections::HashSet;
+use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 static DB: AtomicU32 = AtomicU32::new(0);
@@ -84,6 +87,67 @@ async fn two_hosts_never_claim_the_same_job() {
         .await
         .unwrap();
     assert_eq!(done.len(), 200);
+}
+
+// A claim sends its BEGIN with its first reads and its COMMIT with its update; cut off
+// at any point in between (a hub's agent hanging up mid-request drops the claim), it
+// leaves no transaction open holding the claim lock: another host claims at once, the
+// same queue value claims again, and every job is pending or claimed, none lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claim_cut_off_midway_leaves_the_queue_usable() {
+    let server = PostgresServer::start();
+    let conn = server.fresh_database("cut_off").await;
+    let connect = || async {
+        PostgresQueue::connect(&conn, Arc::new(SystemClock))
+            .await
+            .unwrap()
+    };
+    let (a, b) = (connect().await, connect().await);
+    for i in 0..60 {
+        a.submit(NewJob::new(format!("C{i:03}"), "rev", vec![1]))
+            .await
+            .unwrap();
+    }
+    let lease = Duration::from_secs(60);
+    let mut cut_at = Vec::new();
+    for polls in 0..16 {
+        let mut claim = Box::pin(a.claim_many("host-a", lease, 100, Default::default(), 2));
+        let mut done = false;
+        for _ in 0..polls {
+            let p = std::future::poll_fn(|cx| Poll::Ready(claim.as_mut().poll(cx))).await;
+            if p.is_ready() {
+                done = true;
+                break;
+            }
+            // Let the server answer part of what was sent.
+            std::thread::sleep(Duration::from_micros(150));
+        }
+        drop(claim);
+        cut_at.push((polls, done));
+        let other = tokio::time::timeout(Duration::from_secs(5), b.claim("host-b", lease, 100))
+            .await
+            .unwrap_or_else(|_| panic!("after a claim cut off at poll {polls}, another host's claim waited on its lock"));
+        assert!(other.unwrap().is_some(), "jobs remain to claim");
+        let again = tokio::time::timeout(Duration::from_secs(5), a.claim("host-a", lease, 100))
+            .await
+            .expect("the same queue claims again after a cut-off claim");
+        assert!(again.unwrap().is_some());
+    }
+    assert!(
+        cut_at.iter().any(|(_, done)| !done),
+        "no claim was cut off midway: {cut_at:?}"
+    );
+    let all = a.list(None).await.unwrap();
+    assert_eq!(all.len(), 60, "no job lost");
+    for j in &all {
+        match j.status {
+            ehr_host::jobs::Status::Pending => assert!(j.claimed_by.is_none()),
+            ehr_host::jobs::Status::Claimed => {
+                assert!(matches!(j.claimed_by.as_deref(), Some("host-a" | "host-b")))
+            }
+            other => panic!("{} is {other:?}", j.id),
+        }
+    }
 }
 
 // The `jobs` verbs work on a shared PostgreSQL queue with `--jobs-db`: a job submitted

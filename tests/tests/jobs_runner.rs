@@ -1,8 +1,11 @@
 //! The job runner (`ehr_host::jobs::runner`) with a writer that writes nothing
 //! (`ehr_e2e::noop`): several jobs really are in flight at once, the per-EHR limit still
-//! bounds each EHR, a practice's own EHR database is written one job at a time, an EHR that answers "too many requests" is left alone until it said,
-//! and the queue's work per job does not grow with the number of jobs queued.
+//! bounds each EHR, a practice's own EHR database is written one job at a time, an EHR
+//! that answers "too many requests" is left alone until it said, a job given back while
+//! the attempt that failed it is still ending is written at once, and the queue's work
+//! per job does not grow with the number of jobs queued.
 
+use ehr_e2e::gives_back::GivesBack;
 use ehr_e2e::noop::Noop;
 use ehr_e2e::{bearer, fixture, revolution_config, TestHome};
 use ehr_host::jobs::runner::{self, RunnerConfig};
@@ -91,9 +94,9 @@ impl Rig {
 
 /// Runs `noop` over `q` with `concurrency` and `max_per_ehr` until every job succeeded
 /// (or `limit` passed), then stops the runner; the time it took.
-async fn run_until_done(
+async fn run_until_done<Q: Queue + 'static>(
     rig: &Rig,
-    q: &Arc<SqliteQueue>,
+    q: &Arc<Q>,
     noop: &Arc<Noop>,
     concurrency: usize,
     max_per_ehr: u32,
@@ -234,6 +237,36 @@ async fn a_rate_limited_ehr_is_left_alone_until_it_says() {
             .map(|t| t.duration_since(first))
             .collect::<Vec<_>>()
     );
+}
+
+// A job that failed as an adapter bug and was given back (its version rolled back) while
+// the task of the attempt that failed it had not ended yet is claimed again at once; that
+// claim waits for the earlier attempt to end and then writes the job, rather than leaving
+// it claimed until its lease lapses.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_given_back_before_its_failed_attempt_ended_is_written() {
+    let rig = rig().await;
+    let path = rig.home.dir.path().join("given-back.sqlite");
+    let q = Arc::new(GivesBack::new(
+        SqliteQueue::open(&path, Arc::new(SystemClock)).unwrap(),
+        "alpha",
+        &rig.adapter.hash,
+        Duration::from_millis(500),
+    ));
+    rig.submit(q.inner(), "GB-1", "alpha").await;
+    let noop = Arc::new(Noop::new(rig.adapter.clone(), Duration::ZERO));
+    noop.crash_next_write_of("alpha");
+    // The rig's lease is 30 s: a claim left alone would hold the job that long.
+    let took = run_until_done(&rig, &q, &noop, 4, 4, 1, Duration::from_secs(10)).await;
+    let job = q.inner().get("GB-1").await.unwrap();
+    assert_eq!(
+        (job.status, job.given_back, job.attempts),
+        (Status::Succeeded, true, 2),
+        "written on its second attempt, after {took:?}; still {:?} by {:?}",
+        job.status,
+        job.claimed_by
+    );
+    assert_eq!(noop.writes(), 2, "written once more, not twice more");
 }
 
 /// The SQLite virtual machine steps per job of a run of `jobs` no-op jobs.

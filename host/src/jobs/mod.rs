@@ -16,6 +16,7 @@ pub mod clock;
 pub mod conformance;
 pub mod gate;
 pub mod health;
+mod in_flight;
 pub mod intake;
 pub mod key;
 pub mod lifecycle;

@@ -14,15 +14,16 @@
 
 use super::clock::SystemClock;
 use super::gate::Gate;
+use super::in_flight::{still_ours, InFlight};
 use super::queue::{ClaimFilter, EhrGroup, Queue, QueueError};
 use super::worker::{claim, housekeeping, work, Adapters, Processed, WorkerConfig};
 use super::write_slot::{Freed, WriteSlot};
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio::task::{self, JoinError, JoinSet};
 use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
 
 /// The shortest wait after the store failed; doubled at each failure in a row.
 const MIN_STORE_BACKOFF: Duration = Duration::from_millis(200);
@@ -70,18 +71,17 @@ pub async fn run<Q, A>(
     let concurrency = config.concurrency.max(1);
     let worker = Arc::new(worker);
     let shutdown = worker.shutdown.clone();
-    let mut jobs: JoinSet<Result<Processed, QueueError>> = JoinSet::new();
+    let mut jobs: JoinSet<Result<Option<Processed>, QueueError>> = JoinSet::new();
     // The places for writes in flight: a job gives its place up once written, before
     // its outcome is recorded ([`WriteSlot`]); the runner counts them from those messages.
     let (freed, mut freed_rx) = mpsc::unbounded_channel::<Freed>();
     let mut writing = 0usize;
     // Jobs still being recorded when their places are taken again are bounded too.
     let most_tasks = concurrency * 2;
-    // The jobs in flight, with their group: a job of ours whose lease lapsed (the store
-    // was away longer than the lease) can come back to us while its attempt still runs;
-    // that attempt goes on and records it, a second one is not started beside it. And an
-    // EHR written one at a time is not claimed from while one of its jobs is in flight.
-    let mut in_flight: HashMap<task::Id, (String, EhrGroup)> = HashMap::new();
+    // The attempts in flight, with their group: an EHR written one at a time is not
+    // claimed from while one of its jobs is in flight, and a job claimed again before its
+    // attempt ended waits for that attempt ([`InFlight`]).
+    let mut in_flight = InFlight::default();
     let mut gate = Gate::new();
     let mut backoff = Backoff::new(config.max_backoff);
     // Claiming is tried again from this moment (now: at once).
@@ -102,7 +102,7 @@ pub async fn run<Q, A>(
             let now = Instant::now();
             let local = adapters.one_at_a_time();
             let mut except = gate.closed(now).to_vec();
-            for (_, group) in in_flight.values() {
+            for group in in_flight.groups() {
                 if !except.contains(group) && local.contains(&group.ehr) {
                     except.push(group.clone());
                 }
@@ -127,17 +127,22 @@ pub async fn run<Q, A>(
                     worker.health.ok();
                     backoff.reset();
                     for job in claimed {
-                        if in_flight.values().any(|(id, _)| *id == job.id) {
-                            tracing::info!(job = %job.id, "claimed again while its attempt still runs: that attempt records it");
-                            continue;
-                        }
                         let id = job.id.clone();
                         let group = EhrGroup::of(&job.ehr, job.scope.as_deref());
+                        let after = in_flight.latest_of(&id);
+                        let ended = CancellationToken::new();
+                        let guard = ended.clone().drop_guard();
                         let slot = WriteSlot::new(&freed);
                         writing += 1;
                         let (queue, adapters, worker) =
                             (queue.clone(), adapters.clone(), worker.clone());
                         let handle = jobs.spawn(async move {
+                            let _ended = guard;
+                            if let Some(earlier) = after {
+                                if !still_ours(queue.as_ref(), &worker.host, &job, earlier).await? {
+                                    return Ok(None);
+                                }
+                            }
                             work(
                                 queue.as_ref(),
                                 adapters.as_ref(),
@@ -147,8 +152,9 @@ pub async fn run<Q, A>(
                                 slot,
                             )
                             .await
+                            .map(Some)
                         });
-                        in_flight.insert(handle.id(), (id, group));
+                        in_flight.started(handle.id(), id, group, ended);
                     }
                 }
                 Err(QueueError::Storage(e)) => {
@@ -210,27 +216,29 @@ fn given_up(freed: Freed, writing: &mut usize, gate: &mut Gate) {
 /// Takes a finished job's outcome and tells `settled`. Returns how long to wait before
 /// claiming when the store failed.
 fn finished(
-    done: Result<(task::Id, Result<Processed, QueueError>), JoinError>,
-    in_flight: &mut HashMap<task::Id, (String, EhrGroup)>,
+    done: Result<(task::Id, Result<Option<Processed>, QueueError>), JoinError>,
+    in_flight: &mut InFlight,
     worker: &WorkerConfig,
     backoff: &mut Backoff,
     settled: &mut impl FnMut(&Processed),
 ) -> Option<Duration> {
     let done = match done {
         Ok((task, done)) => {
-            in_flight.remove(&task);
+            in_flight.ended(task);
             Ok(done)
         }
         Err(e) => {
-            in_flight.remove(&e.id());
+            in_flight.ended(e.id());
             Err(e)
         }
     };
     match done {
-        Ok(Ok(p)) => {
+        Ok(Ok(Some(p))) => {
             settled(&p);
             None
         }
+        // A job claimed again before its earlier attempt ended, which settled it.
+        Ok(Ok(None)) => None,
         // The job stays claimed; its lease returns it to the queue (its id keeps the
         // retry from writing twice).
         Ok(Err(QueueError::Storage(e))) => {

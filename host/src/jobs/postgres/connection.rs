@@ -138,6 +138,44 @@ impl Connection {
     }
 }
 
+/// A transaction on a held session whose `BEGIN` goes out with its first statements and
+/// whose `COMMIT` goes out with its last: two round trips fewer than
+/// `Client::transaction`, which waits for each. Ended any other way (a failure, or the
+/// operation cut off midway) it drops the session: the server rolls the transaction
+/// back as the connection closes, and the next operation connects again.
+pub struct Pipelined<'h, 'a> {
+    held: &'h mut Held<'a>,
+    committed: bool,
+}
+
+impl<'h, 'a> Pipelined<'h, 'a> {
+    /// A transaction about to begin on `held` (connected by [`Connection::hold`]).
+    pub fn new(held: &'h mut Held<'a>) -> Pipelined<'h, 'a> {
+        Pipelined {
+            held,
+            committed: false,
+        }
+    }
+
+    /// The session the transaction runs on.
+    pub fn session(&mut self) -> &mut Session {
+        self.held.as_mut().expect("hold connects")
+    }
+
+    /// The transaction's `COMMIT` was answered: the session stays.
+    pub fn committed(mut self) {
+        self.committed = true;
+    }
+}
+
+impl Drop for Pipelined<'_, '_> {
+    fn drop(&mut self) {
+        if !self.committed {
+            **self.held = None;
+        }
+    }
+}
+
 impl Session {
     fn new(client: Client) -> Session {
         Session {

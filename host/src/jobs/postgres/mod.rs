@@ -19,10 +19,11 @@ use super::queue::{
 use super::stored;
 use crate::remediation::Remediation;
 use crate::report::WriteReport;
-use connection::{storage, Connection, Session};
+use connection::{storage, Connection, Pipelined, Session};
 use schema::{record, COLUMNS, SCHEMA};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_postgres::types::ToSql;
 use tokio_postgres::Transaction;
 
 /// A job queue in a PostgreSQL database, up to four connections per queue value.
@@ -105,35 +106,43 @@ impl Queue for PostgresQueue {
              WHERE id = ANY($1) AND status = 'pending'
              RETURNING {COLUMNS}"
         );
-        on_client!(self, |c| async {
-            let st = &mut c.statements;
-            let tx = c.client.transaction().await.map_err(storage)?;
-            let update = st.get(&tx, &sql).await?;
-            let mut rows = Vec::new();
-            // A job picked can be cancelled in the meantime (a cancel does not take the
-            // claim lock): the update then finds it no longer pending; when that left
-            // nothing, pick again.
-            for _ in 0..3 {
-                let mut seen = pick::read(&tx, st, now, filter.scope.is_some()).await?;
-                let claimed = std::mem::take(&mut seen.claimed);
-                let mut picking = Picking::new(filter, max_per_ehr, claimed);
-                let ids = pick::due(&tx, &seen, now, &mut picking, limit).await?;
-                if ids.is_empty() {
-                    break;
-                }
-                rows = tx
-                    .query(&update, &[&ids, &host, &until, &now])
-                    .await
-                    .map_err(storage)?;
-                if !rows.is_empty() {
-                    break;
-                }
+        let mut held = self.conn.hold().await?;
+        // A job picked can be cancelled in the meantime (a cancel does not take the
+        // claim lock): the update then finds it no longer pending; when that left
+        // nothing, pick again.
+        let mut rounds = 0;
+        loop {
+            rounds += 1;
+            let mut tx = Pipelined::new(&mut held);
+            let Session {
+                client,
+                statements: st,
+            } = tx.session();
+            let update = st.get(client, &sql).await?;
+            let begin = async { client.batch_execute("BEGIN").await.map_err(storage) };
+            let (_, mut seen) =
+                tokio::try_join!(begin, pick::read(client, st, now, filter.scope.is_some()))?;
+            let claimed = std::mem::take(&mut seen.claimed);
+            let mut picking = Picking::new(filter, max_per_ehr, claimed);
+            let ids = pick::due(client, &seen, now, &mut picking, limit).await?;
+            if ids.is_empty() {
+                client.batch_execute("COMMIT").await.map_err(storage)?;
+                tx.committed();
+                return Ok(Vec::new());
             }
-            tx.commit().await.map_err(storage)?;
-            let mut jobs = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
-            jobs.sort_by_key(|j| (j.next_attempt_ms, j.created_ms));
-            Ok(jobs)
-        })
+            let params: [&(dyn ToSql + Sync); 4] = [&ids, &host, &until, &now];
+            let (rows, _) = tokio::try_join!(
+                client.query(&update, &params),
+                client.batch_execute("COMMIT"),
+            )
+            .map_err(storage)?;
+            tx.committed();
+            if !rows.is_empty() || rounds == 3 {
+                let mut jobs = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
+                jobs.sort_by_key(|j| (j.next_attempt_ms, j.created_ms));
+                return Ok(jobs);
+            }
+        }
     }
 
     async fn heartbeat(

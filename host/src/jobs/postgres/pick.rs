@@ -11,7 +11,7 @@
 use super::connection::{storage, Statements};
 use crate::jobs::picking::{Head, Picking};
 use crate::jobs::queue::{EhrGroup, QueueError, CLAIM_SCAN};
-use tokio_postgres::{Row, Transaction};
+use tokio_postgres::{Client, Row};
 
 /// Any fixed number: the advisory lock that serialises claims across hosts.
 const CLAIM_LOCK: i64 = 0x6568_725f_636c_6169;
@@ -26,9 +26,9 @@ pub struct Seen {
 }
 
 /// Takes the claim lock (again: it is held until the transaction ends) and reads
-/// [`Seen`] at `now`, in one round trip.
+/// [`Seen`] at `now`, in one round trip, in the transaction open on `tx`.
 pub async fn read(
-    tx: &Transaction<'_>,
+    tx: &Client,
     st: &mut Statements,
     now: i64,
     scoped: bool,
@@ -78,7 +78,7 @@ pub async fn read(
 /// The ids of up to `limit` jobs to claim at `now`, oldest first, as `picking` allows,
 /// given what was `seen`. Runs under the claim lock.
 pub async fn due(
-    tx: &Transaction<'_>,
+    tx: &Client,
     seen: &Seen,
     now: i64,
     picking: &mut Picking<'_>,
@@ -180,11 +180,7 @@ pub async fn due(
 
 /// The distinct values `sql` steps through, given the previous one as `$1` (NULL at
 /// first) and `ehr` as `$2`: one index lookup each.
-async fn distinct(
-    tx: &Transaction<'_>,
-    sql: &str,
-    ehr: Option<&str>,
-) -> Result<Vec<String>, QueueError> {
+async fn distinct(tx: &Client, sql: &str, ehr: Option<&str>) -> Result<Vec<String>, QueueError> {
     let mut out: Vec<String> = Vec::new();
     loop {
         let prev = out.last().map(String::as_str);
