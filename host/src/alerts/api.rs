@@ -12,6 +12,7 @@ use super::model::AlertSettings;
 use super::ops;
 use super::store::AlertStore;
 use super::AnyAlerts;
+use crate::hub::admin::refused;
 use crate::hub::state::Hub;
 use crate::hub::store::{HubStore, StoreError};
 use crate::jobs::Queue;
@@ -51,22 +52,6 @@ fn answer(status: StatusCode, message: impl Into<String>) -> Response {
     (status, Json(json!({"error": message.into()}))).into_response()
 }
 
-fn refused<Q, S>(api: &Api<Q, S>, headers: &HeaderMap) -> Option<Response> {
-    let given = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
-    if crate::hub::secrets::same(given.trim(), &api.hub.admin_token) {
-        None
-    } else {
-        Some(answer(
-            StatusCode::UNAUTHORIZED,
-            "missing or wrong admin token: send `Authorization: Bearer <admin.token in the hub's home>`",
-        ))
-    }
-}
-
 fn done<T: serde::Serialize>(r: Result<T, StoreError>) -> Response {
     match r {
         Ok(v) => Json(v).into_response(),
@@ -86,7 +71,7 @@ async fn list<Q: Queue, S: HubStore>(
     headers: HeaderMap,
     Query(q): Query<ListQuery>,
 ) -> Response {
-    if let Some(r) = refused(&api, &headers) {
+    if let Some(r) = refused(&api.hub, &headers) {
         return r;
     }
     done(ops::list(api.alerts.as_ref(), q.all, api.hub.now()).await)
@@ -97,7 +82,7 @@ async fn ack<Q: Queue, S: HubStore>(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Some(r) = refused(&api, &headers) {
+    if let Some(r) = refused(&api.hub, &headers) {
         return r;
     }
     done(ops::ack(api.alerts.as_ref(), &id, api.hub.now()).await)
@@ -117,7 +102,7 @@ async fn silence<Q: Queue, S: HubStore>(
     Path(id): Path<String>,
     Json(s): Json<Silence>,
 ) -> Response {
-    if let Some(r) = refused(&api, &headers) {
+    if let Some(r) = refused(&api.hub, &headers) {
         return r;
     }
     let now = api.hub.now();
@@ -135,7 +120,7 @@ async fn silence<Q: Queue, S: HubStore>(
 }
 
 async fn settings<Q: Queue, S: HubStore>(State(api): St<Q, S>, headers: HeaderMap) -> Response {
-    if let Some(r) = refused(&api, &headers) {
+    if let Some(r) = refused(&api.hub, &headers) {
         return r;
     }
     done(api.alerts.settings().await.map(ops::redacted))
@@ -146,7 +131,7 @@ async fn save_settings<Q: Queue, S: HubStore>(
     headers: HeaderMap,
     Json(s): Json<AlertSettings>,
 ) -> Response {
-    if let Some(r) = refused(&api, &headers) {
+    if let Some(r) = refused(&api.hub, &headers) {
         return r;
     }
     if let Err(e) = s.check() {

@@ -63,8 +63,8 @@ fn answer(status: StatusCode, message: impl Into<String>) -> Response {
         .into_response()
 }
 
-/// Refuses a request without the admin token.
-fn refused<Q, S>(hub: &Hub<Q, S>, headers: &HeaderMap) -> Option<Response> {
+/// Refuses a request without the admin token (the alerts API's admin routes too).
+pub(crate) fn refused<Q, S>(hub: &Hub<Q, S>, headers: &HeaderMap) -> Option<Response> {
     let given = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
