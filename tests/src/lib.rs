@@ -115,7 +115,15 @@ impl TestHome {
         let mut trust = TrustStore::load(&dir.path().join("trust.json")).unwrap();
         trust.add(&key.public(), "e2e publisher").unwrap();
         trust.save().unwrap();
-        std::fs::write(dir.path().join("config.toml"), config).unwrap();
+        // Private, as the host asks of a config holding inline secrets (a readable one is
+        // warned about at every start; `hostile_secrets.rs` tests that warning itself).
+        let path = dir.path().join("config.toml");
+        std::fs::write(&path, config).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        }
         TestHome { dir, key }
     }
 
